@@ -36,6 +36,10 @@ func (d *Dataset) applyNoData(def *Def, q Query, r *Result) {
 		r.Value = nil
 		// A DORA level judges the value; without one there is none.
 		r.Detail.DORALevel = ""
+		// And what the security metrics count beside it counted the
+		// same missing records: "Last 30 days: 0 security incidents"
+		// beside "never sent" read as none happened.
+		r.Detail.LastThirtyDays, r.Detail.BySeverity, r.Detail.Failing, r.Detail.Frameworks = nil, nil, nil, nil
 		where := ""
 		for i, f := range q.Scope.Filters() {
 			if i == 0 {

@@ -39,7 +39,7 @@ const oneOfEach = `
 // Every computed metric (the list comes from the registry, so a new one
 // cannot skip the rule): asked as of a time before any of its data exists,
 // it has no value — not a 0 count, a 0 sum or a −100 % variance — and says
-// which kind is missing.
+// which kind is missing, with no figure beside it.
 func TestNoValueBeforeAnyData(t *testing.T) {
 	d := load(t, nil, oneOfEach)
 	q := Query{AsOf: ts(t, "2026-02-01T00:00:00Z"), Window: 30 * day}
@@ -54,6 +54,12 @@ func TestNoValueBeforeAnyData(t *testing.T) {
 		reason := r.Detail.Reason
 		if !strings.HasPrefix(reason, "no "+string(Requires(id)[0])+" data at or before 2026-02-01T00:00:00Z") {
 			t.Errorf("%s: reason %q does not name the missing %s data", id, reason, Requires(id)[0])
+		}
+		// Nor a count beside it: "Last 30 days: 0 security incidents"
+		// beside "never sent" had read as none happened.
+		if dt := r.Detail; dt.LastThirtyDays != nil || dt.BySeverity != nil || dt.Failing != nil || dt.Frameworks != nil || dt.DORALevel != "" {
+			t.Errorf("%s: no value, yet beside it last_30d %v, by_severity %v, failing %v, frameworks %v, DORA level %q",
+				id, dt.LastThirtyDays, dt.BySeverity, dt.Failing, dt.Frameworks, dt.DORALevel)
 		}
 	}
 }

@@ -76,6 +76,14 @@ func TestRoleViewPage(t *testing.T) {
 	if status != 301 || hdr.Get("Location") != "/views/vp_sales?as_of=2026-03-31" {
 		t.Errorf("/views/VP Sales = %d → %q, want 301 to /views/vp_sales", status, hdr.Get("Location"))
 	}
+	// Three weeks after the data, the figures are stale: greyed as on the
+	// scorecard, where they had stood in full ink under "Unknown".
+	stale := e.page(t, exec, "/views/ceo?as_of=2026-04-21", 200)
+	mustContain(t, "the CEO view after the data", stale, []string{
+		`class="rv-metric__value rv-metric__value--stale" href="/metrics/change_failure_rate?as_of=2026-04-21"`,
+		`rv-fig__value rv-fig__value--unknown`,
+	})
+	mustContain(t, "the CEO view with fresh data", ceo, []string{`class="rv-metric__value" href="/metrics/change_failure_rate?as_of=2026-03-31"`})
 	mustContain(t, "an unknown view", e.page(t, exec, "/views/cfo", 404), []string{"There is no role view", "cfo", "vp_marketing"})
 	mustContain(t, "a bad as_of", e.page(t, exec, "/views/ceo?as_of=soon", 400), []string{"as_of"})
 

@@ -81,11 +81,7 @@ func runReconcile(ctx context.Context, env *Env, args []string) error {
 		res, cerr = reconcile.Check(a.catalog, ds, *metric, exp, opt.AsOf, opt.Window)
 		var ue *reconcile.UnknownMetricError
 		if errors.As(cerr, &ue) {
-			var ids []string
-			for _, m := range a.catalog.Metrics {
-				ids = append(ids, m.ID)
-			}
-			return usagef("--metric: unknown metric %q; known: %s", *metric, strings.Join(ids, ", "))
+			return unknownMetric(a.catalog, "--metric: ", *metric)
 		}
 		return cerr
 	}); err != nil {

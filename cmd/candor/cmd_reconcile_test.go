@@ -79,6 +79,11 @@ func TestReconcile(t *testing.T) {
 	if !strings.Contains(r.stderr, `"nope"`) || !strings.Contains(r.stderr, "change_failure_rate") {
 		t.Errorf("unknown metric:\n%s", r.stderr)
 	}
+	r = run(t, "reconcile", "--metric", "csta", "--expected", "1", "--data", data)
+	r.want(t, 2, "reconcile", "--metric", "csta")
+	if want := `--metric: unknown metric "csta" (did you mean "csat"?)`; !strings.Contains(r.stderr, want) {
+		t.Errorf("a misspelt metric: stderr lacks %q:\n%s", want, r.stderr)
+	}
 	r = mustRun(t, "reconcile", "--list", "--data", data, "--format", "json")
 	list.Reconciliations = nil
 	if json.Unmarshal([]byte(r.stdout), &list); len(list.Reconciliations) != 3 {

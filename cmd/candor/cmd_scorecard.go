@@ -10,6 +10,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/connect"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/jsonenc"
 	"github.com/candor/candor/internal/metrics"
@@ -206,11 +207,7 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if _, ok := a.catalog.Metric(rest[0]); !ok {
-		var ids []string
-		for _, m := range a.catalog.Metrics {
-			ids = append(ids, m.ID)
-		}
-		return usagef("unknown metric %q; known: %s", rest[0], strings.Join(ids, ", "))
+		return unknownMetric(a.catalog, "", rest[0])
 	}
 	// Before the engine's read (scorecard.SettingSource.Name says why).
 	gs, err := a.gov.State(ctx)
@@ -250,4 +247,19 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprint(env.Stdout, scorecard.DetailText(d, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), Currency: a.cfg.Currency}))
 	return nil
+}
+
+// unknownMetric is the usage error for a metric id the catalog does not
+// hold (after prefix, the flag's name when a flag gave it): the closest
+// id by spelling first — "change_failure_rat" had been answered with the
+// seventy ids alone — then every known one.
+func unknownMetric(cat *catalog.Catalog, prefix, id string) error {
+	ids := make([]string, 0, len(cat.Metrics))
+	for _, m := range cat.Metrics {
+		ids = append(ids, m.ID)
+	}
+	if near := domain.Closest(id, ids); near != "" {
+		return usagef("%sunknown metric %q (did you mean %q?); known: %s", prefix, id, near, strings.Join(ids, ", "))
+	}
+	return usagef("%sunknown metric %q; known: %s", prefix, id, strings.Join(ids, ", "))
 }

@@ -282,6 +282,12 @@ func TestGenerateImportScorecardMetric(t *testing.T) {
 			break
 		}
 	}
+	// A misspelt one names the metric meant first.
+	r = run(t, "metric", "change_failure_rat", "--data", data)
+	r.want(t, 2, "metric", "change_failure_rat")
+	if want := `unknown metric "change_failure_rat" (did you mean "change_failure_rate"?); known: `; !strings.Contains(r.stderr, want) {
+		t.Errorf("a misspelt metric: stderr lacks %q:\n%s", want, r.stderr)
+	}
 	// A dimension the metric has not: usage error naming the supported ones.
 	r = run(t, "metric", "change_failure_rate", "--data", data, "--by", "bogus")
 	r.want(t, 2, "metric", "--by", "bogus")

@@ -290,3 +290,9 @@ func PeriodJustBegun(window string, asOf time.Time, d metrics.Detail) string {
 func (c *Card) SeriesCovers() string {
 	return wordsOf(c.span).trend(c.Window, "the figure beside it")
 }
+
+// ChartCovers is SeriesCovers under a figure shown above the chart (a
+// role view's panel).
+func (c *Card) ChartCovers() string {
+	return wordsOf(c.span).trend(c.Window, "the figure above")
+}

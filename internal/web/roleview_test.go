@@ -46,8 +46,10 @@ func TestRoleViewPage(t *testing.T) {
 		// The switcher lists every view an executive may open, this one current.
 		`class="rv-switcher__link is-current" href="/views/ceo?as_of=2026-03-31" aria-current="page">CEO</a>`,
 		`href="/views/support?as_of=2026-03-31"`,
-		// A trend chart of the weekly series, drawn for a phone too.
+		// A trend chart of the weekly series, drawn for a phone too, and
+		// what its points and the figure above it cover.
 		"chart-trend", `width="360"`,
+		`<p class="rv-metric__note">Each point one week&#39;s value; the figure above covers 30 days.`,
 	}, "Not shown to you")
 
 	eng := e.page(t, exec, "/views/engineering?as_of="+asOf+"&window=30d", 200)

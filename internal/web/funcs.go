@@ -224,7 +224,9 @@ type TrendView struct {
 
 func trendView(t scorecard.Trend) TrendView {
 	if t.Direction == "" { // also when the windows are not comparable
-		why := cmp.Or(t.NotComparable, t.Missing, "no value for this or the previous window")
+		// Its times as the pages write them: "no survey data since
+		// 2026-12-05T19:57:05Z" had stood above the card's own "5 Dec 2026 19:57 UTC".
+		why := readableReason(cmp.Or(t.NotComparable, t.Missing, "no value for this or the previous window"))
 		return TrendView{Arrow: "–", Word: "no trend", Class: "none", Label: "No trend: " + why, Hidden: ": " + why}
 	}
 	arrow := map[string]string{"up": "↑", "down": "↓", "flat": "→"}[t.Direction]
@@ -274,7 +276,7 @@ func fewWeeksNote(c scorecard.Card) string {
 			n++
 		}
 		if p.Recomputed {
-			notes = append(notes, fmt.Sprintf("The line starts again at the week to %s: %s.", p.End.UTC().Format("2 Jan 2006"), p.NotComparable))
+			notes = append(notes, fmt.Sprintf("The line starts again at the week to %s: %s.", p.End.UTC().Format("2 Jan 2006"), readableReason(p.NotComparable)))
 		}
 	}
 	if n > 0 {

@@ -85,6 +85,20 @@ func TestRoleViewPage(t *testing.T) {
 		`class="rv-metric__value rv-metric__value--stale" href="/metrics/change_failure_rate?as_of=2026-04-21"`,
 		`rv-fig__value rv-fig__value--unknown`,
 	})
+	// Why there is no trend, with its times as the pages write them (the
+	// card's title, the metric page's line): it had read
+	// "no deployment data since 2026-03-…T…Z" beside the card's "… UTC".
+	for _, page := range []string{stale, e.page(t, exec, "/metrics/change_failure_rate?as_of=2026-04-21", 200)} {
+		whys := regexp.MustCompile(`not compared on stale data: [^<"]*`).FindAllString(page, -1)
+		if len(whys) == 0 {
+			t.Fatal("no stale trend's reason on the page")
+		}
+		for _, why := range whys {
+			if regexp.MustCompile(`\dT\d\d:\d\d`).MatchString(why) || !strings.Contains(why, " UTC") {
+				t.Errorf("a trend's reason with a raw time: %q", why)
+			}
+		}
+	}
 	mustContain(t, "the CEO view with fresh data", ceo, []string{`class="rv-metric__value" href="/metrics/change_failure_rate?as_of=2026-03-31"`})
 	mustContain(t, "an unknown view", e.page(t, exec, "/views/cfo", 404), []string{"There is no role view", "cfo", "vp_marketing"})
 	mustContain(t, "a bad as_of", e.page(t, exec, "/views/ceo?as_of=soon", 400), []string{"as_of"})

@@ -459,7 +459,10 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 		// What the points and the figure above them cover: a week's
 		// value ending well off the 30-day figure had read as a
 		// contradiction (the metric's page said why, the panel did not).
-		m.Note = strings.TrimSpace(capitalise(c.ChartCovers()) + ". " + fewWeeksNote(c))
+		m.Note = fewWeeksNote(c)
+		if c.Window != "" {
+			m.Note = strings.TrimSpace(capitalise(c.ChartCovers()) + ". " + m.Note)
+		}
 	}
 	if c.ID == "revenue_at_risk" {
 		// The business translation of unavailability says how it is made.

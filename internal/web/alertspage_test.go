@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,11 @@ func TestAlertsPage(t *testing.T) {
 	page := e.page(t, exec, "/alerts", 200)
 	mustContain(t, "the alerts page", page, []string{"Change failure rate is red", "ARR is 80 % of its target", "Firing", "Acknowledge",
 		"3 not sent", "webhook answered 502 Bad Gateway", "dial tcp: connection refused", "retry due", "Retrying", "Failed", "2 firing", "Silence", `href="/alerts"`})
+	// The metric's status follows its name, said as now: before it, a
+	// change alert on a green metric read as a green alert.
+	if !regexp.MustCompile(`>Change failure rate</a>, now <span class="status status--\w+">`).MatchString(page) {
+		t.Error("an alert's metric is not followed by its status now")
+	}
 	mustContain(t, "the outbox, read by an executive", page, []string{"Left out, not granted it now: 2 recipients", "not sent: no recipient may receive it now: 1 recipient not granted it now"}, "bob@example.com")
 	mustContain(t, "the outbox, read by an administrator", e.page(t, e.sessionAs(t, "admin", "executive"), "/alerts", 200),
 		[]string{"Left out, not granted it now: bob@example.com (disabled); eve@example.com (roles support may not see change_failure_rate)", "not sent: no recipient may receive it now: bob@example.com (disabled)"})

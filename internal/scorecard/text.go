@@ -142,7 +142,7 @@ func money(x float64, cur string) string {
 	// against a target of 736.82 is over it, and "737 … target 737" would
 	// hide why it is not green.
 	if a := math.Abs(x); a < 1000 && math.Round(a) != a {
-		out := strconv.FormatFloat(a, 'f', 2, 64) + " " + cur
+		out := strconv.FormatFloat(roundTo(a, 2), 'f', 2, 64) + " " + cur
 		if neg && out != "0.00 "+cur {
 			out = "-" + out
 		}
@@ -195,7 +195,17 @@ func AmountText(v any) (string, bool) {
 	default:
 		return "", false
 	}
-	return chart.GroupThousands(strconv.FormatFloat(x, 'f', 2, 64)), true
+	return chart.GroupThousands(strconv.FormatFloat(roundTo(x, 2), 'f', 2, 64)), true
+}
+
+// roundTo rounds x to places decimals half away from zero, as money is
+// rounded everywhere it is shown — a card's whole units (math.Round), a
+// card's cents below a thousand, a records table's and the MRR bridge's
+// cents: strconv alone rounds a tie to even, so 442.125 had read
+// "442.12" in cents where the bridge rounds whole units half away.
+func roundTo(x float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(x*p) / p
 }
 
 // Amount is AmountText of a float: a money column's amount, to the cent.

@@ -57,6 +57,15 @@ func CompactValue(v *float64, unit, currency, window string, sums bool) string {
 	return s + "/" + window
 }
 
+// CompactTarget is a card's target as a list of metrics shows it beside
+// its CompactValue: with the window when the value sums over it, the
+// target being set for (or scaled to) that window — "target 442.40
+// USD/30d" beside "739.14 USD/30d", where it had read "target 442.40 USD"
+// though the chart on the same card said "103.23 USD a week".
+func CompactTarget(c Card, currency string) string {
+	return CompactValue(c.Target, c.Unit, currency, c.Window, c.SumsOverWindow)
+}
+
 // FormatValue renders a value in its unit for people.
 func FormatValue(v *float64, unit, currency string) string {
 	if v == nil {
@@ -318,7 +327,7 @@ func cardLine(c Card, o TextOptions) string {
 	line := fmt.Sprintf(" %s %-46s %14s  %s  %-10s", mark, c.Name, CompactValue(c.Value, c.Unit, o.Currency, c.Window, c.SumsOverWindow), status, trendText(c.Trend))
 	var extra []string
 	if c.Target != nil {
-		extra = append(extra, "target "+FormatValue(c.Target, c.Unit, o.Currency)+c.Scaled())
+		extra = append(extra, "target "+CompactTarget(c, o.Currency)+c.Scaled())
 	}
 	if c.Degrading {
 		extra = append(extra, "DEGRADING 3 windows")

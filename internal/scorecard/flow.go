@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 )
@@ -217,30 +219,23 @@ func BridgeLoss(move string) bool {
 }
 
 // BridgeShown is the bridge as the role view's page and `candor view`
-// show it, at one precision so that it adds up as shown: whole is true
-// once any amount reaches a thousand (FormatValue keeps cents below a
-// thousand only, and "+1,065 USD" read beside "+345.36 USD"), and then
-// each step is the difference between the rounded running totals, not
-// the movement rounded alone (445,304 + 14,525 + 2,436 printed beside an
-// end of 462,266). steps are the movements signed, losses negative (nil
-// for a movement without a value); money writes an amount at that
-// precision.
-func BridgeShown(mb *MRRBridge, currency string) (steps []*float64, money func(float64) string) {
-	whole := false
-	for _, v := range append([]*float64{mb.Start, mb.End}, bridgeValues(mb)...) {
-		whole = whole || v != nil && math.Abs(*v) >= 1000
-	}
-	cur := cmp.Or(mb.Currency, currency)
-	money = func(v float64) string {
-		if whole {
-			v = math.Round(v)
-		}
-		return FormatValue(&v, "currency", cur)
-	}
-	var level float64
-	if mb.Start != nil {
-		level = *mb.Start
-	}
+// show it: at one precision, each amount rounded as its metric's card
+// rounds it (half away from zero, FormatValue), so that a movement reads
+// as its card does, and so that the bridge adds up as shown. In whole
+// units when the amounts so rounded add up (MRR at the start, plus and
+// minus each movement, makes MRR at the end) and either one reaches a
+// thousand (FormatValue keeps cents below a thousand only, and "+1,065
+// USD" read beside "+345.36 USD") or all are whole; otherwise all to the
+// cent, both decimals shown ("10,876.50 USD"). The bridge had shown each
+// step as the difference between the rounded running totals, so that it
+// added up: expansion's 2,519.58 read "+2,519" beside its card's "2,520
+// USD/30d", reactivation's 2,399.26 "+2,400". steps are the movements
+// signed, losses negative (nil for a movement without a value); money
+// writes an amount at the bridge's precision; note says, when even the
+// cents do not add up (amounts in fractions of a cent), what the amounts
+// shown add up to, as a breakdown that does not add up says ("" when
+// they do).
+func BridgeShown(mb *MRRBridge, currency string) (steps []*float64, money func(float64) string, note string) {
 	for _, m := range mb.Moves {
 		if m.Value == nil {
 			steps = append(steps, nil)
@@ -250,21 +245,53 @@ func BridgeShown(mb *MRRBridge, currency string) (steps []*float64, money func(f
 		if BridgeLoss(m.Move) {
 			v = -v
 		}
-		if whole && mb.Start != nil {
-			next := level + v
-			v, level = math.Round(next)-math.Round(level), next
-		}
 		steps = append(steps, &v)
 	}
-	return steps, money
+	big, whole := false, true
+	for _, v := range append([]*float64{mb.Start, mb.End}, steps...) {
+		if v != nil {
+			big = big || math.Abs(*v) >= 1000
+			whole = whole && math.Round(*v) == *v
+		}
+	}
+	cur := cmp.Or(mb.Currency, currency)
+	if _, ok := bridgeSum(mb.Start, mb.End, steps, 0); ok && (big || whole) {
+		return steps, func(v float64) string {
+			v = math.Round(v)
+			return FormatValue(&v, "currency", cur)
+		}, ""
+	}
+	money = func(v float64) string {
+		c := roundTo(v, 2)
+		s := chart.GroupThousands(strconv.FormatFloat(math.Abs(c), 'f', 2, 64)) + " " + cur
+		if c < 0 {
+			s = "-" + s
+		}
+		return s
+	}
+	if sum, ok := bridgeSum(mb.Start, mb.End, steps, 2); !ok {
+		note = fmt.Sprintf("Each amount is rounded to the cent on its own: as shown they add up to %s, not to the %s at the end.", money(sum), money(*mb.End))
+	}
+	return steps, money, note
 }
 
-func bridgeValues(mb *MRRBridge) []*float64 {
-	out := make([]*float64, len(mb.Moves))
-	for i, m := range mb.Moves {
-		out[i] = m.Value
+// bridgeSum adds up the bridge's amounts each rounded to places decimals,
+// half away from zero (roundTo): sum is the start plus the steps, ok
+// whether that is the end so rounded, or an amount is missing (nothing
+// to add up, nothing that fails to).
+func bridgeSum(start, end *float64, steps []*float64, places int) (sum float64, ok bool) {
+	if start == nil || end == nil {
+		return 0, true
 	}
-	return out
+	sum = roundTo(*start, places)
+	for _, v := range steps {
+		if v == nil {
+			return 0, true
+		}
+		sum += roundTo(*v, places)
+	}
+	sum = roundTo(sum, places)
+	return sum, sum == roundTo(*end, places)
 }
 
 func writeMRRBridge(b *strings.Builder, mb *MRRBridge, asOf time.Time, o TextOptions) {
@@ -273,7 +300,7 @@ func writeMRRBridge(b *strings.Builder, mb *MRRBridge, asOf time.Time, o TextOpt
 		fmt.Fprintf(b, "%s no value (%s)\n", head, mb.Reason)
 		return
 	}
-	steps, money := BridgeShown(mb, o.Currency)
+	steps, money, note := BridgeShown(mb, o.Currency)
 	fmt.Fprintf(b, "%s %s at the window's start\n", head, money(*mb.Start))
 	for i, m := range mb.Moves {
 		sign, amount := "+", "—"
@@ -290,6 +317,9 @@ func writeMRRBridge(b *strings.Builder, mb *MRRBridge, asOf time.Time, o TextOpt
 		end = money(*mb.End)
 	}
 	fmt.Fprintf(b, "  = %-22s %16s\n", "MRR at as_of", end)
+	if note != "" {
+		fmt.Fprintf(b, "  %s\n", note)
+	}
 }
 
 // writeCustomers lists the customers behind a movement of the bridge.

@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -176,10 +177,11 @@ func TestVPCSViewBridge(t *testing.T) {
 }
 
 // `candor view`'s MRR bridge adds up as printed, as the role view's page
-// does (scorecard.BridgeShown): in whole units each movement is the step
-// between the rounded running totals. The demo's VP CS view printed
-// 445,304 + 14,525 + 2,436 = 462,266, each amount rounded alone, where the
-// page shows +2,437.
+// does (scorecard.BridgeShown). The demo's VP CS view printed 445,304 +
+// 14,525 + 2,436 = 462,266, each amount rounded alone; then each step was
+// the difference between the rounded running totals ("+2,437" beside
+// expansion's card, 2,436.33): in whole units these amounts do not add
+// up, so the bridge is to the cent, each movement its card's figure.
 func TestViewTextBridgeAddsUpAsPrinted(t *testing.T) {
 	cat := defaultCatalog(t)
 	start := asOf.AddDate(0, 0, -45).Format(time.RFC3339)
@@ -193,7 +195,7 @@ func TestViewTextBridgeAddsUpAsPrinted(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := ViewText(vr, TextOptions{})
-	amount := regexp.MustCompile(`([+−=]?) *[A-Za-z ]*?([0-9][0-9,]*) USD`)
+	amount := regexp.MustCompile(`([+−=]?) *[A-Za-z ]*?([0-9][0-9,]*(?:\.[0-9]+)?) USD`)
 	var sum, end float64
 	var lines []string
 	for _, l := range strings.Split(text, "\n") {
@@ -205,6 +207,7 @@ func TestViewTextBridgeAddsUpAsPrinted(t *testing.T) {
 			continue
 		}
 		v, _ := strconv.ParseFloat(strings.ReplaceAll(m[2], ",", ""), 64)
+		v = math.Round(v * 100) // in cents, exactly
 		switch {
 		case strings.Contains(l, "at the window's start"), strings.HasPrefix(strings.TrimSpace(l), "+"):
 			sum += v
@@ -217,7 +220,72 @@ func TestViewTextBridgeAddsUpAsPrinted(t *testing.T) {
 		}
 		lines = append(lines, l)
 	}
-	if len(lines) != 7 || sum != end || end != 462266 || !strings.Contains(text, "2,437 USD") {
-		t.Errorf("the bridge as printed sums to %v, its end %v:\n%s", sum, end, strings.Join(lines, "\n"))
+	if len(lines) != 7 || sum != end || end != 46226550 || !strings.Contains(text, "2,436.33 USD") || strings.Contains(text, "2,437") {
+		t.Errorf("the bridge as printed sums to %v, its end %v (cents):\n%s", sum, end, strings.Join(lines, "\n"))
+	}
+}
+
+// The bridge rounds each movement as its card does, half away from zero,
+// and keeps whole units only while they add up so. The demo's CEO view had
+// read "+2,519 USD" for expansion's 2,519.58 (its card "2,520 USD/30d")
+// and "+2,400 USD" for reactivation's 2,399.26, each step the difference
+// between rounded running totals.
+func TestBridgeShownRoundsAsTheCards(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	bridge := func(start, end float64, moves ...float64) *MRRBridge {
+		mb := &MRRBridge{Currency: "USD", Window: "30d", Start: &start, End: &end}
+		for i, v := range moves {
+			mb.Moves = append(mb.Moves, BridgeMove{Figure: Figure{Value: f(v)}, Move: metrics.BridgeMoves[i]})
+		}
+		return mb
+	}
+	shown := func(mb *MRRBridge) (string, string) {
+		steps, money, note := BridgeShown(mb, "")
+		out := []string{money(*mb.Start)}
+		for i, s := range steps {
+			out = append(out, metrics.BridgeMoves[i]+" "+money(*s))
+		}
+		return strings.Join(append(out, money(*mb.End)), " | "), note
+	}
+	for _, c := range []struct {
+		name     string
+		mb       *MRRBridge
+		want     string
+		wantNote string
+	}{
+		// 445,304 + 14,525 + 2,399 + 2,520 = 464,748: whole units, each
+		// movement as its card rounds it.
+		{"whole units add up", bridge(445304.30, 464748.14, 14525, 2399.26, 2519.58, 0, 0),
+			"445,304 USD | new 14,525 USD | reactivation 2,399 USD | expansion 2,520 USD | contraction 0 USD | churn 0 USD | 464,748 USD", ""},
+		// A tie rounds away from zero, a loss too: 1,000.50 is 1,001, −812.50 is −813.
+		{"a tie in whole units", bridge(1000.5, 188, 0, 0, 0, 0, 812.5),
+			"1,001 USD | new 0 USD | reactivation 0 USD | expansion 0 USD | contraction 0 USD | churn -813 USD | 188 USD", ""},
+		// 10,877 − 812 ≠ 10,064 in whole units: to the cent.
+		{"whole units do not add up", bridge(10876.50, 10064.25, 0, 0, 0, 0, 812.25),
+			"10,876.50 USD | new 0.00 USD | reactivation 0.00 USD | expansion 0.00 USD | contraction 0.00 USD | churn -812.25 USD | 10,064.25 USD", ""},
+		// Below a thousand and whole: as the cards, no cents.
+		{"small and whole", bridge(400, 350, 200, 0, 50, 0, 300),
+			"400 USD | new 200 USD | reactivation 0 USD | expansion 50 USD | contraction 0 USD | churn -300 USD | 350 USD", ""},
+		// A tie in cents too (strconv had made 100.125 "100.12"); then
+		// 100.13 + 0.13 is not 100.25, and the bridge says so.
+		{"a tie in cents", bridge(100.125, 100.25, 0.125, 0, 0, 0, 0),
+			"100.13 USD | new 0.13 USD | reactivation 0.00 USD | expansion 0.00 USD | contraction 0.00 USD | churn 0.00 USD | 100.25 USD",
+			"Each amount is rounded to the cent on its own: as shown they add up to 100.26 USD, not to the 100.25 USD at the end."},
+		// Fractions of a cent: not even the cents add up, and the bridge
+		// says what its amounts add up to.
+		{"cents do not add up", bridge(1000.404, 1000.808, 0.404, 0, 0, 0, 0),
+			"1,000.40 USD | new 0.40 USD | reactivation 0.00 USD | expansion 0.00 USD | contraction 0.00 USD | churn 0.00 USD | 1,000.81 USD",
+			"Each amount is rounded to the cent on its own: as shown they add up to 1,000.80 USD, not to the 1,000.81 USD at the end."},
+	} {
+		got, note := shown(c.mb)
+		if got != c.want || note != c.wantNote {
+			t.Errorf("%s:\n got %s (%q)\nwant %s (%q)", c.name, got, note, c.want, c.wantNote)
+		}
+	}
+	// The text prints the note under the bridge.
+	var b strings.Builder
+	writeMRRBridge(&b, bridge(1000.404, 1000.808, 0.404, 0, 0, 0, 0), asOf, TextOptions{})
+	if !strings.Contains(b.String(), "as shown they add up to 1,000.80 USD") {
+		t.Errorf("the text has no note:\n%s", b.String())
 	}
 }

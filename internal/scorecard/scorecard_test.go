@@ -979,6 +979,10 @@ func TestFormatValue(t *testing.T) {
 		{ptr(1234567.4), "currency", "1,234,567 USD"},
 		{ptr(-1500), "currency", "-1,500 USD"},
 		{ptr(816.4), "currency/30d", "816.40 USD/30d"},
+		// Cents round half away from zero, as whole units and the MRR
+		// bridge do: strconv's tie to even had made these 442.12 and -0.12.
+		{ptr(442.125), "currency", "442.13 USD"},
+		{ptr(-0.125), "currency", "-0.13 USD"},
 		{ptr(1816.4), "currency/30d", "1,816 USD/30d"},
 		{ptr(12), "currency", "12 USD"},
 		{ptr(0.1), "deploys/day", "0.1/day"},
@@ -987,6 +991,16 @@ func TestFormatValue(t *testing.T) {
 	for _, tc := range cases {
 		if got := FormatValue(tc.v, tc.unit, ""); got != tc.want {
 			t.Errorf("FormatValue(%s, %s) = %q, want %q", show(tc.v), tc.unit, got, tc.want)
+		}
+	}
+}
+
+// A records table's amounts round their cents as a card does, half away
+// from zero: 4,360.125 had read "4,360.12".
+func TestAmountTextRoundsHalfAway(t *testing.T) {
+	for v, want := range map[float64]string{4360.125: "4,360.13", -0.125: "-0.13", 20000: "20,000.00", 10038.9331: "10,038.93"} {
+		if got := Amount(v); got != want {
+			t.Errorf("Amount(%v) = %q, want %q", v, got, want)
 		}
 	}
 }

@@ -57,6 +57,15 @@ func CompactValue(v *float64, unit, currency, window string, sums bool) string {
 	return s + "/" + window
 }
 
+// CompactTarget is a card's target as a list of metrics shows it beside
+// its CompactValue: with the window when the value sums over it, the
+// target being set for (or scaled to) that window — "target 442.40
+// USD/30d" beside "739.14 USD/30d", where it had read "target 442.40 USD"
+// though the chart on the same card said "103.23 USD a week".
+func CompactTarget(c Card, currency string) string {
+	return CompactValue(c.Target, c.Unit, currency, c.Window, c.SumsOverWindow)
+}
+
 // FormatValue renders a value in its unit for people.
 func FormatValue(v *float64, unit, currency string) string {
 	if v == nil {
@@ -142,7 +151,7 @@ func money(x float64, cur string) string {
 	// against a target of 736.82 is over it, and "737 … target 737" would
 	// hide why it is not green.
 	if a := math.Abs(x); a < 1000 && math.Round(a) != a {
-		out := strconv.FormatFloat(a, 'f', 2, 64) + " " + cur
+		out := strconv.FormatFloat(roundTo(a, 2), 'f', 2, 64) + " " + cur
 		if neg && out != "0.00 "+cur {
 			out = "-" + out
 		}
@@ -195,7 +204,17 @@ func AmountText(v any) (string, bool) {
 	default:
 		return "", false
 	}
-	return chart.GroupThousands(strconv.FormatFloat(x, 'f', 2, 64)), true
+	return chart.GroupThousands(strconv.FormatFloat(roundTo(x, 2), 'f', 2, 64)), true
+}
+
+// roundTo rounds x to places decimals half away from zero, as money is
+// rounded everywhere it is shown — a card's whole units (math.Round), a
+// card's cents below a thousand, a records table's and the MRR bridge's
+// cents: strconv alone rounds a tie to even, so 442.125 had read
+// "442.12" in cents where the bridge rounds whole units half away.
+func roundTo(x float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(x*p) / p
 }
 
 // Amount is AmountText of a float: a money column's amount, to the cent.
@@ -308,7 +327,7 @@ func cardLine(c Card, o TextOptions) string {
 	line := fmt.Sprintf(" %s %-46s %14s  %s  %-10s", mark, c.Name, CompactValue(c.Value, c.Unit, o.Currency, c.Window, c.SumsOverWindow), status, trendText(c.Trend))
 	var extra []string
 	if c.Target != nil {
-		extra = append(extra, "target "+FormatValue(c.Target, c.Unit, o.Currency)+c.Scaled())
+		extra = append(extra, "target "+CompactTarget(c, o.Currency)+c.Scaled())
 	}
 	if c.Degrading {
 		extra = append(extra, "DEGRADING 3 windows")

@@ -54,12 +54,29 @@ func TestSumsShowTheirWindowInLists(t *testing.T) {
 	if got := CompactValue(nil, "currency", "USD", "30d", true); got != "—" {
 		t.Errorf("no value: %q", got)
 	}
-	// The scorecard's text lists infrastructure cost with its window.
+	// A target beside such a value names the same window: "target 442.40
+	// USD" had stood beside revenue at risk's "739.14 USD/30d".
+	target := 442.4
+	for _, c := range []struct {
+		card Card
+		want string
+	}{
+		{Card{Target: &target, Unit: "currency", Window: "30d", SumsOverWindow: true}, "442.40 USD/30d"},
+		{Card{Target: &target, Unit: "currency", Window: "30d"}, "442.40 USD"},
+		{Card{Target: &target, Unit: "currency/30d", Window: "30d", SumsOverWindow: true}, "442.40 USD/30d"},
+	} {
+		if got := CompactTarget(c.card, "USD"); got != c.want {
+			t.Errorf("CompactTarget(%+v) = %q, want %q", c.card, got, c.want)
+		}
+	}
+	// The scorecard's text lists infrastructure cost with its window, and
+	// its target with the same.
 	const data = `{"kind":"cost","id":"mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
+{"kind":"target","id":"t","metric":"infrastructure_cost","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","value":2500}
 `
 	sc := Build(defaultCatalog(t), load(t, metrics.DefaultConfig(), data), Options{AsOf: asOf})
 	text := Text(sc, TextOptions{})
-	if !regexp.MustCompile(`Infrastructure cost\s+3,000 USD/30d`).MatchString(text) {
-		t.Errorf("the text scorecard does not give infrastructure cost's window:\n%s", text)
+	if !regexp.MustCompile(`Infrastructure cost\s+3,000 USD/30d .* target 2,500 USD/30d · `).MatchString(text) {
+		t.Errorf("the text scorecard does not give infrastructure cost's window to its value and its target:\n%s", text)
 	}
 }

@@ -104,6 +104,9 @@ type bridgePanel struct {
 	StartURL, EndURL string
 	Moves            []bridgeRow
 	Reason           string
+	// Note says what the amounts shown add up to when, each to the cent,
+	// they do not make MRR at the end (scorecard.BridgeShown).
+	Note string
 }
 
 // bridgeRow is one movement: signed amount, the customers behind it, and
@@ -120,11 +123,12 @@ var bridgeMoveLabels = map[string]string{
 }
 
 func (s *Server) bridgePanelOf(mb *scorecard.MRRBridge, asOf time.Time, q Query) *bridgePanel {
-	// One precision for the whole bridge, each step between the rounded
-	// running totals, as `candor view` writes it (scorecard.BridgeShown).
-	steps, money := scorecard.BridgeShown(mb, s.currency())
+	// One precision for the whole bridge, each movement rounded as its
+	// card rounds it, whole units only when they add up so, as `candor
+	// view` writes it (scorecard.BridgeShown).
+	steps, money, note := scorecard.BridgeShown(mb, s.currency())
 	p := &bridgePanel{Window: mb.Window, Span: scorecard.BridgeSpan(mb.Window, asOf), Start: orDash(mb.Start, money), End: orDash(mb.End, money),
-		Reason: mb.Reason, StartURL: metricHref(q, "mrr", "", ""), EndURL: metricHref(q, "mrr", "", "")}
+		Reason: mb.Reason, Note: note, StartURL: metricHref(q, "mrr", "", ""), EndURL: metricHref(q, "mrr", "", "")}
 	if w, err := catalog.ParseWindow(mb.Window); err == nil {
 		start := asOf.Add(-w)
 		p.From = start.UTC().Format("2 Jan 2006")

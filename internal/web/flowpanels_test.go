@@ -59,17 +59,19 @@ func TestRoleViewFlowAndBridgePanels(t *testing.T) {
 
 	cs := e.page(t, exec, "/views/vp_cs?as_of="+asOf, 200)
 	// acme 7,345.50 + beta 812.25 + gamma 2,718.75 at the start; beta
-	// churns on 03-20, so 10,064.25 at the end: the bridge's amounts all in
-	// whole units, since its ends reach a thousand (one precision: it had
-	// read "−812.25 USD" beside "10,877 USD"), each movement the step
-	// between rounded totals so that it adds up: 10,877 − 813 = 10,064.
+	// churns on 03-20, so 10,064.25 at the end. In whole units, each
+	// rounded as its card rounds it, 10,877 − 812 is not 10,064: the
+	// bridge's amounts are all to the cent (one precision: it had read
+	// "−812.25 USD" beside "10,877 USD"), so that it adds up as shown and
+	// churn reads as its card does. It had shown "−813 USD", the step
+	// between the rounded totals, beside a card of 812.25.
 	mustContain(t, "the VP CS view", cs, []string{
 		`id="sec-bridge"`, "Where MRR came from", "over 30d", "chart-waterfall",
-		"10,877 USD", "on 1 Mar 2026", "10,064 USD", "on 31 Mar 2026",
+		"10,876.50 USD", "on 1 Mar 2026", "10,064.25 USD", "on 31 Mar 2026",
 		`href="/metrics/mrr?as_of=2026-03-01T00%3A00%3A00Z"`,
-		"MRR at start", "MRR at end", "−813 USD", "1 customer",
+		"MRR at start", "MRR at end", "−812.25 USD", "1 customer",
 		`href="/metrics/mrr_churn?as_of=2026-03-31">Churn</a>`,
-	})
+	}, "−813 USD", "10,877 USD", "add up to")
 	// Lead time's page has the four stages side by side, for its filters;
 	// a movement's page lists its customers with m0 and m1.
 	mustContain(t, "lead time's page", e.page(t, exec, "/metrics/lead_time_for_changes?as_of="+asOf+"&team=core", 200), []string{
@@ -79,7 +81,22 @@ func TestRoleViewFlowAndBridgePanels(t *testing.T) {
 		"Customers behind the movement", `<td><a href="/customers/beta?as_of=2026-03-31">beta</a></td><td class="num">812.25</td><td class="num">0.00</td><td class="num">812.25</td>`,
 	}, "<td>acme</td>")
 	ceo := e.page(t, exec, "/views/ceo?as_of="+asOf, 200)
-	mustContain(t, "the CEO view", ceo, []string{`id="sec-bridge"`, "−813 USD"}, "−812.25 USD", "−812 USD")
+	mustContain(t, "the CEO view", ceo, []string{`id="sec-bridge"`, "−812.25 USD"}, "−813 USD", "−812 USD")
+}
+
+// When even the cents do not add up (amounts in fractions of a cent), the
+// bridge says what its amounts as shown add up to, as a breakdown does.
+func TestBridgePanelSaysWhenCentsDoNotAddUp(t *testing.T) {
+	e := newEnv(t, 0)
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "r.ndjson", Reader: strings.NewReader(
+		`{"kind":"subscription","id":"s1","customer":"acme","plan":"pro","mrr":1000.404,"started_at":"2025-06-01T00:00:00Z"}
+{"kind":"subscription","id":"s2","customer":"beta","plan":"pro","mrr":0.404,"started_at":"2026-03-20T00:00:00Z"}
+`)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cs := e.page(t, e.sessionAs(t, "executive"), "/views/vp_cs?as_of="+asOf, 200)
+	mustContain(t, "the VP CS view", cs, []string{"1,000.40 USD", "+0.40 USD", "1,000.81 USD",
+		`<p class="muted">Each amount is rounded to the cent on its own: as shown they add up to 1,000.80 USD, not to the 1,000.81 USD at the end.</p>`})
 }
 
 // Revenue at risk's card says its formula with its own numbers, and the

@@ -22,6 +22,8 @@ import (
 //
 //	static "app.css"        the asset's fingerprinted URL
 //	value .Value .Unit      a value in its unit ("12.5 %", "1,200,000 USD"), "—" for none
+//	cardValue .Card         a card's value in a list, with its window when it sums over it ("739.14 USD/30d")
+//	cardTarget .Card        a card's target beside it, likewise ("442.40 USD/30d")
 //	status .Status          a StatusView: .Word, .Class, .Icon (shape + word, never colour alone)
 //	trend .Trend            a TrendView: .Arrow, .Word, .Class, .Label
 //	spark .Card             the card's 12-week sparkline as inline SVG
@@ -53,6 +55,11 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		// window when it sums over it (scorecard.CompactValue).
 		"cardValue": func(c scorecard.Card) string {
 			return scorecard.CompactValue(c.Value, c.Unit, s.currency(), c.Window, c.SumsOverWindow)
+		},
+		// cardTarget is a card's target beside its cardValue: with the
+		// window when the value carries it (scorecard.CompactTarget).
+		"cardTarget": func(c scorecard.Card) string {
+			return scorecard.CompactTarget(c, s.currency())
 		},
 		"status":         statusView,
 		"lineStatus":     lineStatus,

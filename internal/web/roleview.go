@@ -440,7 +440,7 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 	m := roleMetric{Card: c, Status: statusView(c.Status), Trend: trendView(c.Trend), Value: scorecard.CompactValue(c.Value, c.Unit, cur, c.Window, c.SumsOverWindow),
 		URL: metricHref(q, c.ID, "", ""), Fresh: freshness(c)}
 	if c.Target != nil {
-		m.Target = scorecard.FormatValue(c.Target, c.Unit, cur)
+		m.Target = scorecard.CompactTarget(c, cur)
 	}
 	format := s.chartFormat(c.Unit)
 	if f, note, ok := funnelOf(c); ok {

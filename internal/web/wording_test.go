@@ -8,6 +8,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 // valueCardOf is the value card of a metric page.
@@ -114,19 +115,31 @@ func TestBreakdownLineWithoutItsOwnTargetIsNotJudged(t *testing.T) {
 
 // The scorecard's and the CEO view's lists give a 30-day sum its window,
 // as they give a rate per 30 days: "Infrastructure cost 84,942 USD" had
-// stood beside "751.57 USD/30d".
+// stood beside "751.57 USD/30d". A target beside such a value carries the
+// same window: "target 442.40 USD" had stood beside revenue at risk's
+// "739.14 USD/30d", and the chart on the same card said "a week".
 func TestListsGiveASumItsWindow(t *testing.T) {
 	e := newEnv(t, 0)
 	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
 		body: `{"kind":"cost","id":"mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
 {"kind":"budget","id":"b","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":2000}
+{"kind":"subscription","id":"s1","customer":"acme","plan":"pro","mrr":3000,"started_at":"2026-03-20T00:00:00Z"}
+{"kind":"target","id":"t1","metric":"mrr_new","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","value":4000}
 `})
 	home := e.get200(t, "/?as_of="+asOf)
-	mustContain(t, "the scorecard", home, []string{`<span class="all-metrics__value">3,000 USD/30d</span>`})
+	mustContain(t, "the scorecard", home, []string{`<span class="all-metrics__value">3,000 USD/30d</span>`,
+		// New MRR's card: its value and its target over the same 30 days.
+		`<span class="kpi__value">3,000 USD/30d</span>`, "</span>Target 4,000 USD/30d · CRO · "}, "Target 4,000 USD · ")
 	exec := e.sessionAs(t, "executive")
 	ceo := e.page(t, exec, "/views/ceo?as_of="+asOf, 200)
 	if !strings.Contains(ceo, "3,000 USD/30d") {
 		t.Errorf("the CEO view does not give infrastructure cost's window:\n%s", regexp.MustCompile(`(?s)<ul class="rv-tiles">.*?</ul>\s*</li>\s*</ul>`).FindString(ceo))
+	}
+	// A role view's metric gives its target the window its value carries.
+	v, target := 739.14, 442.4
+	c := scorecard.Card{ID: "revenue_at_risk", Name: "Revenue at risk", Unit: "currency", Value: &v, Target: &target, Window: "30d", SumsOverWindow: true}
+	if m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, nil); m.Value != "739.14 USD/30d" || m.Target != "442.40 USD/30d" {
+		t.Errorf("the role view's metric reads %q, target %q", m.Value, m.Target)
 	}
 }
 

@@ -16,13 +16,14 @@ func init() {
 }
 
 func runSources(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "sources", "[--as-of T] [--period D] [--format text|json]", "Lists, per record kind as of a time, the records that exist, the newest data, the freshness limit and\n"+
-		"status (fresh, stale, never sent; state kinds are never stale by their own times, only by the connector\n"+
-		"that feeds them), then the money held in a currency without an exchange rate (the metrics it leaves\n"+
-		"without a value, the setting to add), then every data problem: references that name no record or several, incidents blamed\n"+
-		"on non-production deployments, negative recovery spans; then each connector configured or heard from:\n"+
-		"when it last worked, its deliveries by outcome over the period, its latest rejects with their reasons,\n"+
-		"its collector's last run and errors.")
+	fs := flags(env, "sources", "[--as-of T] [--period D] [--format text|json]", "Lists, per record kind as of a time, the records that exist, the newest data (\"period open\" for a\n"+
+		"period begun and not ended, such as this quarter's quota) and the freshness limit and status (fresh,\n"+
+		"stale, never sent, or not judged: a state kind is never stale by its own times, only by a connector\n"+
+		"that feeds it, and without one nothing judges it), then the money held in a currency without an\n"+
+		"exchange rate (the metrics it leaves without a value, the setting to add), then every data problem:\n"+
+		"references that name no record or several, incidents blamed on non-production deployments, negative\n"+
+		"recovery spans; then each connector configured or heard from: when it last worked, its deliveries by\n"+
+		"outcome over the period, its latest rejects with their reasons, its collector's last run and errors.")
 	var c common
 	c.bind(fs)
 	var v viewFlags

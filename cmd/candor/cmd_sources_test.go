@@ -100,3 +100,54 @@ func TestSourcesAndScorecardShowConnectorHealth(t *testing.T) {
 	}
 	run(t, "sources", "--data", data, "--period", "ever").want(t, 2, "sources", "--period", "ever")
 }
+
+// A budget, a quota and a target whose periods have begun and not ended
+// have data up to --as-of (SPEC §3): the report says "period open", as the
+// data sources page does, where it had given the time of the query as
+// their last data, as if data had just arrived. State kinds with records
+// and no connector are "not judged", never "fresh" (SPEC §4: nothing judges
+// their age); an event kind keeps its time and its status.
+func TestSourcesSaysPeriodOpenAndNotJudged(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	in := filepath.Join(dir, "in.ndjson")
+	if err := os.WriteFile(in, []byte(`{"kind":"budget","id":"b1","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000,"category":"compute"}
+{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"target","id":"tg1","metric":"mrr","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","value":12000}
+{"kind":"subscription","id":"s1","customer":"acme","started_at":"2025-06-01T00:00:00Z","mrr":100}
+{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T10:00:00Z","status":"success"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "import", "--data", data, in)
+	r := mustRun(t, "sources", "--data", data, "--as-of", "2026-03-10T12:00:00Z")
+	lines := map[string]string{}
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines[f[0]] = l
+		}
+	}
+	for _, kind := range []string{"budget", "quota", "target"} {
+		if l := lines[kind]; !strings.Contains(l, "period open") || strings.Contains(l, "2026-03-10T12:00:00Z") || !strings.Contains(l, "not judged") || strings.Contains(l, "fresh") {
+			t.Errorf("%s line %q, want period open and not judged", kind, l)
+		}
+	}
+	if l := lines["subscription"]; !strings.Contains(l, "2025-06-01T00:00:00Z") || !strings.Contains(l, "not judged") || strings.Contains(l, "fresh") {
+		t.Errorf("subscription line %q, want its time and not judged", l)
+	}
+	if l := lines["deployment"]; !strings.Contains(l, "2026-03-10T10:00:00Z") || !strings.Contains(l, "fresh") {
+		t.Errorf("deployment line %q, want its time and fresh", l)
+	}
+
+	// JSON keeps last_data (the as-of) and says the period is open.
+	r = mustRun(t, "sources", "--data", data, "--as-of", "2026-03-10T12:00:00Z", "--format", "json")
+	var rep scorecard.SourcesReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range rep.Kinds {
+		if k.Kind == "quota" && (!k.PeriodOpen || k.LastData == nil || k.LastData.Format(time.RFC3339) != "2026-03-10T12:00:00Z" || k.Status != scorecard.KindNotJudged) {
+			t.Errorf("quota in JSON = %+v, want period_open, last_data the as-of, not_judged", k)
+		}
+	}
+}

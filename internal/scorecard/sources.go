@@ -19,7 +19,23 @@ const (
 	KindFresh     = "fresh"
 	KindStale     = "stale"
 	KindNeverSent = "never_sent"
+	// KindNotJudged is a state kind (SPEC §4) with records and no
+	// configured connector feeding it: nothing judges it by age, so it is
+	// neither fresh nor stale, and says so rather than pass for fresh.
+	KindNotJudged = "not_judged"
 )
+
+// PeriodOpenText is how the report and the pages give the newest data of
+// a kind one of whose periods has begun and not ended (PeriodOpen).
+const PeriodOpenText = "period open"
+
+// PeriodOpen reports whether last, a kind's newest data at asOf, is that of
+// a period begun and not ended then (a quarter's quota, this month's
+// budget): Dataset.LastData gives such a period data up to asOf (SPEC §3),
+// which given as a time reads as if data had just arrived.
+func PeriodOpen(k domain.Kind, last *time.Time, asOf time.Time) bool {
+	return last != nil && k.Period() && last.Equal(asOf)
+}
 
 // SourcesReport is the data sources page (SPEC §5, data quality) as of a
 // time: every record kind with how many of its records exist then, its
@@ -53,6 +69,9 @@ type KindSource struct {
 	// defining time; period kinds from their period's start).
 	Records  int        `json:"records"`
 	LastData *time.Time `json:"last_data"`
+	// PeriodOpen says that LastData is as_of because a period of the kind
+	// has begun and not ended then (PeriodOpen): no data arrived then.
+	PeriodOpen bool `json:"period_open,omitempty"`
 	// Limit is the freshness limit the kind is judged by: a configured
 	// one, else the tightest any catalog metric reading it uses, else the
 	// default. Empty for state kinds.
@@ -62,7 +81,8 @@ type KindSource struct {
 	// passes (each metric's page gives its own).
 	Longest string `json:"longest_limit,omitempty"`
 	// State marks a state kind (SPEC §4): never stale by its records' own
-	// times, only fresh or never sent.
+	// times: not judged (KindNotJudged) or never sent, and fresh or stale
+	// only by a configured connector that feeds it.
 	State  bool   `json:"state,omitempty"`
 	Status string `json:"status"`
 	// Problems counts the data problems of the kind's records.
@@ -103,6 +123,7 @@ func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time, connecto
 		limit, longest := kindLimits(cat, ds, k)
 		sf := sourceFreshness(ds, k, limit, asOf, connectors)
 		ks.LastData, ks.Connector = sf.LastData, sf.Connector
+		ks.PeriodOpen = PeriodOpen(k, ks.LastData, r.AsOf)
 		if k == domain.KindVulnerability && ks.LastData != nil {
 			scan, ok := ds.LastScan(asOf)
 			ks.LastFullScan = ok && scan.Equal(*ks.LastData)
@@ -112,6 +133,10 @@ func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time, connecto
 			ks.Status = KindNeverSent
 		case sf.Stale:
 			ks.Status = KindStale
+		case ks.State && sf.Limit == "":
+			// No configured connector feeds it (one would have given it a
+			// limit): nothing judged it, and it is not called fresh.
+			ks.Status = KindNotJudged
 		default:
 			ks.Status = KindFresh
 		}
@@ -246,7 +271,10 @@ func SourcesText(r *SourcesReport, o TextOptions) string {
 	fmt.Fprintf(&b, "%-14s %9s  %-20s  %-6s  %s\n", "kind", "records", "last data", "limit", "status")
 	for _, k := range r.Kinds {
 		last, limit := "—", "—"
-		if k.LastData != nil {
+		switch {
+		case k.PeriodOpen:
+			last = PeriodOpenText
+		case k.LastData != nil:
 			last = k.LastData.Format(time.RFC3339)
 		}
 		if k.Limit != "" {
@@ -255,8 +283,8 @@ func SourcesText(r *SourcesReport, o TextOptions) string {
 		if k.Longest != "" {
 			limit += "–" + k.Longest
 		}
-		status := map[string]string{KindFresh: "fresh", KindStale: "stale", KindNeverSent: "never sent"}[k.Status]
-		color := map[string]string{KindFresh: statusColor[catalog.Green], KindStale: statusColor[catalog.Red], KindNeverSent: statusColor[catalog.Unknown]}[k.Status]
+		status := map[string]string{KindFresh: "fresh", KindStale: "stale", KindNeverSent: "never sent", KindNotJudged: "not judged"}[k.Status]
+		color := map[string]string{KindFresh: statusColor[catalog.Green], KindStale: statusColor[catalog.Red], KindNeverSent: statusColor[catalog.Unknown], KindNotJudged: ansiDim}[k.Status]
 		status = paint(o.Color, color, status)
 		switch {
 		case k.Connector != "":

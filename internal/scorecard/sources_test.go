@@ -97,8 +97,9 @@ func TestSourcesReport(t *testing.T) {
 		{"deployment", 2, at("2026-03-30T10:00:00Z"), "1d", false, KindFresh, 1},
 		{"incident", 2, at("2026-03-30T09:00:00Z"), "7d", false, KindFresh, 2},
 		{"ticket", 1, at("2026-03-01T00:00:00Z"), "1d", false, KindStale, 0},
-		{"subscription", 1, at("2025-01-01T00:00:00Z"), "", true, KindFresh, 0},
-		{"service", 1, nil, "", true, KindFresh, 0},
+		// State kinds with records and no connector: not judged, not fresh.
+		{"subscription", 1, at("2025-01-01T00:00:00Z"), "", true, KindNotJudged, 0},
+		{"service", 1, nil, "", true, KindNotJudged, 0},
 		{"lead", 0, nil, "1d", false, KindNeverSent, 0},
 		{"spend", 0, nil, "", true, KindNeverSent, 0},
 		// quota's catalog limit is 95d, but it is a state kind.
@@ -135,9 +136,73 @@ func TestSourcesReport(t *testing.T) {
 	}
 	text := SourcesText(r, TextOptions{})
 	for _, frag := range []string{"Data sources as of 2026-03-31T00:00:00Z", "ticket", "stale", "never sent",
-		"state kind", "Data problems (3):", "incident ci/i2 caused_by: names deployment s1, which is not a production deployment (environment staging); it links nothing"} {
+		"not judged (state kind: never stale by its records' own times)", "Data problems (3):", "incident ci/i2 caused_by: names deployment s1, which is not a production deployment (environment staging); it links nothing"} {
 		if !strings.Contains(text, frag) {
 			t.Errorf("text lacks %q:\n%s", frag, text)
+		}
+	}
+}
+
+// A state kind that nothing judges by age (SPEC §4: no configured
+// connector feeds it) is not_judged, never fresh: a review found the
+// subscription book, quotas and the other state kinds "fresh" beside
+// "never stale", green covering both a kind found current and one not
+// looked at. A configured connector that worked within the limit judges
+// it, and then it is fresh. A period begun and not ended (the quarter's
+// quota) says so in the text rather than give as_of as its last data, as
+// the page does; the JSON keeps last_data and adds period_open.
+func TestSourcesReportStateKindsNotJudged(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), quietBook)
+	r := Sources(cat, ds, asOf)
+	by := map[string]KindSource{}
+	for _, k := range r.Kinds {
+		by[k.Kind] = k
+	}
+	for kind, want := range map[string]string{"subscription": KindNotJudged, "quota": KindNotJudged, "opportunity": KindFresh, "spend": KindNeverSent, "budget": KindNeverSent} {
+		if got := by[kind].Status; got != want {
+			t.Errorf("%s status %s, want %s", kind, got, want)
+		}
+	}
+	if q := by["quota"]; !q.PeriodOpen || q.LastData == nil || !q.LastData.Equal(asOf) {
+		t.Errorf("quota = %+v, want period_open with last_data as_of", q)
+	}
+	if by["subscription"].PeriodOpen || by["opportunity"].PeriodOpen {
+		t.Errorf("period_open on a kind whose newest data is a time: %+v %+v", by["subscription"], by["opportunity"])
+	}
+	b, _ := json.Marshal(r)
+	for _, frag := range []string{`"kind":"quota","records":1,"last_data":"2026-03-31T00:00:00Z","period_open":true,"state":true,"status":"not_judged"`,
+		`"kind":"subscription","records":5,"last_data":"2025-01-01T00:00:00Z","state":true,"status":"not_judged"`} {
+		if !strings.Contains(string(b), frag) {
+			t.Errorf("JSON lacks %s:\n%s", frag, b)
+		}
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(SourcesText(r, TextOptions{}), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines[f[0]] = l
+		}
+	}
+	if l := lines["quota"]; !strings.Contains(l, PeriodOpenText) || strings.Contains(l, "2026-03-31") || !strings.Contains(l, "not judged (state kind") {
+		t.Errorf("quota line %q, want period open and not judged", l)
+	}
+	if l := lines["subscription"]; !strings.Contains(l, "2025-01-01T00:00:00Z") || strings.Contains(l, "fresh") || !strings.Contains(l, "not judged") {
+		t.Errorf("subscription line %q, want its last data and not judged", l)
+	}
+	if l := lines["opportunity"]; !strings.Contains(l, "2026-03-30T01:00:00Z") || !strings.Contains(l, "fresh") {
+		t.Errorf("opportunity line %q, want its time and fresh", l)
+	}
+	if l := SourcesText(r, TextOptions{Color: true}); !strings.Contains(l, ansiDim+"not judged"+ansiReset) {
+		t.Errorf("not judged is not painted dim (neutral):\n%s", l)
+	}
+
+	// Fed by a configured connector that worked within its limit, the
+	// book is judged, and fresh.
+	recent := asOf.Add(-2 * day)
+	stripe := health.Connector{Source: "stripe", Kinds: []string{"subscription"}, Webhook: true, Configured: true, LastOK: &recent}
+	for _, k := range Sources(cat, ds, asOf, stripe).Kinds {
+		if k.Kind == "subscription" && (k.Status != KindFresh || k.Limit != "35d") {
+			t.Errorf("subscription fed by a connector that worked = %+v, want fresh, limit 35d", k)
 		}
 	}
 }

@@ -63,6 +63,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		},
 		"status":         statusView,
 		"lineStatus":     lineStatus,
+		"notJudged":      notJudgedView,
 		"trend":          trendView,
 		"rule":           func(c scorecard.Card) string { return cardRule(c, s.currency()) },
 		"spark":          s.spark,
@@ -207,9 +208,16 @@ const noOwnTarget = "no target of its own"
 // missing (ARR by plan, sales cycle by owner); the API keeps it unknown.
 func lineStatus(l scorecard.BreakdownLine) StatusView {
 	if l.NoOwnTarget {
-		return StatusView{Class: "unjudged", Word: "Not judged", Icon: unjudgedIcon}
+		return notJudgedView()
 	}
 	return statusView(l.Status)
+}
+
+// notJudgedView is the status of what nothing judges: a breakdown line
+// without a target of its own, a state kind on the data sources page. Its
+// neutral colours and word keep it apart from green and from unknown.
+func notJudgedView() StatusView {
+	return StatusView{Class: "unjudged", Word: "Not judged", Icon: unjudgedIcon}
 }
 
 func statusView(st catalog.Status) StatusView {

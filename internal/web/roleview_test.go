@@ -289,10 +289,17 @@ func TestSourcesPage(t *testing.T) {
 		// Only the date control: the page is judged at an instant.
 		`name="as_of"`,
 	}, `name="window"`, `name="team"`)
-	// The summary counts the kinds by status.
-	if !regexp.MustCompile(`<strong>\d+</strong> fresh`).MatchString(p) {
-		t.Error("no count of fresh kinds")
+	// The summary counts the kinds by status, and a state kind nothing
+	// judges by age (services here: SPEC §4) is "Not judged" in neutral
+	// colours, counted apart: green and "fresh" are for kinds judged and
+	// found current (a review found them on the state kinds too, "18
+	// fresh" counting six kinds never judged).
+	checkSourcesSummary(t, p, map[string]int{"Fresh": 3, "Stale": 0, "Never sent": 15, "Not judged": 1})
+	if row := kindsRow(t, p, "service"); !strings.Contains(row, `<span class="status status--unjudged">`) || !strings.Contains(row, `<span class="status__word">Not judged</span>`) ||
+		strings.Contains(row, ">Fresh<") || strings.Contains(row, "status--green") || !strings.Contains(row, "state kind: never stale") {
+		t.Errorf("the service row, a state kind:\n%s", row)
 	}
+	mustContain(t, "the summary", p, []string{"<strong>1</strong> state kind not judged by age"})
 
 	// Kept checks are listed with the metric page at their date.
 	e.run(t, scenario{method: "POST", url: "/api/v1/reconciliations", status: 201,
@@ -318,8 +325,56 @@ func TestSourcesPage(t *testing.T) {
 	if i < 0 {
 		t.Fatal("no budget row")
 	}
-	if row := p[i : i+strings.Index(p[i:], "</tr>")]; !strings.Contains(row, ">period open</span>") || strings.Contains(row, "31 Mar 2026 12:00 UTC") {
+	if row := p[i : i+strings.Index(p[i:], "</tr>")]; !strings.Contains(row, ">period open</span>") || strings.Contains(row, "31 Mar 2026 12:00 UTC") ||
+		!strings.Contains(row, ">Not judged<") || strings.Contains(row, ">Fresh<") {
 		t.Errorf("the budget row of an open month:\n%s", row)
+	}
+	checkSourcesSummary(t, p, map[string]int{"Fresh": 3, "Stale": 0, "Never sent": 14, "Not judged": 2})
+	mustContain(t, "the summary", p, []string{"<strong>2</strong> state kinds not judged by age"})
+}
+
+// kindsRow is the row of kind on the data sources page's kinds table.
+func kindsRow(t *testing.T, p, kind string) string {
+	t.Helper()
+	i := strings.Index(p, `<th scope="row">`+kind+`</th>`)
+	if i < 0 {
+		t.Fatalf("no %s row", kind)
+	}
+	return p[i : i+strings.Index(p[i:], "</tr>")]
+}
+
+// checkSourcesSummary checks that the data sources page's kinds table has
+// want rows of each status word, and that its summary gives those counts,
+// each beside its own status's icon: "fresh" counts the kinds judged fresh
+// only.
+func checkSourcesSummary(t *testing.T, p string, want map[string]int) {
+	t.Helper()
+	table := p[strings.Index(p, `class="table table--tight table--stack src-kinds"`):]
+	table = table[:strings.Index(table, "</table>")]
+	got := map[string]int{}
+	for _, m := range regexp.MustCompile(`<span class="status__word">([^<]+)</span>`).FindAllStringSubmatch(table, -1) {
+		got[m[1]]++
+	}
+	for word, n := range got {
+		if want[word] != n {
+			t.Errorf("the kinds table's statuses = %v, want %v", got, want)
+			break
+		}
+	}
+	for word, n := range want {
+		if got[word] != n {
+			t.Errorf("the kinds table has %d %q, want %d", got[word], word, n)
+		}
+	}
+	summary := p[strings.Index(p, `<ul class="src-summary"`):]
+	summary = summary[:strings.Index(summary, "</ul>")]
+	for word, class := range map[string]string{"Fresh": "green", "Stale": "red", "Never sent": "unknown", "Not judged": "unjudged"} {
+		text := map[string]string{"Fresh": "fresh", "Stale": "stale", "Never sent": "never sent", "Not judged": "state kinds? not judged by age"}[word]
+		re := regexp.MustCompile(`<li><span class="status status--` + class + `">.*?</span></span> <strong>(\d+)</strong> ` + text + `</li>`)
+		m := re.FindStringSubmatch(summary)
+		if m == nil || m[1] != fmt.Sprint(want[word]) {
+			t.Errorf("the summary's %s: %v, want %d, its icon %s:\n%s", text, m, want[word], class, summary)
+		}
 	}
 }
 

@@ -32,6 +32,11 @@ func TestSourcesAPI(t *testing.T) {
 				if s := fmt.Sprint(lookup(kinds["lead"], "status")); s != "never_sent" {
 					t.Errorf("lead status = %s, want never_sent", s)
 				}
+				// A state kind with records and no connector: nothing judges
+				// it by age (SPEC §4), and the report does not call it fresh.
+				if s := fmt.Sprint(lookup(kinds["service"], "status"), " ", lookup(kinds["service"], "state")); s != "not_judged true" {
+					t.Errorf("service status, state = %s, want not_judged true", s)
+				}
 			}},
 		{name: "as of before any data", url: "/api/v1/sources?as_of=2026-01-01", status: 200,
 			fields: map[string]string{"kinds.1.kind": "deployment", "kinds.1.records": "0", "kinds.1.status": "never_sent"}},

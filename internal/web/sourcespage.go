@@ -30,7 +30,11 @@ type sourcesPage struct {
 	AsOf                time.Time
 	Kinds               []kindRow
 	Fresh, Stale, Never int
-	Problems            []problemRow
+	// NotJudged counts the state kinds nothing judges by age (SPEC §4:
+	// scorecard.KindNotJudged), apart from Fresh: green is for a kind
+	// judged and found fresh.
+	NotJudged int
+	Problems  []problemRow
 	// ProblemsTotal counts the problems the reader may see; Problems holds
 	// the first maxPageProblems. HiddenProblems are those of revenue kinds
 	// the reader's roles do not show.
@@ -78,9 +82,12 @@ type checkRow struct {
 }
 
 // kindStatus shows a kind's freshness as a status: fresh as green, stale
-// as red, never sent as unknown, each with its own word.
+// as red, never sent as unknown, a state kind not judged by age in neutral
+// colours ("Not judged"), each with its own word.
 func kindStatus(status string) StatusView {
 	switch status {
+	case scorecard.KindNotJudged:
+		return notJudgedView()
 	case scorecard.KindFresh:
 		v := statusView(catalog.Green)
 		v.Word = "Fresh"
@@ -144,6 +151,8 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 			p.Fresh++
 		case scorecard.KindStale:
 			p.Stale++
+		case scorecard.KindNotJudged:
+			p.NotJudged++
 		default:
 			p.Never++
 		}
@@ -208,8 +217,8 @@ func newestData(kind string, last *time.Time, asOf time.Time) newestView {
 	switch {
 	case last == nil:
 		return newestView{}
-	case domain.Kind(kind).Period() && last.Equal(asOf):
-		return newestView{Text: "period open", Open: true}
+	case scorecard.PeriodOpen(domain.Kind(kind), last, asOf):
+		return newestView{Text: scorecard.PeriodOpenText, Open: true}
 	}
 	return newestView{Text: last.UTC().Format("2 Jan 2006 15:04 MST")}
 }

@@ -285,7 +285,7 @@ func TestSourcesPage(t *testing.T) {
 	p := e.page(t, exec, "/sources?as_of="+asOf, 200)
 	mustContain(t, "the data sources page", p, []string{
 		"Record kinds", "Fresh", "Never sent", "state kind: never stale", "30 Mar 2026 12:00 UTC",
-		"No data problems", "No check kept yet", "Rejected deliveries", "no connector delivers to Candor yet",
+		"No data problems", "No check kept yet", "Connectors", "Rejected deliveries", "None refused.",
 		// Only the date control: the page is judged at an instant.
 		`name="as_of"`,
 	}, `name="window"`, `name="team"`)

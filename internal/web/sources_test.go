@@ -73,6 +73,65 @@ func TestSourcesAPIConnectors(t *testing.T) {
 	e.run(t, scenario{name: "bad period", url: "/api/v1/sources?period=forever", status: 400, fields: map[string]string{"param": "period"}})
 }
 
+// The data sources page shows what the API reports of the connectors:
+// each one's status, when it last worked and its deliveries by outcome,
+// and the deliveries refused with their reasons (never their payloads).
+// It had said "no connector delivers to Candor yet" whatever arrived.
+func TestSourcesPageConnectors(t *testing.T) {
+	e := newEnv(t, 0)
+	exec := e.sessionAs(t, "executive")
+	before := e.page(t, exec, "/sources", 200)
+	// The test server's GitHub connector is configured: listed before it
+	// delivers, as never having worked.
+	mustContain(t, "the sources page before any delivery", before, []string{`<th scope="row">github`, "Never worked", "None refused."}, "no connector delivers")
+	e.run(t, scenario{method: "POST", url: "/webhooks/github", body: `{"secret":"payload"}`, status: http.StatusUnauthorized,
+		headers: map[string]string{"Authorization": "", "X-GitHub-Event": "ping", "X-GitHub-Delivery": "d-9", "X-Hub-Signature-256": "sha256=00"}})
+	p := e.page(t, exec, "/sources", 200)
+	mustContain(t, "the sources page", p, []string{`class="table table--tight table--stack src-connectors"`, `<th scope="row">github`,
+		"Never worked", `<span class="muted">never</span>`, `<a href="#sec-rejects">1</a>`, "<code>d-9</code>", "X-Hub-Signature-256 does not match"},
+		"no connector delivers", `"secret"`, "None refused.")
+
+	// A server with no connector says so, in both sections.
+	none := newEnvWith(t, 0, func(s *Server, _ string) { s.Connectors = nil })
+	mustContain(t, "the sources page of a server with no connector", none.page(t, none.sessionAs(t, "executive"), "/sources", 200),
+		[]string{"No connector is set up or has delivered", "None: no connector delivers yet."}, "src-connectors")
+}
+
+// A state kind fed by a configured connector is judged on the page as the
+// API judges it, by the connector's health: the page had passed no
+// connector to the report, so a Stripe-fed book that the API called stale
+// read "Not judged" there.
+func TestSourcesPageJudgesStateKindsByConnector(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		hooks, err := connect.New(connect.Options{Store: s.Store, Config: connect.Config{Stripe: connect.Stripe{Secret: "whsec_test"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Connectors = hooks
+	})
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, scenario{url: "/api/v1/sources?as_of=" + asOf, status: 200, check: func(t *testing.T, doc any) {
+		for i := 0; ; i++ {
+			k := lookup(doc, fmt.Sprintf("kinds.%d.kind", i))
+			if k == nil {
+				t.Fatal("no subscription kind in the API's report")
+			}
+			if k == "subscription" {
+				if st := lookup(doc, fmt.Sprintf("kinds.%d.status", i)); st != "stale" {
+					t.Fatalf("the API's subscription status %v, want stale (the test's premise)", st)
+				}
+				return
+			}
+		}
+	}})
+	row := kindsRow(t, e.page(t, e.sessionAs(t, "executive"), "/sources?as_of="+asOf, 200), "subscription")
+	if !strings.Contains(row, "status--red") || !strings.Contains(row, ">Stale<") {
+		t.Errorf("the page's subscription row, fed by a Stripe connector that never worked:\n%s", row)
+	}
+}
+
 // A subscription book fed by a configured Stripe connector that has not
 // delivered within the limit makes MRR unknown, the reason naming it.
 func TestScorecardUnknownByConnector(t *testing.T) {

@@ -1,28 +1,37 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/reconcile"
 	"github.com/candor/candor/internal/scorecard"
 )
 
 // The data sources page: each record kind with its count, newest data,
 // freshness limit and status (scorecard.Sources), the data problems found
-// in the records, and the data-quality checks kept so far
-// (reconciliations). Deliveries refused at the door have no log yet: the
-// page says so rather than showing nothing as if nothing were refused.
+// in the records, the data-quality checks kept so far (reconciliations),
+// and each connector's health with the deliveries it refused — what the
+// API and `candor sources` report (the page had said no connector
+// delivered yet, long after they did, and judged the state kinds a
+// connector feeds without its health).
 
 // Bounds of the page's lists; the CLI and the API have the rest.
 const (
 	maxPageProblems = 100
 	maxPageChecks   = 20
+	maxPageRejects  = 20
 )
 
 // sourcesPage is the Data of the data sources page.
@@ -52,6 +61,32 @@ type sourcesPage struct {
 	// HiddenUnrated counts those of kinds that reveal revenue, which the
 	// reader's roles do not show.
 	HiddenUnrated int
+	// Connectors are the sources configured or heard from, over the
+	// deliveries of Period; Rejects their latest refused deliveries,
+	// newest first (at most maxPageRejects).
+	Connectors []connectorRow
+	Period     string
+	Rejects    []rejectRow
+}
+
+// connectorRow is one connector's health.
+type connectorRow struct {
+	Source, Feeds, Limit string
+	// LastWorked is when a delivery or a sync last succeeded; zero for
+	// never.
+	LastWorked                             time.Time
+	Status                                 StatusView
+	Accepted, Duplicate, Ignored, Rejected int64
+	// Sync is the collector's latest run in words; SyncErrors the failed
+	// runs since its latest success.
+	Sync       string
+	SyncErrors []string
+}
+
+// rejectRow is one delivery a connector refused, with its reason.
+type rejectRow struct {
+	Source, Delivery, Event, Reason string
+	At                              time.Time
 }
 
 // kindRow is one record kind.
@@ -116,9 +151,18 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	dropped := q.Filters()
 	q = Query{AsOf: q.AsOf}
+	// The connectors' health as the API reads it (its default period):
+	// it also judges the state kinds a connector feeds.
+	var conns []health.Connector
+	if s.Connectors != nil {
+		if conns, err = s.Connectors.Health(r.Context(), opt.AsOf, connect.DefaultHealthPeriod); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
 	var rep *scorecard.SourcesReport
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		rep = scorecard.Sources(s.Catalog, ds, opt.AsOf)
+		rep = scorecard.Sources(s.Catalog, ds, opt.AsOf, conns...)
 		return nil
 	})
 	if err != nil {
@@ -163,6 +207,7 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 		p.Unrated = append(p.Unrated, scorecard.UnratedText(u))
 	}
 	p.HiddenUnrated = hidden
+	p.Connectors, p.Period, p.Rejects = connectorRows(rep.Connectors)
 	problems, hidden := visibleProblems(access, rep.Problems)
 	p.ProblemsTotal, p.HiddenProblems = len(problems), hidden
 	for i, pr := range problems {
@@ -221,4 +266,59 @@ func newestData(kind string, last *time.Time, asOf time.Time) newestView {
 		return newestView{Text: scorecard.PeriodOpenText, Open: true}
 	}
 	return newestView{Text: last.UTC().Format("2 Jan 2006 15:04 MST")}
+}
+
+// connectorRows lays the connectors' health out for the page, with their
+// refused deliveries together, newest first.
+func connectorRows(cs []health.Connector) (rows []connectorRow, period string, rejects []rejectRow) {
+	for _, c := range cs {
+		period = c.Period
+		row := connectorRow{Source: c.Source, Feeds: strings.Join(c.Kinds, ", "), Limit: c.Limit, Status: connectorStatus(c.Status),
+			Accepted: c.Counts["accepted"], Duplicate: c.Counts["duplicate"], Ignored: c.Counts["ignored"], Rejected: c.Counts["rejected"]}
+		if c.LastOK != nil {
+			row.LastWorked = *c.LastOK
+		}
+		if r := c.LastSync; r != nil {
+			row.Sync = fmt.Sprintf("last sync %s: %s, %s, %d accepted, %d rejected", r.FinishedAt.UTC().Format("2 Jan 2006 15:04 MST"), r.Outcome, plural.Count(r.Pages, "page"), r.Accepted, r.Rejected)
+			if c.LastSyncOK != nil && r.Outcome != "ok" {
+				row.Sync += " (last successful " + c.LastSyncOK.UTC().Format("2 Jan 2006 15:04 MST") + ")"
+			}
+		}
+		for _, e := range c.SyncErrors {
+			row.SyncErrors = append(row.SyncErrors, e.FinishedAt.UTC().Format("2 Jan 2006 15:04 MST")+": "+e.Error)
+		}
+		for _, rj := range c.Rejects {
+			rejects = append(rejects, rejectRow{Source: c.Source, Delivery: rj.DeliveryID, Event: rj.Event, Reason: rj.Reason, At: rj.At})
+		}
+		rows = append(rows, row)
+	}
+	slices.SortStableFunc(rejects, func(a, b rejectRow) int { return b.At.Compare(a.At) })
+	if len(rejects) > maxPageRejects {
+		rejects = rejects[:maxPageRejects]
+	}
+	return rows, period, rejects
+}
+
+// connectorStatus shows a connector's judgement as the CLI words it:
+// fresh green, stale or never worked red (a configured connector that
+// never delivered is a fault), not configured in neutral colours (heard
+// from, but nothing expects it).
+func connectorStatus(status string) StatusView {
+	switch status {
+	case scorecard.KindFresh:
+		v := statusView(catalog.Green)
+		v.Word = "Fresh"
+		return v
+	case scorecard.KindStale:
+		v := statusView(catalog.Red)
+		v.Word = "Stale"
+		return v
+	case scorecard.KindNeverSent:
+		v := statusView(catalog.Red)
+		v.Word = "Never worked"
+		return v
+	}
+	v := notJudgedView()
+	v.Word = "Not configured"
+	return v
 }

@@ -1,9 +1,11 @@
 package connect
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -183,7 +185,7 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 	default:
 		p = &ghHead{}
 	}
-	if err := decode(in.body, p); err != nil {
+	if err := decode(formPayload(in.body), p); err != nil {
 		return nil, err
 	}
 	h := p.head()
@@ -390,4 +392,22 @@ func githubReview(cfg GitHub, id, event string, repo ghRepo, p *ghPullRequestRev
 		return nil, rejectf("review.submitted_at: missing on a submitted review")
 	}
 	return firstReview(id, event, repo.FullName+"#"+string(pr.Number), rv.SubmittedAt.Time), nil
+}
+
+// formPayload is the JSON of a delivery GitHub sent form-encoded — a
+// webhook whose content type is application/x-www-form-urlencoded, the
+// default in GitHub's form, posts "payload=" and the JSON escaped — or
+// body as it is. Such deliveries had been refused as "not valid JSON
+// (at byte 1)", which sent the SRE to the payload rather than the
+// setting. The signature covers the body as sent, and the delivery log
+// and kept payload hold it so; only the mapping reads the JSON inside.
+func formPayload(body []byte) []byte {
+	if !bytes.HasPrefix(body, []byte("payload=")) {
+		return body
+	}
+	v, err := url.ParseQuery(string(body))
+	if err != nil || v.Get("payload") == "" {
+		return body
+	}
+	return []byte(v.Get("payload"))
 }

@@ -3,6 +3,7 @@ package connect
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -69,6 +70,22 @@ func TestGitHubDeploymentStatus(t *testing.T) {
 	}
 	if string(e.kept("github", "d-1")) != string(body) {
 		t.Fatal("the payload was not kept")
+	}
+
+	// The same delivery form-encoded (a webhook whose content type is
+	// GitHub's default, application/x-www-form-urlencoded): the same
+	// record, the body as sent kept and hashed. It had been refused as
+	// "not valid JSON (at byte 1)".
+	fe := ghEnv(t, GitHub{})
+	form := []byte("payload=" + url.QueryEscape(string(body)))
+	fe.post("github", form, "X-GitHub-Event", "deployment_status", "X-GitHub-Delivery", "f-1", "X-Hub-Signature-256", "sha256="+hexHMAC(ghSecret, form),
+		"Content-Type", "application/x-www-form-urlencoded").want(t, http.StatusOK, store.DeliveryAccepted)
+	sameRecord(t, fe.record(domain.KindDeployment, "github", "deployment/145988746"), e.record(domain.KindDeployment, "github", "deployment/145988746"))
+	if got, _ := fe.st.Get(t.Context(), domain.Key{Kind: domain.KindDeployment, Source: "github", ID: "deployment/145988746"}); got.RawHash != sha256Hex(form) {
+		t.Fatalf("a form-encoded delivery's raw hash %s, want the body's as sent %s", got.RawHash, sha256Hex(form))
+	}
+	if string(fe.kept("github", "f-1")) != string(form) {
+		t.Fatal("the form-encoded payload was not kept as sent")
 	}
 
 	// A state on the way (in_progress) is no finished deployment.

@@ -137,6 +137,12 @@ func readConfig(c common, env *Env) (config.Config, []string, error) {
 		cfg.Data = c.data
 	}
 	if c.db != "" {
+		// Checked here, before anything else is looked for: a wrong --db
+		// had been reported as a missing ledger key, the key being looked
+		// for first.
+		if err := config.CheckPostgresURL(c.db); err != nil {
+			return cfg, nil, usagef("--db: %v", err)
+		}
 		cfg.DB = c.db
 	}
 	return cfg, environ, nil

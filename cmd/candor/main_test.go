@@ -449,6 +449,11 @@ func TestUsage(t *testing.T) {
 		{[]string{"scorecard", "--as-of", "someday"}, 2, nil, []string{"--as-of", "usage: candor scorecard"}},
 		{[]string{"scorecard", "--window", "0d"}, 2, nil, []string{"--window"}},
 		{[]string{"scorecard", "extra"}, 2, nil, []string{`unexpected argument "extra"`}},
+		// A wrong --db is named before the ledger's key is looked for (it
+		// had been reported as a missing key), a malformed one too (exit
+		// 1 from the driver), without its password.
+		{[]string{"scorecard", "--db", "mysql://x/y"}, 2, nil, []string{`--db: "mysql://x/y" is not a postgres:// URL`, "usage: candor scorecard"}},
+		{[]string{"scorecard", "--db", "postgres://u:pw@h/%zz"}, 2, nil, []string{`--db: the postgres:// URL cannot be parsed: invalid URL escape "%zz"`}},
 		{[]string{"scorecard", "-h"}, 0, nil, []string{"usage: candor scorecard", "-as-of"}},
 		{[]string{"import"}, 2, nil, []string{"no files given"}},
 		{[]string{"import", "--kind", "bogus", "x.ndjson"}, 2, nil, []string{"--kind"}},

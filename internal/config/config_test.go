@@ -176,6 +176,7 @@ func TestMaxBodyAndDBNamedWhereSet(t *testing.T) {
 		{"", map[string]string{"CANDOR_MAX_BODY_BYTES": "-5"}, `CANDOR_MAX_BODY_BYTES: "-5" is not a positive number of bytes`},
 		{"addr: :8080\ndb: mysql://x\n", nil, `candor.yaml:2: db: "mysql://x" is not a postgres:// URL`},
 		{"", map[string]string{"CANDOR_DB": "mysql://x"}, `CANDOR_DB: "mysql://x" is not a postgres:// URL`},
+		{"db: postgres://u:pw@h/%zz\n", nil, `candor.yaml:1: db: the postgres:// URL cannot be parsed: invalid URL escape "%zz"`},
 	}
 	for _, c := range cases {
 		_, err := Load(write(t, c.file), env(c.vars))

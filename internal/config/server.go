@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -41,8 +43,30 @@ func (c Config) checkMaxBody() error {
 // can name the file's line or CANDOR_DB; a --db flag is checked where it
 // is read.
 func (c Config) checkDB() error {
-	if c.DB != "" && !IsPostgresURL(c.DB) {
-		return fmt.Errorf("db: %q is not a postgres:// URL", c.DB)
+	if c.DB == "" {
+		return nil
+	}
+	if err := CheckPostgresURL(c.DB); err != nil {
+		return fmt.Errorf("db: %w", err)
+	}
+	return nil
+}
+
+// CheckPostgresURL refuses a db that is not a PostgreSQL URL or cannot be
+// parsed as a URL, without repeating a URL it cannot parse: its password
+// could be in it. A malformed URL ("postgres://%zz") had been found only
+// when the driver parsed it, after the ledger's key was looked for, and
+// exited 1 as a failure of the store.
+func CheckPostgresURL(db string) error {
+	if !IsPostgresURL(db) {
+		return fmt.Errorf("%q is not a postgres:// URL", db)
+	}
+	if _, err := url.Parse(db); err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("the postgres:// URL cannot be parsed: %v", err)
 	}
 	return nil
 }

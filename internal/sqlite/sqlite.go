@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -266,6 +267,9 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 func open(ctx context.Context, dir string, existing bool) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	if err := probeWritable(dir); err != nil {
+		return nil, err
 	}
 	path := filepath.Join(dir, "candor.db")
 	// Before the connection below, whose pragmas (journal_mode=WAL) would
@@ -1187,4 +1191,39 @@ func scanDocs(rows checkedRows, collection string) ([]store.Doc, error) {
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// probeWritable refuses a data directory this process cannot write, before
+// SQLite opens the store: it writes there even to read (the write-ahead
+// log, its index and locks), and said only "attempt to write a readonly
+// database (1544)" — of a directory owned by another user, a read-only
+// mount, or a candor.db without write permission.
+func probeWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".candor-probe-*")
+	if err == nil {
+		f.Close()
+		os.Remove(f.Name())
+		f, err = os.OpenFile(filepath.Join(dir, "candor.db"), os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err == nil {
+			f.Close()
+			return nil
+		}
+	}
+	return notWritable(dir, err)
+}
+
+// notWritable words a refusal to write in the data directory: which, by
+// whom, and that reading needs it too. Other errors pass unchanged.
+func notWritable(dir string, err error) error {
+	if !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+		return err
+	}
+	who := "this user"
+	if uid := os.Getuid(); uid >= 0 {
+		who = fmt.Sprintf("this user (uid %d)", uid)
+	}
+	return fmt.Errorf("data directory %s: not writable by %s (%v): Candor writes there even to read the store (its write-ahead log and locks); give the user write access to the directory and its candor.db", dir, who, err)
 }

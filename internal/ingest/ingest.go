@@ -883,6 +883,10 @@ type parseJob struct {
 	kind  domain.Kind
 	popts domain.ParseOptions
 	names names // kept as the job is reused
+	// over are the job's lines longer than MaxLine, in order; each has an
+	// empty text in buf.
+	over    []overLine
+	maxLine int
 }
 
 // bulkAfter is the line from which an input is bulk work: its parsing and
@@ -912,16 +916,21 @@ const jobLines = 256
 func (j *parseJob) run() []parsedLine {
 	out := make([]parsedLine, len(j.nums))
 	fields := make(domain.Fields, 16)
-	start := 0
+	start, over := 0, 0
 	for i, end := range j.ends {
 		p := &out[i]
 		p.line = j.nums[i]
 		text := j.buf[start:end]
+		start = end
+		if over < len(j.over) && j.over[over].line == p.line {
+			p.err = tooLongError(j.over[over].size, j.maxLine)
+			over++
+			continue
+		}
 		p.rec, p.err = parseLine(text, j.kind, j.popts, fields, j.names)
 		if p.err == nil {
 			p.item, p.err = item(p.rec, sha256.Sum256(text))
 		}
-		start = end
 	}
 	return out
 }
@@ -1002,7 +1011,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 		}
 		// Nothing parsed refers to the job's text: records and items hold
 		// copies.
-		j.buf, j.ends, j.nums = j.buf[:0], j.ends[:0], j.nums[:0]
+		j.buf, j.ends, j.nums, j.over = j.buf[:0], j.ends[:0], j.nums[:0], j.over[:0]
 		select {
 		case free <- j:
 		default:
@@ -1023,7 +1032,7 @@ func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader
 		case j := <-free:
 			return j
 		default:
-			return &parseJob{out: make(chan []parsedLine, 1), kind: im.opt.Kind, popts: im.opt.Parse, names: names{}}
+			return &parseJob{out: make(chan []parsedLine, 1), kind: im.opt.Kind, popts: im.opt.Parse, names: names{}, maxLine: im.opt.MaxLine}
 		}
 	}
 	j := newJob()
@@ -1040,24 +1049,44 @@ func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader
 			return err
 		}
 		chunk, err := br.ReadSlice('\n')
+		// over is the length of a line longer than MaxLine: it is read to
+		// its end but not kept, and refused as an invalid record of its
+		// line, so the lines after it are still checked, and a body
+		// reaching its bound while in it is refused for the body's size.
+		over := 0
 		if err == bufio.ErrBufferFull {
 			// A line longer than the buffer: gather it, within MaxLine.
 			long = append(long[:0], chunk...)
 			for err == bufio.ErrBufferFull {
 				chunk, err = br.ReadSlice('\n')
+				if over > 0 {
+					over += len(chunk)
+					continue
+				}
 				long = append(long, chunk...)
 				if im.tooLong(long) {
-					return inputErrorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
+					over, long = len(long), long[:0]
 				}
 			}
 			chunk = long
+			if over > 0 && err == nil {
+				over-- // the newline
+			}
 		}
 		// Checked for every line, not only while gathering: a MaxLine below
 		// the read buffer's size must hold too.
-		if im.tooLong(chunk) {
-			return inputErrorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
+		if over == 0 && im.tooLong(chunk) {
+			over = len(bytes.TrimSuffix(chunk, []byte("\n")))
 		}
-		if len(chunk) > 0 {
+		if over > 0 {
+			line++
+			j.over = append(j.over, overLine{line: line, size: over})
+			j.ends = append(j.ends, len(j.buf))
+			j.nums = append(j.nums, line)
+			if len(j.nums) == jobLines && !flush() {
+				return ctx.Err()
+			}
+		} else if len(chunk) > 0 {
 			line++
 			text := bytes.TrimSpace(chunk)
 			if line == 1 {
@@ -1091,6 +1120,20 @@ func (im *importer) tooLong(b []byte) bool {
 		n--
 	}
 	return n > im.opt.MaxLine
+}
+
+// overLine is a line longer than MaxLine, of size bytes: a parse job
+// holds none of its text.
+type overLine struct{ line, size int }
+
+// tooLongError is the problem of a line longer than MaxLine, said as a
+// record over its bound is (domain.MaxRecord): no record that long is
+// valid, so it is refused unread.
+func tooLongError(size, maxLine int) error {
+	if maxLine >= domain.MaxRecord {
+		return &domain.FieldError{Reason: fmt.Sprintf("the line is %d bytes; a record is at most 1 MiB (%d bytes)", size, domain.MaxRecord)}
+	}
+	return &domain.FieldError{Reason: fmt.Sprintf("the line is %d bytes; a line is at most %d bytes here", size, maxLine)}
 }
 
 // lineErrors is one LineError per problem of the record at line.

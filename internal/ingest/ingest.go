@@ -1164,6 +1164,12 @@ func kindFromName(base string) domain.Kind {
 func (im *importer) csv(name, base string, br *bufio.Reader) error {
 	var cols []string
 	kind := im.opt.Kind
+	// With a kind column and no kind given, the header is checked against
+	// each kind the column names, at the kind's first row (kindCol,
+	// checked); refused holds the header's problems found so.
+	kindCol := -1
+	var checked map[domain.Kind]bool
+	var refused []LineError
 	header := func(h []string) error {
 		cols = h
 		if kind == "" && !slices.Contains(cols, "kind") {
@@ -1173,9 +1179,10 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		}
 		if kind == "" {
 			// A kind column may name a different kind on each row.
+			kindCol, checked = slices.Index(cols, "kind"), map[domain.Kind]bool{}
 			return nil
 		}
-		return checkColumns(name, kind, cols)
+		return checkColumns(name, kind, cols, 0)
 	}
 	row := func(line int, cells []string) error {
 		// Parsed and written on this goroutine, a row at a time: past
@@ -1183,6 +1190,22 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		// go first, as an NDJSON input's jobs do.
 		if bulkLine(line) && line%jobLines == 0 {
 			priority.Background()
+		}
+		if kindCol >= 0 {
+			// A header lacking a column every record of the row's kind
+			// needs, or naming one the kind does not have, fails every
+			// row of the kind alike: it is said once, of the header, and
+			// past it the rows are read only for the kinds they name.
+			if k, err := domain.ParseKind(cells[kindCol]); err == nil && !checked[k] {
+				checked[k] = true
+				var inv *InvalidError
+				if errors.As(checkColumns(name, k, cols, line), &inv) {
+					refused = append(refused, inv.Lines...)
+				}
+			}
+			if len(refused) > 0 {
+				return nil
+			}
 		}
 		f := make(domain.Fields, len(cells))
 		for i, v := range cells {
@@ -1200,7 +1223,15 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		im.sum.money(rec)
 		return im.addAt(line, rec.Kind(), it)
 	}
-	return ReadCSV(im.ctx, name, br, im.opt.MaxLine, header, row, func(e LineError) { im.invalid(e) })
+	err := ReadCSV(im.ctx, name, br, im.opt.MaxLine, header, row, func(e LineError) {
+		if len(refused) == 0 {
+			im.invalid(e)
+		}
+	})
+	if err == nil && len(refused) > 0 {
+		return &InvalidError{Lines: refused, Header: true}
+	}
+	return err
 }
 
 // FormatSummary renders the import summary for people.

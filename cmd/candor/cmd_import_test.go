@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,4 +167,54 @@ func TestImportNamesRepeatedKeys(t *testing.T) {
 		out.Repeats[0].Line != 3 || out.Repeats[0].EarlierLine != 1 || out.Repeats[0].ID != "d1" || out.Repeats[0].EarlierFile != file {
 		t.Errorf("--json: %s", r.stdout)
 	}
+}
+
+// A line over the 16 MiB an import reads, and a CSV header lacking a
+// column the kind its kind column names needs, are refused as the review
+// of 2026-12-07 asked: the line as an invalid record of its file and line
+// (the lines after it still checked), the header once, of line 1; nothing
+// is imported. The line had ended the import ("line longer than 16777216
+// bytes"), and the header had been reported on each of 19,901 rows.
+func TestImportLongLineAndKindColumnHeader(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	dep := func(id string) string {
+		return `{"kind":"deployment","id":"` + id + `","service":"api","environment":"production","finished_at":"2026-03-10T12:00:00Z","status":"success"}` + "\n"
+	}
+	seed := filepath.Join(dir, "seed.ndjson")
+	if err := os.WriteFile(seed, []byte(dep("d0")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "import", "--data", data, seed).want(t, 0)
+
+	long := `{"kind":"deployment","id":"big","version":"` + strings.Repeat("x", 17<<20) + `"}`
+	file := filepath.Join(dir, "long.ndjson")
+	if err := os.WriteFile(file, []byte(dep("d1")+long+"\n"+`{"kind":"deployment","id":"d2"}`+"\n"+dep("d3")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "import", "--data", data, file)
+	r.want(t, 1)
+	want := fmt.Sprintf("candor import: 2 invalid records; nothing was imported\n  %s:2: the line is %d bytes; a record is at most 1 MiB (1048576 bytes)\n  %s:3: field service: required\n", file, len(long), file)
+	if !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("stderr = %.600q\nwant %q…", r.stderr, want)
+	}
+
+	csv := filepath.Join(dir, "many.csv")
+	body := "kind,id,service,environment,status\n" + strings.Repeat("deployment,d9,api,production,success\n", 300)
+	if err := os.WriteFile(csv, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"import", "--data", data, csv}, {"import", "--skip-invalid", "--data", data, csv}} {
+		r = run(t, args...)
+		r.want(t, 1, args...)
+		want = "candor import: the CSV header is refused; nothing was imported\n  " + csv + ":1: field finished_at: the header lacks this column: every deployment record needs it; line 2 is the first deployment\n"
+		if r.stderr != want {
+			t.Errorf("candor %s: stderr = %q\nwant %q", strings.Join(args, " "), r.stderr, want)
+		}
+	}
+
+	r = run(t, "record", "--data", data, "deployment", "import", "d1")
+	r.want(t, 1)
+	r = run(t, "record", "--data", data, "deployment", "import", "d0")
+	r.want(t, 0)
 }

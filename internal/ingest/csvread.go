@@ -108,7 +108,10 @@ func ReadCSV(ctx context.Context, name string, r io.Reader, maxLine int, header 
 // checkColumns refuses a header of one kind's records that lacks a field
 // every record needs, or names one the kind does not have: every row would
 // fail the same way, so it is said once, of line 1, and the file is refused.
-func checkColumns(name string, kind domain.Kind, cols []string) error {
+// first, when not 0, is the line of the first row a kind column says is of
+// kind: each problem then names it, the kind being the rows' and not the
+// file's.
+func checkColumns(name string, kind domain.Kind, cols []string, first int) error {
 	known, required := domain.KindFields(kind)
 	var unknown []string
 	for _, c := range cols {
@@ -144,6 +147,11 @@ func checkColumns(name string, kind domain.Kind, cols []string) error {
 	}
 	if len(problems) == 0 {
 		return nil
+	}
+	if first > 0 {
+		for i := range problems {
+			problems[i].Reason += fmt.Sprintf("; line %d is the first %s", first, kind)
+		}
 	}
 	return &InvalidError{Lines: problems, Header: true}
 }

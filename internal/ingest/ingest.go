@@ -883,6 +883,10 @@ type parseJob struct {
 	kind  domain.Kind
 	popts domain.ParseOptions
 	names names // kept as the job is reused
+	// over are the job's lines longer than MaxLine, in order; each has an
+	// empty text in buf.
+	over    []overLine
+	maxLine int
 }
 
 // bulkAfter is the line from which an input is bulk work: its parsing and
@@ -912,16 +916,21 @@ const jobLines = 256
 func (j *parseJob) run() []parsedLine {
 	out := make([]parsedLine, len(j.nums))
 	fields := make(domain.Fields, 16)
-	start := 0
+	start, over := 0, 0
 	for i, end := range j.ends {
 		p := &out[i]
 		p.line = j.nums[i]
 		text := j.buf[start:end]
+		start = end
+		if over < len(j.over) && j.over[over].line == p.line {
+			p.err = tooLongError(j.over[over].size, j.maxLine)
+			over++
+			continue
+		}
 		p.rec, p.err = parseLine(text, j.kind, j.popts, fields, j.names)
 		if p.err == nil {
 			p.item, p.err = item(p.rec, sha256.Sum256(text))
 		}
-		start = end
 	}
 	return out
 }
@@ -1002,7 +1011,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 		}
 		// Nothing parsed refers to the job's text: records and items hold
 		// copies.
-		j.buf, j.ends, j.nums = j.buf[:0], j.ends[:0], j.nums[:0]
+		j.buf, j.ends, j.nums, j.over = j.buf[:0], j.ends[:0], j.nums[:0], j.over[:0]
 		select {
 		case free <- j:
 		default:
@@ -1023,7 +1032,7 @@ func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader
 		case j := <-free:
 			return j
 		default:
-			return &parseJob{out: make(chan []parsedLine, 1), kind: im.opt.Kind, popts: im.opt.Parse, names: names{}}
+			return &parseJob{out: make(chan []parsedLine, 1), kind: im.opt.Kind, popts: im.opt.Parse, names: names{}, maxLine: im.opt.MaxLine}
 		}
 	}
 	j := newJob()
@@ -1040,24 +1049,44 @@ func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader
 			return err
 		}
 		chunk, err := br.ReadSlice('\n')
+		// over is the length of a line longer than MaxLine: it is read to
+		// its end but not kept, and refused as an invalid record of its
+		// line, so the lines after it are still checked, and a body
+		// reaching its bound while in it is refused for the body's size.
+		over := 0
 		if err == bufio.ErrBufferFull {
 			// A line longer than the buffer: gather it, within MaxLine.
 			long = append(long[:0], chunk...)
 			for err == bufio.ErrBufferFull {
 				chunk, err = br.ReadSlice('\n')
+				if over > 0 {
+					over += len(chunk)
+					continue
+				}
 				long = append(long, chunk...)
 				if im.tooLong(long) {
-					return inputErrorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
+					over, long = len(long), long[:0]
 				}
 			}
 			chunk = long
+			if over > 0 && err == nil {
+				over-- // the newline
+			}
 		}
 		// Checked for every line, not only while gathering: a MaxLine below
 		// the read buffer's size must hold too.
-		if im.tooLong(chunk) {
-			return inputErrorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
+		if over == 0 && im.tooLong(chunk) {
+			over = len(bytes.TrimSuffix(chunk, []byte("\n")))
 		}
-		if len(chunk) > 0 {
+		if over > 0 {
+			line++
+			j.over = append(j.over, overLine{line: line, size: over})
+			j.ends = append(j.ends, len(j.buf))
+			j.nums = append(j.nums, line)
+			if len(j.nums) == jobLines && !flush() {
+				return ctx.Err()
+			}
+		} else if len(chunk) > 0 {
 			line++
 			text := bytes.TrimSpace(chunk)
 			if line == 1 {
@@ -1093,6 +1122,20 @@ func (im *importer) tooLong(b []byte) bool {
 	return n > im.opt.MaxLine
 }
 
+// overLine is a line longer than MaxLine, of size bytes: a parse job
+// holds none of its text.
+type overLine struct{ line, size int }
+
+// tooLongError is the problem of a line longer than MaxLine, said as a
+// record over its bound is (domain.MaxRecord): no record that long is
+// valid, so it is refused unread.
+func tooLongError(size, maxLine int) error {
+	if maxLine >= domain.MaxRecord {
+		return &domain.FieldError{Reason: fmt.Sprintf("the line is %d bytes; a record is at most 1 MiB (%d bytes)", size, domain.MaxRecord)}
+	}
+	return &domain.FieldError{Reason: fmt.Sprintf("the line is %d bytes; a line is at most %d bytes here", size, maxLine)}
+}
+
 // lineErrors is one LineError per problem of the record at line.
 func lineErrors(name string, line int, err error) []LineError {
 	ps := domain.Problems(err)
@@ -1121,6 +1164,12 @@ func kindFromName(base string) domain.Kind {
 func (im *importer) csv(name, base string, br *bufio.Reader) error {
 	var cols []string
 	kind := im.opt.Kind
+	// With a kind column and no kind given, the header is checked against
+	// each kind the column names, at the kind's first row (kindCol,
+	// checked); refused holds the header's problems found so.
+	kindCol := -1
+	var checked map[domain.Kind]bool
+	var refused []LineError
 	header := func(h []string) error {
 		cols = h
 		if kind == "" && !slices.Contains(cols, "kind") {
@@ -1130,9 +1179,10 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		}
 		if kind == "" {
 			// A kind column may name a different kind on each row.
+			kindCol, checked = slices.Index(cols, "kind"), map[domain.Kind]bool{}
 			return nil
 		}
-		return checkColumns(name, kind, cols)
+		return checkColumns(name, kind, cols, 0)
 	}
 	row := func(line int, cells []string) error {
 		// Parsed and written on this goroutine, a row at a time: past
@@ -1140,6 +1190,22 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		// go first, as an NDJSON input's jobs do.
 		if bulkLine(line) && line%jobLines == 0 {
 			priority.Background()
+		}
+		if kindCol >= 0 {
+			// A header lacking a column every record of the row's kind
+			// needs, or naming one the kind does not have, fails every
+			// row of the kind alike: it is said once, of the header, and
+			// past it the rows are read only for the kinds they name.
+			if k, err := domain.ParseKind(cells[kindCol]); err == nil && !checked[k] {
+				checked[k] = true
+				var inv *InvalidError
+				if errors.As(checkColumns(name, k, cols, line), &inv) {
+					refused = append(refused, inv.Lines...)
+				}
+			}
+			if len(refused) > 0 {
+				return nil
+			}
 		}
 		f := make(domain.Fields, len(cells))
 		for i, v := range cells {
@@ -1157,7 +1223,15 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		im.sum.money(rec)
 		return im.addAt(line, rec.Kind(), it)
 	}
-	return ReadCSV(im.ctx, name, br, im.opt.MaxLine, header, row, func(e LineError) { im.invalid(e) })
+	err := ReadCSV(im.ctx, name, br, im.opt.MaxLine, header, row, func(e LineError) {
+		if len(refused) == 0 {
+			im.invalid(e)
+		}
+	})
+	if err == nil && len(refused) > 0 {
+		return &InvalidError{Lines: refused, Header: true}
+	}
+	return err
 }
 
 // FormatSummary renders the import summary for people.

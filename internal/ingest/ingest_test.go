@@ -603,19 +603,44 @@ func TestImportLongLines(t *testing.T) {
 		}
 	})
 
+	// A line longer than MaxLine is not read into memory: it is refused
+	// as an invalid record of its line, as a record over 1 MiB is, and
+	// the lines after it are still checked (and, skipping, land). It had
+	// stopped the import with "line longer than …", no line of errors[]
+	// for the API.
 	t.Run("longer than MaxLine", func(t *testing.T) {
 		st := newStore(t)
 		mustImport(t, st, Options{}, src("seed.ndjson", nd(depLine("d0"))))
 		before := snap(t, st)
-		for _, skip := range []bool{false, true} {
-			_, err := doImport(context.Background(), st, []Source{
+		in := func() []Source {
+			return []Source{
 				src("first.ndjson", nd(depLine("d1"))),
-				src("big.ndjson", nd(depLine("d2"), depLine("d3"), longChange("c1", 3<<20), depLine("d4"))),
-			}, Options{MaxLine: 2 << 20, SkipInvalid: skip})
-			if err == nil || !strings.Contains(err.Error(), "big.ndjson:3:") || !strings.Contains(err.Error(), "longer than 2097152 bytes") {
-				t.Fatalf("skip=%v: err = %v, want big.ndjson:3: … longer than 2097152 bytes", skip, err)
+				src("big.ndjson", nd(depLine("d2"), depLine("d3"), longChange("c1", 3<<20), depLine("d4"), depLineStatus("d5", "fine"))),
 			}
-			assertUnchanged(t, st, before)
+		}
+		want := "big.ndjson:3: the line is 3145728 bytes; a record is at most 1 MiB (1048576 bytes)"
+		_, err := doImport(context.Background(), st, in(), Options{MaxLine: 2 << 20})
+		inv := wantInvalid(t, err)
+		if inv.Count != 2 || len(inv.Lines) != 2 || inv.Lines[0].Error() != want || inv.Lines[0].Field != "" ||
+			inv.Lines[1].Line != 5 || inv.Lines[1].Field != "status" {
+			t.Fatalf("InvalidError = %v, want %q then line 5's status", err, want)
+		}
+		assertUnchanged(t, st, before)
+		sum := mustImport(t, st, Options{MaxLine: 2 << 20, SkipInvalid: true}, in()...)
+		if sum.Invalid != 2 || len(sum.Skipped) != 2 || sum.Skipped[0].Error() != want {
+			t.Fatalf("skipping: summary %+v", sum)
+		}
+		if got := counts(t, st); got[domain.KindDeployment] != 5 || got[domain.KindChange] != 0 {
+			t.Errorf("skipping: counts = %v, want d0–d4", got)
+		}
+	})
+
+	t.Run("longer than MaxLine, at the end without a newline", func(t *testing.T) {
+		st := newStore(t)
+		_, err := doImport(context.Background(), st, []Source{src("big.ndjson", depLine("d1")+"\n"+longChange("c1", 3<<20))}, Options{MaxLine: 2 << 20})
+		inv := wantInvalid(t, err)
+		if len(inv.Lines) != 1 || inv.Lines[0].Error() != "big.ndjson:2: the line is 3145728 bytes; a record is at most 1 MiB (1048576 bytes)" {
+			t.Fatalf("err = %v", err)
 		}
 	})
 
@@ -632,9 +657,10 @@ func TestImportLongLines(t *testing.T) {
 		// Exactly MaxLine bytes (the newline, or CRLF's LF, not counted).
 		mustImport(t, st, Options{MaxLine: 100}, src("ok.ndjson", exact+"\n"+exact))
 		before := snap(t, st)
-		_, err := doImport(context.Background(), st, []Source{src("small.ndjson", nd(exact, over, exact))}, Options{MaxLine: 100})
-		if err == nil || !strings.Contains(err.Error(), "small.ndjson:2:") || !strings.Contains(err.Error(), "longer than 100 bytes") {
-			t.Fatalf("err = %v, want small.ndjson:2: … longer than 100 bytes", err)
+		_, err := doImport(context.Background(), st, []Source{src("small.ndjson", nd(exact, over, exact, `{"kind":"service"}`))}, Options{MaxLine: 100})
+		inv := wantInvalid(t, err)
+		if inv.Count != 2 || inv.Lines[0].Error() != "small.ndjson:2: the line is 101 bytes; a line is at most 100 bytes here" || inv.Lines[1].Line != 4 {
+			t.Fatalf("err = %v, want small.ndjson:2: the line is 101 bytes, then line 4", err)
 		}
 		assertUnchanged(t, st, before)
 	})
@@ -1066,6 +1092,84 @@ func TestImportCSVErrors(t *testing.T) {
 		st := newStore(t)
 		sum := mustImport(t, st, Options{}, src("deployments.csv", depHeader+"\n"), src("empty.csv", ""))
 		if sum.Records != 0 || len(sum.ByKind) != 0 {
+			t.Errorf("summary %+v", sum)
+		}
+	})
+}
+
+// A CSV whose kind column names the rows' kind is checked against each
+// kind at its first row: a column every record of the kind needs missing
+// from the header, or one the kind does not have, is one problem of line 1
+// naming the column, not one a row ("many.csv:2: field finished_at:
+// required" … "and 19900 more problems"), and the file is refused, with
+// --skip-invalid too.
+func TestImportCSVKindColumnHeader(t *testing.T) {
+	cases := []struct {
+		name, header string
+		rows         []string
+		want         []string
+	}{
+		{"missing required", "kind,id,service,environment,status", []string{"deployment,%s,api,production,success"},
+			[]string{"many.csv:1: field finished_at: the header lacks this column: every deployment record needs it; line 2 is the first deployment"}},
+		{"misspelt required", "kind,id,service,environment,finishd_at,status", []string{"deployments,%s,api,production,2026-03-10T12:00:00Z,success"},
+			[]string{`many.csv:1: field finished_at: the header lacks this column: every deployment record needs it (the header has "finishd_at": a typo?); line 2 is the first deployment`}},
+		{"unknown", "kind,id,service,environment,finished_at,status,verison", []string{"deployment,%s,api,production,2026-03-10T12:00:00Z,success,1.2"},
+			[]string{`many.csv:1: field verison: not a field of kind deployment (did you mean "version"?); line 2 is the first deployment`}},
+		// Every kind the column names is checked, each once.
+		{"two kinds", "kind,id,service,environment,finished_at,status,merged_at", []string{
+			"deployment,%s,api,production,2026-03-10T12:00:00Z,success,",
+			"change,c%s,api,,,,2026-03-10T12:00:00Z",
+		}, []string{
+			`many.csv:1: field merged_at: not a field of kind deployment (known: change_request, changes, commit, coverage, cutover_at, emergency, env_type, environment, finished_at, id, kind, pipeline_url, reason, retro_validated_at, risk_score, rollback_of, service, source, started_at, status, version); line 2 is the first deployment`,
+			`many.csv:1: field environment: not a field of kind change (known: author, authored_at, commit, first_review_at, id, kind, merged_at, opened_at, service, source, title, url); line 3 is the first change`,
+			`many.csv:1: field finished_at: not a field of kind change (known: author, authored_at, commit, first_review_at, id, kind, merged_at, opened_at, service, source, title, url); line 3 is the first change`,
+			`many.csv:1: field status: not a field of kind change (known: author, authored_at, commit, first_review_at, id, kind, merged_at, opened_at, service, source, title, url); line 3 is the first change`,
+		}},
+	}
+	for _, c := range cases {
+		for _, skip := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s skip %v", c.name, skip), func(t *testing.T) {
+				st := newStore(t)
+				mustImport(t, st, Options{}, src("seed.ndjson", nd(depLine("d0"))))
+				before := snap(t, st)
+				var body strings.Builder
+				body.WriteString(c.header + "\n")
+				// More rows than a chunk, so that some are written before
+				// the import fails.
+				for i := range 5000 {
+					fmt.Fprintf(&body, c.rows[i%len(c.rows)]+"\n", fmt.Sprintf("d%d", i))
+				}
+				_, err := doImport(context.Background(), st, []Source{src("many.csv", body.String())}, Options{SkipInvalid: skip})
+				var inv *InvalidError
+				if !errors.As(err, &inv) || !inv.Header {
+					t.Fatalf("err = %v, want the header refused", err)
+				}
+				var got []string
+				for _, l := range inv.Lines {
+					got = append(got, l.Error())
+				}
+				if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+					t.Errorf("problems\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+				}
+				if !strings.HasPrefix(err.Error(), "the CSV header is refused; nothing was imported\n") {
+					t.Errorf("err = %q", err)
+				}
+				assertUnchanged(t, st, before)
+			})
+		}
+	}
+	// A header that fits the kinds its rows name imports; a row's own
+	// problems are still its own.
+	t.Run("fits", func(t *testing.T) {
+		st := newStore(t)
+		in := "kind,id,service,environment,finished_at,status\ndeployment,d1,api,production,2026-03-10T12:00:00Z,success\ndeployment,d2,api,production,2026-03-10T12:00:00Z,fine\nnonsense,d3,api,production,2026-03-10T12:00:00Z,success\n"
+		_, err := doImport(context.Background(), st, []Source{src("many.csv", in)}, Options{})
+		inv := wantInvalid(t, err)
+		if inv.Header || inv.Count != 2 || len(inv.Lines) != 2 || inv.Lines[0].Line != 3 || inv.Lines[0].Field != "status" || inv.Lines[1].Line != 4 || inv.Lines[1].Field != "kind" {
+			t.Fatalf("err = %v", err)
+		}
+		sum := mustImport(t, st, Options{SkipInvalid: true}, src("many.csv", in))
+		if sum.Records != 1 || sum.Invalid != 2 {
 			t.Errorf("summary %+v", sum)
 		}
 	})

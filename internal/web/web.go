@@ -11,6 +11,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"mime"
@@ -592,6 +593,13 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// A body over the bound is refused for its size whatever its lines:
+	// at once when its length says so, else when reading it reaches the
+	// bound (tooLarge).
+	if r.ContentLength > s.MaxBody {
+		s.writeError(w, r, &http.MaxBytesError{Limit: s.MaxBody})
+		return
+	}
 	sum, err := s.records.Import(r.Context(), []ingest.Source{{Name: "body", Reader: body, Format: format}}, opt)
 	if err == nil && sum.Inserted+sum.Replaced > 0 {
 		// Read-your-writes: the answer waits until what was written is
@@ -608,7 +616,7 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &nk) {
 			err = badParam("kind", "the CSV body has no kind column: add one, or pass the kind as ?kind= (POST /api/v1/records?kind=deployment)")
 		}
-		s.writeError(w, r, err)
+		s.writeError(w, r, tooLarge(body, err))
 		return
 	}
 	out := ImportSummary(sum)
@@ -616,6 +624,22 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		out["warnings"] = ws
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// tooLarge is the error of a records body the import refused: the body's
+// bound's (413) when the body, read on to its end, is over it, else err.
+// An import stops reading at a problem that leaves the rest unreadable (a
+// refused CSV header, a CSV record past the line bound), and a body of
+// 34 MB was then a 400 where one of 35 MB was a 413.
+func tooLarge(body io.Reader, err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || domain.CodeOf(err) != domain.EInvalid {
+		return err
+	}
+	if _, rerr := io.Copy(io.Discard, body); errors.As(rerr, &mbe) {
+		return rerr
+	}
+	return err
 }
 
 // recordsFormat is the format of a records body: CSV for text/csv (or one of

@@ -45,7 +45,7 @@ func TestNewerStoreRefused(t *testing.T) {
 	for _, args := range [][]string{{"scorecard", "--data", data}, {"import", "--data", data, file}} {
 		r := run(t, args...)
 		r.want(t, 1, args...)
-		if !strings.Contains(r.stderr, "was migrated by a newer Candor (schema version 99, this build knows up to 21): run the newer version, or restore a backup taken before the upgrade") {
+		if !strings.Contains(r.stderr, "was migrated by a newer Candor (schema version 99, this build knows up to 22): run the newer version, or restore a backup taken before the upgrade") {
 			t.Errorf("candor %s: stderr = %q", args[0], r.stderr)
 		}
 	}
@@ -56,11 +56,10 @@ func TestNewerStoreRefused(t *testing.T) {
 // without a word. A new store is made, not migrated.
 func TestUpgradeMigrationIsSaid(t *testing.T) {
 	data := smallStore(t)
-	// The store as a Candor without migration 021 left it.
-	sqliteExec(t, data, `DROP INDEX docs_gate_decision_service`, `DROP INDEX docs_gate_decision_verdict`, `DROP INDEX docs_gate_decision_at`,
-		`DELETE FROM schema_migrations WHERE version = 21`)
+	// The store as a Candor without migration 022 left it.
+	sqliteExec(t, data, `DROP TABLE refusals_not_logged`, `DELETE FROM schema_migrations WHERE version = 22`)
 	r := mustRun(t, "scorecard", "--data", data)
-	if !strings.Contains(r.stderr, "candor: store migrated from schema version 20 to 21 (applied 21)\n") {
+	if !strings.Contains(r.stderr, "candor: store migrated from schema version 21 to 22 (applied 22)\n") {
 		t.Errorf("first command after the upgrade: stderr = %q", r.stderr)
 	}
 	if r := mustRun(t, "scorecard", "--data", data); strings.Contains(r.stderr, "migrated") {

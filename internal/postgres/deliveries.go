@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -153,6 +154,9 @@ func (s *DB) DeliveryStats(ctx context.Context, source string, since, until time
 	if err := rows.Err(); err != nil {
 		return st, err
 	}
+	if err := s.pool.QueryRow(ctx, fmt.Sprintf(store.NotLoggedSQL, "$1", "$2", "$3"), source, sinceNanos(since), store.UntilNanos(until)).Scan(&st.NotLogged); err != nil {
+		return st, err
+	}
 	for _, q := range []struct {
 		dest     *time.Time
 		outcomes []string
@@ -169,4 +173,15 @@ func (s *DB) DeliveryStats(ctx context.Context, source string, since, until time
 		}
 	}
 	return st, nil
+}
+
+func (s *DB) AddNotLogged(ctx context.Context, counts []store.NotLogged) error {
+	if err := store.CheckNotLogged(counts); err != nil || len(counts) == 0 {
+		return err
+	}
+	var b pgx.Batch
+	for _, c := range counts {
+		b.Queue(fmt.Sprintf(store.AddNotLoggedSQL, "$1", "$2", "$3"), c.Source, c.Minute.UnixNano(), c.Count)
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, &b).Close() })
 }

@@ -493,10 +493,10 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if !errors.As(err, &newer) {
 		t.Fatalf("Open = %v, want a NewerSchemaError", err)
 	}
-	if newer.Version != 99 || newer.Known != 21 || !strings.HasSuffix(newer.Where, "/"+s.pool.Config().ConnConfig.Database) {
-		t.Fatalf("error = %+v, want version 99, known 21, at the test database", newer)
+	if newer.Version != 99 || newer.Known != 22 || !strings.HasSuffix(newer.Where, "/"+s.pool.Config().ConnConfig.Database) {
+		t.Fatalf("error = %+v, want version 99, known 22, at the test database", newer)
 	}
-	if !strings.Contains(err.Error(), "was migrated by a newer Candor (schema version 99, this build knows up to 21): run the newer version, or restore a backup taken before the upgrade") {
+	if !strings.Contains(err.Error(), "was migrated by a newer Candor (schema version 99, this build knows up to 22): run the newer version, or restore a backup taken before the upgrade") {
 		t.Fatalf("error = %q", err)
 	}
 	var versions []int
@@ -1201,11 +1201,10 @@ func TestMigrationsApplied(t *testing.T) {
 		t.Fatalf("a new database: %+v, %q", m, m.Upgrade())
 	}
 	s.Close()
-	pgtest.Exec(t, url, `DROP INDEX docs_gate_decision_service, docs_gate_decision_verdict, docs_gate_decision_at;
-		DROP FUNCTION doc_field, doc_time; DELETE FROM schema_migrations WHERE version = 21`)
+	pgtest.Exec(t, url, `DROP TABLE refusals_not_logged; DELETE FROM schema_migrations WHERE version = 22`)
 	s = open(t, url)
-	if got, want := s.Migrations().Upgrade(), "store migrated from schema version 20 to 21 (applied 21)"; got != want {
-		t.Fatalf("a database before migration 021: %q, want %q", got, want)
+	if got, want := s.Migrations().Upgrade(), "store migrated from schema version 21 to 22 (applied 22)"; got != want {
+		t.Fatalf("a database before migration 022: %q, want %q", got, want)
 	}
 	s.Close()
 	if m := open(t, url).Migrations(); len(m.Applied) != 0 || m.Upgrade() != "" {

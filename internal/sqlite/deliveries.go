@@ -225,6 +225,9 @@ func (s *DB) DeliveryStats(ctx context.Context, source string, since, until time
 	if err := rows.Err(); err != nil {
 		return st, err
 	}
+	if err := s.queryRow(ctx, fmt.Sprintf(store.NotLoggedSQL, "?", "?", "?"), source, sinceNanos(since), store.UntilNanos(until)).Scan(&st.NotLogged); err != nil {
+		return st, err
+	}
 	for _, q := range []struct {
 		dest     *time.Time
 		outcomes string
@@ -241,4 +244,23 @@ func (s *DB) DeliveryStats(ctx context.Context, source string, since, until time
 		}
 	}
 	return st, nil
+}
+
+func (s *DB) AddNotLogged(ctx context.Context, counts []store.NotLogged) error {
+	if err := store.CheckNotLogged(counts); err != nil || len(counts) == 0 {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, fmt.Sprintf(store.AddNotLoggedSQL, "?", "?", "?"))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, c := range counts {
+			if _, err := st.ExecContext(ctx, c.Source, c.Minute.UnixNano(), c.Count); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

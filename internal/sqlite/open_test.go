@@ -105,10 +105,10 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if !errors.As(err, &newer) {
 		t.Fatalf("Open = %v, want a NewerSchemaError", err)
 	}
-	if newer.Version != 99 || newer.Known != 21 || newer.Where != path {
-		t.Fatalf("error = %+v, want version 99, known 21, at %s", newer, path)
+	if newer.Version != 99 || newer.Known != 22 || newer.Where != path {
+		t.Fatalf("error = %+v, want version 99, known 22, at %s", newer, path)
 	}
-	want := "the store at " + path + " was migrated by a newer Candor (schema version 99, this build knows up to 21): run the newer version, or restore a backup taken before the upgrade"
+	want := "the store at " + path + " was migrated by a newer Candor (schema version 99, this build knows up to 22): run the newer version, or restore a backup taken before the upgrade"
 	if err.Error() != want {
 		t.Fatalf("error = %q\nwant %q", err, want)
 	}

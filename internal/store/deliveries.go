@@ -117,8 +117,47 @@ type DeliveryStore interface {
 	// DeliveryStats summarises a source's deliveries for the data sources
 	// report: counts by outcome of those received in [since, until], and
 	// the newest one, and newest successful one, received at or before
-	// until (a zero until is no bound).
+	// until (a zero until is no bound); and the refusals not logged
+	// (AddNotLogged) of the minutes beginning in [since, until].
 	DeliveryStats(ctx context.Context, source string, since, until time.Time) (DeliveryStats, error)
+	// AddNotLogged adds the counts to those kept, per source and minute
+	// (one transaction): instances sharing the store add to one count.
+	AddNotLogged(ctx context.Context, counts []NotLogged) error
+}
+
+// NotLogged counts the refused deliveries of a source received in a
+// minute that were not logged one by one: past the rate a source's
+// refusals are logged at (connect's refusalRate), each costs a count, not
+// a row.
+type NotLogged struct {
+	Source string
+	// Minute is the minute's start (UTC), when the refusals were received.
+	Minute time.Time
+	Count  int64
+}
+
+// AddNotLoggedSQL adds a count (source, minute in unix nanoseconds,
+// count), with %[n]s for each store's placeholders.
+const AddNotLoggedSQL = `INSERT INTO refusals_not_logged (source, minute, refused) VALUES (%[1]s, %[2]s, %[3]s)
+	ON CONFLICT (source, minute) DO UPDATE SET refused = refusals_not_logged.refused + excluded.refused`
+
+// NotLoggedSQL sums a source's counts of the minutes beginning in
+// [since, until] (unix nanoseconds).
+const NotLoggedSQL = `SELECT CAST(coalesce(sum(refused), 0) AS BIGINT) FROM refusals_not_logged WHERE source = %[1]s AND minute >= %[2]s AND minute <= %[3]s`
+
+// CheckNotLogged validates counts before they are added.
+func CheckNotLogged(counts []NotLogged) error {
+	for _, c := range counts {
+		switch {
+		case c.Source == "":
+			return fmt.Errorf("%w: a not-logged count without a source", ErrInvalidDelivery)
+		case c.Count <= 0:
+			return fmt.Errorf("%w: a not-logged count of %d for %s", ErrInvalidDelivery, c.Count, c.Source)
+		case c.Minute.IsZero() || !c.Minute.Equal(c.Minute.Truncate(time.Minute)):
+			return fmt.Errorf("%w: a not-logged count for %s at %s, not a minute's start", ErrInvalidDelivery, c.Source, c.Minute.Format(time.RFC3339Nano))
+		}
+	}
+	return nil
 }
 
 // DeliveryStats is what the delivery log says of one source's health.
@@ -133,6 +172,10 @@ type DeliveryStats struct {
 	// sender signed and Candor took — accepted, ignored or a duplicate.
 	// Zero when none was.
 	LastOK time.Time
+	// NotLogged is how many refused deliveries of the minutes beginning
+	// in [since, until] were counted without being logged (AddNotLogged):
+	// they are not among Counts.
+	NotLogged int64
 }
 
 // Succeeded reports whether an outcome shows a working connection: the

@@ -394,4 +394,56 @@ func runDeliveries(t *testing.T, open Factory, o options) {
 			t.Fatalf("payloads after reopening: %v", ids)
 		}
 	})
+
+	// Refusals counted rather than logged add up per source and minute,
+	// whichever handle (instance) adds them, and DeliveryStats sums those
+	// of the minutes beginning in its bounds.
+	t.Run("RefusalsNotLogged", func(t *testing.T) {
+		s := open(t)
+		other := s
+		if o.share != nil {
+			other = o.share(t, s)
+		}
+		m0 := deliveryT0.Truncate(time.Minute)
+		if err := s.AddNotLogged(ctx, []store.NotLogged{{Source: "github", Minute: m0, Count: 200}, {Source: "github", Minute: m0.Add(time.Minute), Count: 30}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.AddNotLogged(ctx, []store.NotLogged{{Source: "github", Minute: m0, Count: 36}, {Source: "gitlab", Minute: m0, Count: 5}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddNotLogged(ctx, nil); err != nil {
+			t.Fatalf("AddNotLogged(nil): %v", err)
+		}
+		logDelivery(t, s, delivery("github", "", store.DeliveryRejected, 0))
+		for _, c := range []struct {
+			since, until   time.Time
+			want, rejected int64
+		}{
+			{time.Time{}, time.Time{}, 266, 1},
+			{m0, m0, 236, 0},
+			{m0.Add(time.Second), time.Time{}, 30, 0},
+			{time.Time{}, m0.Add(-time.Nanosecond), 0, 0},
+		} {
+			st, err := s.DeliveryStats(ctx, "github", c.since, c.until)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.NotLogged != c.want || st.Counts[store.DeliveryRejected] != c.rejected {
+				t.Errorf("DeliveryStats(github, %v, %v): not logged %d, rejected %d; want %d and %d (a count is none of the logged)", c.since, c.until, st.NotLogged, st.Counts[store.DeliveryRejected], c.want, c.rejected)
+			}
+		}
+		if st, err := s.DeliveryStats(ctx, "stripe", time.Time{}, time.Time{}); err != nil || st.NotLogged != 0 {
+			t.Errorf("DeliveryStats(stripe) = %+v, %v; want nothing not logged", st, err)
+		}
+		for _, bad := range [][]store.NotLogged{
+			{{Minute: m0, Count: 1}},
+			{{Source: "github", Minute: m0, Count: 0}},
+			{{Source: "github", Minute: deliveryT0, Count: 1}},
+			{{Source: "github", Count: 1}},
+		} {
+			if err := s.AddNotLogged(ctx, bad); !errors.Is(err, store.ErrInvalidDelivery) {
+				t.Errorf("AddNotLogged(%+v) = %v, want ErrInvalidDelivery", bad, err)
+			}
+		}
+	})
 }

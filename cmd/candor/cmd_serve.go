@@ -310,6 +310,24 @@ func serve(ctx context.Context, env *Env, a *app, ln net.Listener, ready func(ur
 	if err != nil {
 		return err
 	}
+	// Refused deliveries counted rather than logged (past the rate each
+	// source's are logged at) go to the store's counts every few seconds,
+	// and once more when the server has stopped taking deliveries.
+	notLoggedCtx, stopNotLogged := context.WithCancel(ctx)
+	notLoggedDone := make(chan struct{})
+	go func() {
+		defer close(notLoggedDone)
+		hooks.RunNotLogged(notLoggedCtx, connect.NotLoggedEvery)
+	}()
+	defer func() {
+		stopNotLogged()
+		<-notLoggedDone
+		fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := hooks.FlushNotLogged(fctx); err != nil {
+			log.Warn("adding the refused deliveries not logged to the store's counts", "err", err)
+		}
+	}()
 	// Listen at once and load in the background: /healthz answers and
 	// /readyz says not ready until the first load is published; requests
 	// that need the data wait for it.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/store"
 )
@@ -77,8 +78,10 @@ type Service struct {
 	// request's first review), from the read to the commit.
 	stateful map[string]*sourceLock
 	// refusals bounds how many unverified deliveries a source logs: they
-	// cost a write each and anyone can send them.
-	refusals *auth.Limiter
+	// cost a write each and anyone can send them. Those past it are
+	// counted in notLogged.
+	refusals  *auth.Limiter
+	notLogged notLogged
 	// forgotAt is when payloads past their retention were last forgotten
 	// (unix nanoseconds).
 	forgotAt atomic.Int64
@@ -125,8 +128,9 @@ func New(o Options) (*Service, error) {
 }
 
 // refusalRate is how many refused, unverified deliveries each source
-// logs; past it they are only counted in the server log.
-var refusalRate = auth.Rate{Attempts: 60, Per: time.Minute}
+// logs, per instance; past it they are counted (notLogged), and the data
+// sources report says how many were not logged.
+var refusalRate = auth.Rate{Attempts: health.RefusalsLogged, Per: time.Minute}
 
 // Sources lists the webhook sources, sorted.
 func Sources() []string {
@@ -343,14 +347,20 @@ func result(d store.Delivery, code domain.Code) Result {
 }
 
 // refuse logs and answers a delivery that failed verification, without
-// its payload: it is not known to come from the sender.
+// its payload: it is not known to come from the sender. Past refusalRate
+// it is counted instead of logged (notLogged).
 func (s *Service) refuse(ctx context.Context, d store.Delivery, code domain.Code) (Result, error) {
-	if ok, _, first := s.refusals.Take(d.Source); ok {
+	ok, _, first := s.refusals.Take(d.Source)
+	if ok {
 		if _, _, err := s.st.LogDelivery(ctx, d); err != nil {
 			return Result{}, err
 		}
-	} else if first {
-		s.log.Warn("webhook: too many refused deliveries; logging them only here for a while", "source", d.Source, "reason", d.Reason)
+		return result(d, code), nil
+	}
+	s.notLogged.add(d.Source, d.ReceivedAt)
+	if first {
+		s.log.Warn(fmt.Sprintf("webhook: more than %d refused deliveries a minute; counting them without logging each for a while (the sources report's not_logged)", refusalRate.Attempts),
+			"source", d.Source, "reason", d.Reason)
 	}
 	return result(d, code), nil
 }

@@ -41,8 +41,14 @@ const (
 // the period before asOf by outcome, its latest rejects with their
 // reasons, its collector's last runs and errors, and when it last worked.
 // The scorecard judges it (scorecard.Sources).
+//
+// Its counts include the refusals this instance counted without logging
+// them and has not yet added to the store's (notLogged); Health, over the
+// store alone, has those of every instance up to its last flush.
 func (s *Service) Health(ctx context.Context, asOf time.Time, period time.Duration) ([]health.Connector, error) {
-	return Health(ctx, s.st, s.cfg, asOf, period)
+	s.notLogged.flushing.RLock()
+	defer s.notLogged.flushing.RUnlock()
+	return sourcesHealth(ctx, s.st, s.cfg, asOf, period, &s.notLogged)
 }
 
 // Feeds is the connection health the scorecard's unknown rule reads: the
@@ -51,14 +57,22 @@ func (s *Service) Feeds(ctx context.Context, asOf time.Time) ([]health.Connector
 	return Feeds(ctx, s.st, s.cfg, asOf)
 }
 
-// Health is Service.Health over a store and a configuration.
+// Health is Service.Health over a store and a configuration: the
+// refusals not logged that an instance has not yet added to the store's
+// counts are not in it.
 func Health(ctx context.Context, st store.Store, cfg Config, asOf time.Time, period time.Duration) ([]health.Connector, error) {
+	return sourcesHealth(ctx, st, cfg, asOf, period, nil)
+}
+
+// sourcesHealth is Health with this instance's pending refusals not logged
+// (nil: none).
+func sourcesHealth(ctx context.Context, st store.Store, cfg Config, asOf time.Time, period time.Duration, pending *notLogged) ([]health.Connector, error) {
 	if period <= 0 {
 		period = DefaultHealthPeriod
 	}
 	var out []health.Connector
 	for _, src := range Sources() {
-		h, err := connectorHealth(ctx, st, &cfg, src, asOf, period, true)
+		h, err := connectorHealth(ctx, st, &cfg, src, asOf, period, true, pending)
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +91,7 @@ func Feeds(ctx context.Context, st store.Store, cfg Config, asOf time.Time) ([]h
 			continue
 		}
 		// No period: only when it last worked is needed.
-		h, err := connectorHealth(ctx, st, &cfg, src, asOf, 0, false)
+		h, err := connectorHealth(ctx, st, &cfg, src, asOf, 0, false, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -88,8 +102,9 @@ func Feeds(ctx context.Context, st store.Store, cfg Config, asOf time.Time) ([]h
 	return out, nil
 }
 
-// connectorHealth reads one source's health; full adds the rejects.
-func connectorHealth(ctx context.Context, st store.Store, cfg *Config, src string, asOf time.Time, period time.Duration, full bool) (health.Connector, error) {
+// connectorHealth reads one source's health; full adds the rejects,
+// pending the refusals not logged this instance has not flushed.
+func connectorHealth(ctx context.Context, st store.Store, cfg *Config, src string, asOf time.Time, period time.Duration, full bool, pending *notLogged) (health.Connector, error) {
 	h := health.Connector{Source: src, Period: catalog.FormatWindow(period), Counts: map[string]int64{},
 		Rejects: []health.Reject{}, SyncErrors: []health.Run{}}
 	for _, k := range kindsFed[src] {
@@ -108,6 +123,12 @@ func connectorHealth(ctx context.Context, st store.Store, cfg *Config, src strin
 	for _, o := range []string{store.DeliveryAccepted, store.DeliveryDuplicate, store.DeliveryIgnored, store.DeliveryRejected} {
 		h.Counts[o] = stats.Counts[o]
 	}
+	// Refusals counted, not logged, are rejected deliveries all the same.
+	h.NotLogged = stats.NotLogged
+	if pending != nil {
+		h.NotLogged += pending.count(src, asOf.Add(-period), asOf)
+	}
+	h.Counts[store.DeliveryRejected] += h.NotLogged
 	if !stats.Last.IsZero() {
 		h.LastDelivery = &stats.Last
 		// A source verified by API token has no setting of its own: that

@@ -8,7 +8,10 @@
 // other.
 package health
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Connector is one connector source's health as of a time.
 type Connector struct {
@@ -34,6 +37,17 @@ type Connector struct {
 	// rejected — every outcome present, zero or not).
 	Period string           `json:"period"`
 	Counts map[string]int64 `json:"counts"`
+	// NotLogged is how many of the rejected deliveries were counted
+	// without being logged: refused for their signature, token, size or
+	// a missing secret past the rate each instance logs them at
+	// (RefusalsLogged a minute per source), so not among Rejects and
+	// without their reasons. It covers the minutes beginning in the
+	// period (to the minute, not the second), summed over every instance
+	// sharing the store, each up to its last flush (every NotLoggedEvery,
+	// and when it stops); the answering server's own are included up to
+	// the moment, another's of the last seconds are not yet, nor those of
+	// an instance that died before it flushed them.
+	NotLogged int64 `json:"not_logged"`
 	// Rejects are the latest rejected deliveries with their reasons,
 	// newest first; never their payloads.
 	Rejects []Reject `json:"rejects"`
@@ -53,6 +67,22 @@ type Connector struct {
 	Limit  string `json:"limit,omitempty"`
 	Status string `json:"status,omitempty"`
 }
+
+// RefusalsLogged is how many refused, unverified deliveries of a source
+// an instance logs a minute (a burst of as many, then one a second);
+// past it they are counted in NotLogged. NotLoggedEvery is how often an
+// instance adds those it counted to the store's counts.
+const (
+	RefusalsLogged = 60
+	NotLoggedEvery = 10 * time.Second
+)
+
+// NotLoggedNote says what a connector's "not logged" count is, where the
+// text report and the data sources page show one that is not zero.
+var NotLoggedNote = fmt.Sprintf("Not logged: deliveries refused unverified (a bad signature or token, no secret set, a body too large) "+
+	"past the %d a minute each instance logs of a source; counted among the rejected, without their reasons, so not among the rejects listed. "+
+	"Each instance sharing the store adds those it counted to the store's count every %v (a server's own report has its own up to the moment).",
+	RefusalsLogged, NotLoggedEvery)
 
 // Reject is a rejected delivery as the health report shows it.
 type Reject struct {

@@ -321,13 +321,15 @@ func SourcesText(r *SourcesReport, o TextOptions) string {
 }
 
 // writeConnectors lists the connectors' health: when each last worked,
-// its status, deliveries by outcome, latest rejects and collector runs.
+// its status, deliveries by outcome (and how many of the rejected were not
+// logged), latest rejects and collector runs.
 func writeConnectors(b *strings.Builder, cs []health.Connector, o TextOptions) {
 	if len(cs) == 0 {
 		return
 	}
 	fmt.Fprintf(b, "\nConnectors (deliveries over the last %s):\n", cs[0].Period)
-	fmt.Fprintf(b, "%-13s %-22s %-20s %-6s  %-14s %8s %9s %7s %8s\n", "source", "feeds", "last worked", "limit", "status", "accepted", "duplicate", "ignored", "rejected")
+	fmt.Fprintf(b, "%-13s %-22s %-20s %-6s  %-14s %8s %9s %7s %8s %10s\n", "source", "feeds", "last worked", "limit", "status", "accepted", "duplicate", "ignored", "rejected", "not logged")
+	notLogged := false
 	for _, c := range cs {
 		last := "—"
 		if c.LastOK != nil {
@@ -335,9 +337,10 @@ func writeConnectors(b *strings.Builder, cs []health.Connector, o TextOptions) {
 		}
 		status := map[string]string{KindFresh: "fresh", KindStale: "stale", KindNeverSent: "never worked", ConnectorNotConfigured: "not configured"}[c.Status]
 		color := map[string]string{KindFresh: statusColor[catalog.Green], KindStale: statusColor[catalog.Red], KindNeverSent: statusColor[catalog.Red], ConnectorNotConfigured: statusColor[catalog.Unknown]}[c.Status]
-		fmt.Fprintf(b, "%-13s %-22s %-20s %-6s  %s%s %8d %9d %7d %8d\n", c.Source, strings.Join(c.Kinds, ", "), last, firstNonEmpty(c.Limit, "—"),
+		fmt.Fprintf(b, "%-13s %-22s %-20s %-6s  %s%s %8d %9d %7d %8d %10d\n", c.Source, strings.Join(c.Kinds, ", "), last, firstNonEmpty(c.Limit, "—"),
 			paint(o.Color, color, status), strings.Repeat(" ", max(0, 14-len(status))),
-			c.Counts["accepted"], c.Counts["duplicate"], c.Counts["ignored"], c.Counts["rejected"])
+			c.Counts["accepted"], c.Counts["duplicate"], c.Counts["ignored"], c.Counts["rejected"], c.NotLogged)
+		notLogged = notLogged || c.NotLogged > 0
 		if r := c.LastSync; r != nil {
 			fmt.Fprintf(b, "  last sync %s: %s, %s, %d accepted, %d rejected", r.FinishedAt.Format(time.RFC3339), r.Outcome, plural.Count(r.Pages, "page"), r.Accepted, r.Rejected)
 			if c.LastSyncOK != nil && r.Outcome != "ok" {
@@ -349,8 +352,15 @@ func writeConnectors(b *strings.Builder, cs []health.Connector, o TextOptions) {
 			fmt.Fprintf(b, "  sync failed %s: %s\n", e.FinishedAt.Format(time.RFC3339), e.Error)
 		}
 		for _, rj := range c.Rejects {
-			fmt.Fprintf(b, "  rejected %s %s: %s\n", rj.At.Format(time.RFC3339), firstNonEmpty(rj.DeliveryID, "(no delivery id)"), rj.Reason)
+			event := ""
+			if rj.Event != "" {
+				event = " " + rj.Event
+			}
+			fmt.Fprintf(b, "  rejected %s %s%s: %s\n", rj.At.Format(time.RFC3339), firstNonEmpty(rj.DeliveryID, "(no delivery id)"), event, rj.Reason)
 		}
+	}
+	if notLogged {
+		b.WriteString(health.NotLoggedNote + "\n")
 	}
 }
 

@@ -3,6 +3,7 @@ package scorecard
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -390,5 +391,45 @@ func TestSourcesReportLimitRange(t *testing.T) {
 		if k.Kind == "incident" && (k.Limit != "3d" || k.Longest != "") {
 			t.Errorf("configured incident = %+v, want limit 3d and no range", k)
 		}
+	}
+}
+
+// A flood of refusals past the rate they are logged at is counted: the
+// text's connector row has the whole rejected count and how many of them
+// were not logged, with a note saying what that is, where it had shown
+// the 64 logged of 300 refused as if that were all; a reject whose event
+// was known names it.
+func TestSourcesTextSaysNotLogged(t *testing.T) {
+	cat := defaultCatalog(t)
+	at := asOf.Add(-time.Hour)
+	gh := health.Connector{Source: "github", Kinds: []string{"deployment", "change"}, Webhook: true, Configured: true, Period: "7d",
+		Counts:    map[string]int64{"accepted": 5, "duplicate": 0, "ignored": 1, "rejected": 300},
+		NotLogged: 236,
+		Rejects: []health.Reject{{At: at, DeliveryID: "d-9", Event: "deployment_status", Reason: "X-Hub-Signature-256 does not match"},
+			{At: at, Reason: "no X-Hub-Signature-256 header"}}}
+	quiet := health.Connector{Source: "gitlab", Kinds: []string{"deployment", "change"}, Period: "7d", Counts: map[string]int64{"rejected": 0}}
+	text := SourcesText(Sources(cat, load(t, metrics.DefaultConfig(), sourcesData), asOf, gh, quiet), TextOptions{})
+	var row string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, "github ") {
+			row = l
+		}
+	}
+	if f := strings.Fields(row); len(f) < 4 || !slices.Equal(f[len(f)-5:], []string{"5", "0", "1", "300", "236"}) {
+		t.Errorf("github row %q, want its counts 5 0 1 300 and 236 not logged", row)
+	}
+	for _, want := range []string{"ignored rejected not logged", health.NotLoggedNote,
+		"rejected " + at.Format(time.RFC3339) + " d-9 deployment_status: X-Hub-Signature-256 does not match",
+		"rejected " + at.Format(time.RFC3339) + " (no delivery id): no X-Hub-Signature-256 header"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(health.NotLoggedNote, "60 a minute") {
+		t.Errorf("the note %q does not say the rate", health.NotLoggedNote)
+	}
+	quietText := SourcesText(Sources(cat, load(t, metrics.DefaultConfig(), sourcesData), asOf, quiet), TextOptions{})
+	if strings.Contains(quietText, "Not logged:") {
+		t.Errorf("the note with nothing not logged:\n%s", quietText)
 	}
 }

@@ -73,6 +73,43 @@ func TestSourcesAPIConnectors(t *testing.T) {
 	e.run(t, scenario{name: "bad period", url: "/api/v1/sources?period=forever", status: 400, fields: map[string]string{"param": "period"}})
 }
 
+// The review's flood: 300 deliveries with a bad signature are all
+// refused with a 401, but past the 60 a minute a source's refusals are
+// logged at the rest are counted, not logged. The API's rejected count is
+// every one of them, and not_logged says how many have no log entry; the
+// page's connectors table has the column, and says what it counts. (The
+// rejected count had risen by 64, the log's entries, and only the server
+// log said more were refused.)
+func TestSourcesRefusalsNotLogged(t *testing.T) {
+	e := newEnv(t, 0)
+	const flood = 300
+	for i := range flood {
+		status, body, _ := e.do(t, "POST", "/webhooks/github", `{"zen":"flood"}`, map[string]string{"Authorization": "", "X-GitHub-Event": "ping",
+			"X-GitHub-Delivery": fmt.Sprintf("f-%d", i), "X-Hub-Signature-256": "sha256=00"})
+		if status != http.StatusUnauthorized {
+			t.Fatalf("delivery %d: %d %s", i, status, body)
+		}
+	}
+	var notLogged int
+	e.run(t, scenario{url: "/api/v1/sources", status: 200, fields: map[string]string{"connectors.0.source": "github", "connectors.0.counts.rejected": fmt.Sprint(flood)},
+		check: func(t *testing.T, doc any) {
+			n, ok := lookup(doc, "connectors.0.not_logged").(float64)
+			// The clock runs: a few more than 60 may be logged as the
+			// allowance refills, one a second.
+			if !ok || n < flood-90 || n > flood-60 {
+				t.Errorf("not_logged %v, want the refusals past the 60 or so logged", lookup(doc, "connectors.0.not_logged"))
+			}
+			notLogged = int(n)
+		}})
+	p := e.page(t, e.sessionAs(t, "executive"), "/sources", 200)
+	mustContain(t, "the sources page after the flood", p, []string{`<th scope="col" class="num">Not logged</th>`,
+		`<td class="num" data-label="Not logged">` + fmt.Sprint(notLogged) + `</td>`, `<a href="#sec-rejects">300</a>`,
+		`<p class="src-notlogged muted">Not logged: deliveries refused unverified`})
+	quiet := newEnv(t, 0)
+	mustContain(t, "the sources page with nothing not logged", quiet.page(t, quiet.sessionAs(t, "executive"), "/sources", 200),
+		[]string{`<td class="num" data-label="Not logged"><span class="muted">0</span></td>`}, "src-notlogged")
+}
+
 // The data sources page shows what the API reports of the connectors:
 // each one's status, when it last worked and its deliveries by outcome,
 // and the deliveries refused with their reasons (never their payloads).

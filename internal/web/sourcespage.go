@@ -67,6 +67,9 @@ type sourcesPage struct {
 	Connectors []connectorRow
 	Period     string
 	Rejects    []rejectRow
+	// NotLoggedNote says what the connectors' "Not logged" column counts,
+	// when one of them counts any (health.NotLoggedNote).
+	NotLoggedNote string
 }
 
 // connectorRow is one connector's health.
@@ -77,6 +80,9 @@ type connectorRow struct {
 	LastWorked                             time.Time
 	Status                                 StatusView
 	Accepted, Duplicate, Ignored, Rejected int64
+	// NotLogged counts the rejected deliveries counted without being
+	// logged (health.Connector.NotLogged).
+	NotLogged int64
 	// Sync is the collector's latest run in words; SyncErrors the failed
 	// runs since its latest success.
 	Sync       string
@@ -208,6 +214,11 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 	}
 	p.HiddenUnrated = hidden
 	p.Connectors, p.Period, p.Rejects = connectorRows(rep.Connectors)
+	for _, c := range p.Connectors {
+		if c.NotLogged > 0 {
+			p.NotLoggedNote = health.NotLoggedNote
+		}
+	}
 	problems, hidden := visibleProblems(access, rep.Problems)
 	p.ProblemsTotal, p.HiddenProblems = len(problems), hidden
 	for i, pr := range problems {
@@ -274,7 +285,8 @@ func connectorRows(cs []health.Connector) (rows []connectorRow, period string, r
 	for _, c := range cs {
 		period = c.Period
 		row := connectorRow{Source: c.Source, Feeds: strings.Join(c.Kinds, ", "), Limit: c.Limit, Status: connectorStatus(c.Status),
-			Accepted: c.Counts["accepted"], Duplicate: c.Counts["duplicate"], Ignored: c.Counts["ignored"], Rejected: c.Counts["rejected"]}
+			Accepted: c.Counts["accepted"], Duplicate: c.Counts["duplicate"], Ignored: c.Counts["ignored"], Rejected: c.Counts["rejected"],
+			NotLogged: c.NotLogged}
 		if c.LastOK != nil {
 			row.LastWorked = *c.LastOK
 		}

@@ -45,16 +45,18 @@ type amNotification struct {
 	Alerts  []amAlert `json:"alerts"`
 }
 
-func parseAlertmanager(cfg Alertmanager, in *input) (*parsed, error) {
+func parseAlertmanager(cfg Alertmanager, in *input) (_ *parsed, err error) {
 	var p amNotification
+	// A refusal keeps the notification's status where it was read.
+	defer func() { err = known("", prefixed("alerts.", p.Status), err) }()
 	if err := decode(in.body, &p); err != nil {
 		return nil, err
 	}
 	switch {
 	case p.Version != "" && p.Version != "4":
-		return nil, rejectf("version %q: Candor reads Alertmanager's webhook version 4", p.Version)
+		return nil, rejectField("version", "%q: Candor reads Alertmanager's webhook version 4", p.Version)
 	case p.Alerts == nil:
-		return nil, rejectf("alerts: missing (not an Alertmanager webhook)")
+		return nil, rejectField("alerts", "missing (not an Alertmanager webhook)")
 	}
 	labels := cfg.ServiceLabels
 	if len(labels) == 0 {
@@ -65,7 +67,7 @@ func parseAlertmanager(cfg Alertmanager, in *input) (*parsed, error) {
 	var ups []incidentUpdate
 	for i, a := range p.Alerts {
 		if a.StartsAt.IsZero() {
-			return nil, rejectf("alerts[%d].startsAt: missing", i)
+			return nil, rejectField(fmt.Sprintf("alerts[%d].startsAt", i), "missing")
 		}
 		fp := firstOf(a.Fingerprint, labelFingerprint(a.Labels))
 		var named []string

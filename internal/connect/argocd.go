@@ -74,14 +74,20 @@ type argoBody struct {
 	URL        string `json:"url"`
 }
 
-func parseArgoCD(cfg ArgoCD, in *input) (*parsed, error) {
+func parseArgoCD(cfg ArgoCD, in *input) (_ *parsed, err error) {
 	var b argoBody
+	// A refusal keeps the phase where it was read.
+	defer func() { err = known("", prefixed("sync.", b.Phase), err) }()
 	if err := decode(in.body, &b); err != nil {
 		return nil, err
 	}
 	app := firstOf(b.App)
 	if app == "" || b.StartedAt.IsZero() {
-		return nil, rejectf("app and startedAt: missing (not the body of Candor's Argo CD template)")
+		startedAt := ""
+		if !b.StartedAt.IsZero() {
+			startedAt = "set"
+		}
+		return nil, rejectMissing("app and startedAt: missing (not the body of Candor's Argo CD template)", "app", app, "startedAt", startedAt)
 	}
 	// The operation is the record; each of its phases is a delivery.
 	rec := app + "@" + b.StartedAt.Format("2006-01-02T15:04:05Z07:00")
@@ -93,7 +99,7 @@ func parseArgoCD(cfg ArgoCD, in *input) (*parsed, error) {
 	}
 	env := firstOf(b.Environment, b.Destination.Name, b.Destination.Namespace)
 	if env == "" {
-		return nil, rejectf("environment: none (set the candor.io/environment label, or a destination name or namespace)")
+		return nil, known(id, event, rejectField("environment", "none (set the candor.io/environment label, or a destination name or namespace)"))
 	}
 	service := firstOf(b.Service)
 	return mapped(id, event, &domain.Deployment{

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,6 +43,7 @@ func cdeventsConnector(cfg CDEvents) connector {
 			}
 			return eventID(h.Get("Ce-Source"), h.Get("Ce-Id"))
 		},
+		headerEvent:   func(h http.Header) string { return cdEventName(h.Get("Ce-Type")) },
 		parse:         func(in *input) (*parsed, error) { return parseCloudEvents(cfg, in) },
 		stateful:      true, // incident.resolved completes the incident stored
 		oneEventPerID: true,
@@ -57,6 +59,25 @@ func eventID(source, id string) string {
 }
 
 var sourceEscaper = strings.NewReplacer("%", "%25", "#", "%23")
+
+// cdEventName is the event a CloudEvent's type names, as the delivery log
+// names a CDEvent: dev.cdevents.service.deployed.0.3.0 is service.deployed;
+// another type is itself (clipped), none "".
+func cdEventName(typ string) string {
+	if parts := strings.SplitN(strings.TrimPrefix(typ, "dev.cdevents."), ".", 3); strings.HasPrefix(typ, "dev.cdevents.") && len(parts) >= 2 {
+		return parts[0] + "." + parts[1]
+	}
+	return clip(typ)
+}
+
+// knownEvent is known for a CloudEvent refused with err, by its source
+// and id where both are known, and its event.
+func knownEvent(source, id, event string, err error) error {
+	if id == "" {
+		return known("", event, err)
+	}
+	return known(eventID(source, id), event, err)
+}
 
 // cloudEvent is a structured-mode CloudEvent.
 type cloudEvent struct {
@@ -131,10 +152,10 @@ func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 	case ct == "application/cloudevents+json":
 		var ce cloudEvent
 		if err := decode(in.body, &ce); err != nil {
-			return nil, err
+			return nil, knownEvent(ce.Source, ce.ID, cdEventName(ce.Type), err)
 		}
 		if len(ce.Data) == 0 {
-			return nil, rejectField("data", "missing (the CDEvent)")
+			return nil, knownEvent(ce.Source, ce.ID, cdEventName(ce.Type), rejectField("data", "missing (the CDEvent)"))
 		}
 		bodies, ceSource, ceID = [][]byte{ce.Data}, ce.Source, ce.ID
 	default:
@@ -158,7 +179,11 @@ func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 			p.origin = &fieldOrigin{where: where, prefix: prefix, fields: p.from}
 		}
 		if err != nil {
-			return nil, err
+			if isBatch {
+				// A batch has no id of its own; its events so far.
+				return nil, known("", strings.Join(append(events, p.event), ","), err)
+			}
+			return nil, knownEvent(firstOf(ceSource, p.source), firstOf(ceID, p.id), p.event, err)
 		}
 		last = p
 		events = append(events, p.event)
@@ -234,27 +259,30 @@ func inBatch(i int, err error) error {
 
 func parseCDEvent(cfg CDEvents, body []byte) (cdPart, error) {
 	var ev cdEvent
+	// A refused event keeps its source, id and type where they were read
+	// (a field of the wrong type leaves the rest read).
+	c := &ev.Context
 	if err := decode(body, &ev); err != nil {
-		return cdPart{}, err
+		return cdPart{source: c.Source, id: c.ID, event: cdEventName(c.Type)}, err
 	}
-	c := ev.Context
+	refused := cdPart{source: c.Source, id: c.ID, event: cdEventName(c.Type)}
 	version := firstOf(c.SpecVersion, c.Version)
 	// dev.cdevents.<subject>.<predicate>.<event version>
 	parts := strings.SplitN(strings.TrimPrefix(c.Type, "dev.cdevents."), ".", 3)
 	switch {
 	case !strings.HasPrefix(c.Type, "dev.cdevents.") || len(parts) < 2:
-		return cdPart{}, rejectField("context.type", "%q is not a CDEvent type (dev.cdevents.SUBJECT.PREDICATE.VERSION)", clip(c.Type))
+		return refused, rejectField("context.type", "%q is not a CDEvent type (dev.cdevents.SUBJECT.PREDICATE.VERSION)", clip(c.Type))
 	case !strings.HasPrefix(version, "0.4") && !strings.HasPrefix(version, "0.5"):
-		return cdPart{}, rejectField("context.specversion", "CDEvents spec version %q: Candor reads v0.4 and v0.5", clip(version))
+		return refused, rejectField("context.specversion", "CDEvents spec version %q: Candor reads v0.4 and v0.5", clip(version))
 	case c.ID == "":
-		return cdPart{}, rejectField("context.id", "required")
+		return refused, rejectField("context.id", "required")
 	case c.Source == "":
-		return cdPart{}, rejectField("context.source", "required (with context.id, it names the event)")
+		return refused, rejectField("context.source", "required (with context.id, it names the event)")
 	case c.Timestamp.IsZero():
-		return cdPart{}, rejectField("context.timestamp", "required")
+		return refused, rejectField("context.timestamp", "required")
 	}
 	part, err := mapCDEvent(cfg, &ev, parts[0]+"."+parts[1])
-	part.source, part.id = c.Source, c.ID
+	part.source, part.id, part.event = c.Source, c.ID, cmp.Or(part.event, parts[0]+"."+parts[1])
 	return part, err
 }
 

@@ -10,6 +10,7 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -185,9 +186,7 @@ func (s *Service) Receive(ctx context.Context, req Request) (Result, error) {
 	sum := sha256.Sum256(req.Body)
 	d := store.Delivery{Source: c.name, ReceivedAt: now, PayloadSHA256: hex.EncodeToString(sum[:])}
 	in := &input{header: req.Header, body: req.Body, now: now}
-	if c.headerID != nil {
-		d.DeliveryID = bound(c.headerID(req.Header))
-	}
+	c.fromHeaders(&d, req.Header)
 	code, reason, err := s.verify(ctx, c, in)
 	if err != nil {
 		return Result{}, err
@@ -199,6 +198,12 @@ func (s *Service) Receive(ctx context.Context, req Request) (Result, error) {
 	d.Headers = c.keptHeaders(req.Header)
 	p, err := c.parse(in)
 	if err != nil {
+		// What the parse had read before it refused is kept: the
+		// delivery id and event of a payload refused for a field.
+		var re *rejection
+		if errors.As(err, &re) {
+			d.DeliveryID, d.Event = cmp.Or(bound(re.id), d.DeliveryID), cmp.Or(bound(re.event), d.Event)
+		}
 		return s.reject(ctx, d, req.Body, err)
 	}
 	if p.id == "" {
@@ -544,10 +549,21 @@ func (s *Service) TooLarge(ctx context.Context, source string, h http.Header, li
 	}
 	d := store.Delivery{Source: c.name, ReceivedAt: s.now().UTC(), Outcome: store.DeliveryRejected,
 		Reason: fmt.Sprintf("the body is larger than %d bytes (connectors.max_body_bytes)", limit)}
+	c.fromHeaders(&d, h)
+	return s.refuse(ctx, d, domain.ETooLarge)
+}
+
+// fromHeaders sets the delivery id and event type d's headers say, when
+// the sender puts them there: a delivery refused before its body is read
+// (a signature, a token, its size) is logged with them. They are the
+// sender's claim, unverified then, as the log's reason says.
+func (c connector) fromHeaders(d *store.Delivery, h http.Header) {
 	if c.headerID != nil {
 		d.DeliveryID = bound(c.headerID(h))
 	}
-	return s.refuse(ctx, d, domain.ETooLarge)
+	if c.headerEvent != nil {
+		d.Event = bound(c.headerEvent(h))
+	}
 }
 
 // connectorsOf is every webhook source, with its rules.

@@ -20,12 +20,13 @@ import (
 // delivery id is X-GitHub-Delivery, the same on a redelivery.
 func githubConnector(cfg GitHub) connector {
 	return connector{
-		name:     "github",
-		headers:  []string{"X-GitHub-Event", "X-GitHub-Delivery"},
-		verify:   verifyHubSignature("X-Hub-Signature-256"),
-		headerID: func(h http.Header) string { return h.Get("X-GitHub-Delivery") },
-		parse:    func(in *input) (*parsed, error) { return parseGitHub(cfg, in) },
-		stateful: true, keyed: true, // a merge is written with the first review kept before it
+		name:        "github",
+		headers:     []string{"X-GitHub-Event", "X-GitHub-Delivery"},
+		verify:      verifyHubSignature("X-Hub-Signature-256"),
+		headerID:    func(h http.Header) string { return h.Get("X-GitHub-Delivery") },
+		headerEvent: func(h http.Header) string { return h.Get("X-GitHub-Event") },
+		parse:       func(in *input) (*parsed, error) { return parseGitHub(cfg, in) },
+		stateful:    true, keyed: true, // a merge is written with the first review kept before it
 	}
 }
 
@@ -261,7 +262,7 @@ func githubChange(cfg GitHub, repo ghRepo, pr *ghPull, merged bool) (domain.Reco
 		return nil, fmt.Sprintf("merged into %s, not the default branch %s", pr.Base.Ref, repo.DefaultBranch), nil
 	}
 	if pr.MergedAt.IsZero() {
-		return nil, "", rejectf("pull_request.merged_at: missing on a merged pull request")
+		return nil, "", rejectField("pull_request.merged_at", "missing on a merged pull request")
 	}
 	return &domain.Change{
 		Meta:     domain.Meta{ID: repo.FullName + "#" + string(pr.Number)},
@@ -281,7 +282,7 @@ func githubDeployment(cfg GitHub, repo ghRepo, dep *ghDeployment, st *ghDeployme
 		return nil, fmt.Sprintf("deployment state %q is not finished", st.State), nil
 	}
 	if dep.ID == "" {
-		return nil, "", rejectf("deployment.id: missing")
+		return nil, "", rejectField("deployment.id", "missing")
 	}
 	env := firstOf(st.Environment, dep.Environment)
 	envType := cfg.envType(env)
@@ -386,10 +387,10 @@ func githubReview(cfg GitHub, id, event string, repo ghRepo, p *ghPullRequestRev
 		return ignored(id, event, "a pull request into %s, not the default branch %s", pr.Base.Ref, repo.DefaultBranch), nil
 	}
 	if pr.Number == "" {
-		return nil, rejectf("pull_request.number: missing")
+		return nil, known(id, event, rejectField("pull_request.number", "missing"))
 	}
 	if rv.SubmittedAt.IsZero() {
-		return nil, rejectf("review.submitted_at: missing on a submitted review")
+		return nil, known(id, event, rejectField("review.submitted_at", "missing on a submitted review"))
 	}
 	return firstReview(id, event, repo.FullName+"#"+string(pr.Number), rv.SubmittedAt.Time), nil
 }

@@ -19,6 +19,11 @@ func gitlabConnector(cfg GitLab) connector {
 		headers:  []string{"Idempotency-Key", "X-Gitlab-Event-UUID", "X-Gitlab-Event"},
 		verify:   verifyGitLabToken,
 		headerID: gitlabDeliveryID,
+		// "Deployment Hook" is the object_kind deployment: the event as
+		// the log names a mapped one, without the status the body says.
+		headerEvent: func(h http.Header) string {
+			return strings.ReplaceAll(strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h.Get("X-Gitlab-Event")), " Hook")), " ", "_")
+		},
 		parse:    func(in *input) (*parsed, error) { return parseGitLab(cfg, in) },
 		stateful: true, keyed: true, // a merge is written with the first approval kept before it
 	}
@@ -180,12 +185,12 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 		p = &glHead{}
 	}
 	if err := decode(in.body, p); err != nil {
-		return nil, err
+		return nil, known(id, kind.ObjectKind, err)
 	}
 	h := p.head()
 	event := h.ObjectKind
 	if event == "" {
-		return nil, rejectf("object_kind: missing (not a GitLab webhook payload)")
+		return nil, rejectField("object_kind", "missing (not a GitLab webhook payload)")
 	}
 	proj := h.Project
 	service := cfg.service(proj)
@@ -284,7 +289,7 @@ func gitlabDeployment(cfg GitLab, proj glProject, d *glDeployment) (domain.Recor
 	recID := "job/" + string(d.DeployableID)
 	if d.DeployableID == "" {
 		if d.DeploymentID == "" {
-			return nil, "", rejectf("deployment_id: missing")
+			return nil, "", rejectField("deployment_id", "missing")
 		}
 		recID = "deployment/" + string(d.DeploymentID)
 	}
@@ -314,7 +319,7 @@ func gitlabChange(cfg GitLab, proj glProject, mr *glMergeRequest) (domain.Record
 	// update.
 	merged := firstTime(mr.MergedAt, mr.UpdatedAt)
 	if merged.IsZero() {
-		return nil, "", rejectf("object_attributes.updated_at: missing on a merged merge request")
+		return nil, "", rejectField("object_attributes.updated_at", "missing on a merged merge request")
 	}
 	return &domain.Change{
 		Meta: domain.Meta{ID: proj.PathWithNamespace + "!" + string(mr.IID)}, Service: cfg.service(proj),
@@ -341,7 +346,7 @@ func gitlabReview(id, event, changeID string, proj glProject, mr *glMergeRequest
 	case proj.DefaultBranch != "" && mr.TargetBranch != proj.DefaultBranch:
 		return ignored(id, event, "a merge request into %s, not the default branch %s", mr.TargetBranch, proj.DefaultBranch), nil
 	case at.IsZero():
-		return nil, rejectf("%s: missing on %s", atField, what)
+		return nil, known(id, event, rejectField(atField, "missing on %s", what))
 	}
 	return firstReview(id, event, changeID, at.Time), nil
 }
@@ -360,9 +365,9 @@ func gitlabNote(cfg GitLab, id, event string, proj glProject, p *glNoteEvent) (*
 	case note.System:
 		return ignored(id, event, "a system note is no review"), nil
 	case mr == nil:
-		return nil, rejectf("merge_request: missing on a comment on a merge request")
+		return nil, known(id, event, rejectField("merge_request", "missing on a comment on a merge request"))
 	case mr.IID == "":
-		return nil, rejectf("merge_request.iid: missing")
+		return nil, known(id, event, rejectField("merge_request.iid", "missing"))
 	}
 	return gitlabReview(id, event, proj.PathWithNamespace+"!"+string(mr.IID), proj, mr, note.AuthorID, note.CreatedAt, "a comment", "object_attributes.created_at")
 }

@@ -37,8 +37,10 @@ type jenkinsJob struct {
 	} `json:"build"`
 }
 
-func parseJenkins(cfg Jenkins, in *input) (*parsed, error) {
+func parseJenkins(cfg Jenkins, in *input) (_ *parsed, err error) {
 	var j jenkinsJob
+	// A refusal keeps the phase where it was read.
+	defer func() { err = known("", prefixed("build.", j.Build.Phase), err) }()
 	if err := decode(in.body, &j); err != nil {
 		return nil, err
 	}
@@ -46,7 +48,7 @@ func parseJenkins(cfg Jenkins, in *input) (*parsed, error) {
 	event := "build." + b.Phase
 	switch {
 	case j.Name == "" || b.Number == "":
-		return nil, rejectf("name and build.number: missing (not a Jenkins notification)")
+		return nil, rejectMissing("name and build.number: missing (not a Jenkins notification)", "name", j.Name, "build.number", string(b.Number))
 	case b.Phase != "COMPLETED" && b.Phase != "FINALIZED":
 		return ignored("", event, "a build that has not finished (phase %s)", b.Phase), nil
 	}
@@ -61,7 +63,7 @@ func parseJenkins(cfg Jenkins, in *input) (*parsed, error) {
 		return ignored("", event, "a build that ended %s deployed nothing", b.Status), nil
 	}
 	if b.Timestamp.IsZero() {
-		return nil, rejectf("build.timestamp: missing")
+		return nil, rejectField("build.timestamp", "missing")
 	}
 	service := firstOf(target.Service, b.Parameters[firstOf(cfg.ServiceParameter, "SERVICE")])
 	return mapped("", event, &domain.Deployment{

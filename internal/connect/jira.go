@@ -71,8 +71,10 @@ type jiraIssue struct {
 	} `json:"fields"`
 }
 
-func parseJira(cfg Jira, in *input) (*parsed, error) {
+func parseJira(cfg Jira, in *input) (_ *parsed, err error) {
 	var p jiraEvent
+	// A refusal keeps the event's type where it was read.
+	defer func() { err = known("", p.WebhookEvent, err) }()
 	if err := decode(in.body, &p); err != nil {
 		return nil, err
 	}
@@ -86,7 +88,7 @@ func parseJira(cfg Jira, in *input) (*parsed, error) {
 	}
 	switch {
 	case event == "":
-		return nil, rejectf("webhookEvent: missing (not a Jira webhook)")
+		return nil, rejectField("webhookEvent", "missing (not a Jira webhook)")
 	case event != "jira:issue_created" && event != "jira:issue_updated":
 		return ignored(id, event, "Jira %s events are not mapped", event), nil
 	}
@@ -126,7 +128,7 @@ func jiraNewest(id, event string, at time.Time) func(rec domain.Record, why stri
 func jiraRecord(cfg Jira, is *jiraIssue) (domain.Record, string, error) {
 	f := &is.Fields
 	if is.Key == "" {
-		return nil, "", rejectf("issue.key: missing")
+		return nil, "", rejectField("issue.key", "missing")
 	}
 	kind := cfg.IssueTypes[f.IssueType.Name]
 	if kind == "" {
@@ -143,7 +145,7 @@ func jiraRecord(cfg Jira, is *jiraIssue) (domain.Record, string, error) {
 		return nil, fmt.Sprintf("issue type %q is neither an incident nor a ticket (connectors.jira.issue_types)", f.IssueType.Name), nil
 	}
 	if f.Created.IsZero() {
-		return nil, "", rejectf("issue.fields.created: missing")
+		return nil, "", rejectField("issue.fields.created", "missing")
 	}
 	var priority string
 	if f.Priority != nil {

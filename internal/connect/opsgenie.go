@@ -38,8 +38,10 @@ type ogEvent struct {
 	} `json:"alert"`
 }
 
-func parseOpsgenie(cfg Opsgenie, in *input) (*parsed, error) {
+func parseOpsgenie(cfg Opsgenie, in *input) (_ *parsed, err error) {
 	var p ogEvent
+	// A refusal keeps the action where it was read.
+	defer func() { err = known("", p.Action, err) }()
 	if err := decode(in.body, &p); err != nil {
 		return nil, err
 	}
@@ -47,11 +49,11 @@ func parseOpsgenie(cfg Opsgenie, in *input) (*parsed, error) {
 	event := p.Action
 	switch {
 	case p.Action == "" || a.AlertID == "":
-		return nil, rejectf("action and alert.alertId: missing (not an Opsgenie webhook)")
+		return nil, rejectMissing("action and alert.alertId: missing (not an Opsgenie webhook)", "action", p.Action, "alert.alertId", a.AlertID)
 	case p.Action == "Delete":
 		return ignored("", event, "a deleted alert is not an incident's step"), nil
 	case a.CreatedAt.IsZero():
-		return nil, rejectf("alert.createdAt: missing")
+		return nil, rejectField("alert.createdAt", "missing")
 	}
 	// service:NAME and category:NAME tags name the service and the
 	// category (security incidents count only category security).

@@ -54,15 +54,18 @@ type pdIncident struct {
 	Urgency            string `json:"urgency"`
 }
 
-func parsePagerDuty(cfg PagerDuty, in *input) (*parsed, error) {
+func parsePagerDuty(cfg PagerDuty, in *input) (_ *parsed, err error) {
 	var p pdEvent
+	// A refusal keeps the event's id and type where they were read (a
+	// field of the wrong type leaves the rest read).
+	defer func() { err = known(p.Event.ID, p.Event.EventType, err) }()
 	if err := decode(in.body, &p); err != nil {
 		return nil, err
 	}
 	ev, data := p.Event, p.Event.Data
 	switch {
 	case ev.ID == "" || ev.EventType == "":
-		return nil, rejectf("event.id and event.event_type: missing (not a PagerDuty v3 webhook)")
+		return nil, rejectMissing("event.id and event.event_type: missing (not a PagerDuty v3 webhook)", "event.id", ev.ID, "event.event_type", ev.EventType)
 	case ev.ResourceType != "incident" || !strings.HasPrefix(ev.EventType, "incident."):
 		return ignored(ev.ID, ev.EventType, "PagerDuty %s events are not mapped", ev.EventType), nil
 	case data.Type != "" && data.Type != "incident":
@@ -71,9 +74,9 @@ func parsePagerDuty(cfg PagerDuty, in *input) (*parsed, error) {
 		// its own, not the incident's, and it changes nothing Candor records.
 		return ignored(ev.ID, ev.EventType, "PagerDuty %s events carry an %s, not the incident", ev.EventType, data.Type), nil
 	case data.ID == "":
-		return nil, rejectf("event.data.id: missing")
+		return nil, rejectField("event.data.id", "missing")
 	case ev.OccurredAt.IsZero():
-		return nil, rejectf("event.occurred_at: missing")
+		return nil, rejectField("event.occurred_at", "missing")
 	}
 	// An incident opened no later than any of its events; the stored one
 	// keeps the earliest (incidentUpdate.merge).

@@ -104,7 +104,7 @@ func changeOutcome(id, event string) func(rec domain.Record, why string, err err
 	return func(rec domain.Record, why string, err error) (*parsed, error) {
 		switch {
 		case err != nil:
-			return nil, err
+			return nil, known(id, event, err)
 		case rec == nil:
 			return ignored(id, event, "%s", why), nil
 		}

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,7 +38,9 @@ type connector struct {
 	verify func(in *input, secret string, tolerance time.Duration) error
 	// headerID reads the delivery id from the headers, when the sender
 	// sends one there; it is logged even for a refused delivery.
-	headerID func(h http.Header) string
+	// headerEvent likewise reads the event type, when a header says it.
+	headerID    func(h http.Header) string
+	headerEvent func(h http.Header) string
 	// parse decodes a verified payload: its delivery id and event type,
 	// and how to build its records.
 	parse func(in *input) (*parsed, error)
@@ -148,7 +151,7 @@ func outcome(id, event string) func(rec domain.Record, why string, err error) (*
 	return func(rec domain.Record, why string, err error) (*parsed, error) {
 		switch {
 		case err != nil:
-			return nil, err
+			return nil, known(id, event, err)
 		case rec == nil:
 			return ignored(id, event, "%s", why), nil
 		}
@@ -165,9 +168,24 @@ type rejection struct {
 	// the answer names it apart from the reason, for a sender's log to
 	// point at.
 	field string
+	// id and event are the delivery id and event type the parse had read
+	// before it refused the delivery ("" when it had not): the delivery
+	// log keeps them, as it does a mapped delivery's.
+	id, event string
 }
 
 func (e *rejection) Error() string { return e.reason }
+
+// known notes on a rejection the delivery id and event type read before
+// it, where it names none; any other error is returned as it is.
+func known(id, event string, err error) error {
+	var re *rejection
+	if errors.As(err, &re) {
+		re.id = cmp.Or(re.id, id)
+		re.event = cmp.Or(re.event, event)
+	}
+	return err
+}
 
 func rejectf(format string, args ...any) error {
 	return &rejection{reason: fmt.Sprintf(format, args...)}
@@ -177,6 +195,29 @@ func rejectf(format string, args ...any) error {
 // with the field's name.
 func rejectField(field, format string, args ...any) error {
 	return &rejection{reason: field + ": " + fmt.Sprintf(format, args...), field: field}
+}
+
+// prefixed is prefix and v, or "" when v is empty: an event type made of
+// a payload's field that may be missing.
+func prefixed(prefix, v string) string {
+	if v == "" {
+		return ""
+	}
+	return prefix + v
+}
+
+// rejectMissing is the rejection of a payload missing one or more of
+// the fields its reason names, given as name, value pairs: the field at
+// fault is the first of them that is empty.
+func rejectMissing(reason string, fieldValues ...string) error {
+	re := &rejection{reason: reason}
+	for i := 0; i+1 < len(fieldValues); i += 2 {
+		if fieldValues[i+1] == "" {
+			re.field = fieldValues[i]
+			break
+		}
+	}
+	return re
 }
 
 // decode unmarshals a JSON payload, rejecting one that is not. The fast
@@ -203,6 +244,19 @@ func decode(body []byte, v any) error {
 		return rejectf("the payload cannot be read: %v", err)
 	}
 	return nil
+}
+
+// decodeAt is decode for a part of the payload, at prefix
+// ("data.object."): a field of the wrong type is named from the payload's
+// top, as the sender sees it.
+func decodeAt(prefix string, body []byte, v any) error {
+	err := decode(body, v)
+	var re *rejection
+	if errors.As(err, &re) && re.field != "" {
+		re.reason = strings.Replace(re.reason, "the payload's "+re.field, "the payload's "+prefix+re.field, 1)
+		re.field = prefix + re.field
+	}
+	return err
 }
 
 // jsonValueWords is what encoding/json names in an error — a JSON type

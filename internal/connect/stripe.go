@@ -124,26 +124,28 @@ type stripeSubscription struct {
 	Discounts []json.RawMessage `json:"discounts"`
 }
 
-func parseStripe(cfg Stripe, in *input) (*parsed, error) {
+func parseStripe(cfg Stripe, in *input) (_ *parsed, err error) {
 	var ev stripeEvent
+	// A refusal keeps the event's id and type where they were read.
+	defer func() { err = known(ev.ID, ev.Type, err) }()
 	if err := decode(in.body, &ev); err != nil {
 		return nil, err
 	}
 	switch {
 	case ev.ID == "" || ev.Type == "":
-		return nil, rejectf("id and type: missing (not a Stripe event)")
+		return nil, rejectMissing("id and type: missing (not a Stripe event)", "id", ev.ID, "type", ev.Type)
 	case !strings.HasPrefix(ev.Type, "customer.subscription.") || ev.Type == "customer.subscription.trial_will_end" ||
 		ev.Type == "customer.subscription.pending_update_applied" || ev.Type == "customer.subscription.pending_update_expired":
 		return ignored(ev.ID, ev.Type, "Stripe %s events are not mapped", ev.Type), nil
 	case ev.Created.IsZero():
-		return nil, rejectf("created: missing")
+		return nil, rejectField("created", "missing")
 	}
 	var sub stripeSubscription
-	if err := decode(ev.Data.Object, &sub); err != nil {
+	if err := decodeAt("data.object.", ev.Data.Object, &sub); err != nil {
 		return nil, err
 	}
 	if sub.ID == "" {
-		return nil, rejectf("data.object.id: missing")
+		return nil, rejectField("data.object.id", "missing")
 	}
 	now, termsErr := stripeTerms(cfg, &sub, ev.Created.Time)
 	var re *rejection
@@ -174,7 +176,7 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 	}
 	start := firstTime(sub.StartDate, sub.Created).Time
 	if start.IsZero() {
-		return nil, rejectf("data.object.start_date: missing")
+		return nil, rejectField("data.object.start_date", "missing")
 	}
 	end := time.Time{}
 	if ends {
@@ -192,15 +194,23 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 func previousSubscription(object, previous json.RawMessage) (*stripeSubscription, error) {
 	var cur, prev map[string]any
 	if err := json.Unmarshal(object, &cur); err != nil {
-		return nil, rejectf("data.object: %v", err)
+		return nil, rejectField("data.object", "%v", err)
 	}
 	if err := json.Unmarshal(previous, &prev); err != nil {
-		return nil, rejectf("data.previous_attributes: %v", err)
+		return nil, rejectField("data.previous_attributes", "%v", err)
 	}
 	overlay(cur, prev)
 	b, _ := json.Marshal(cur)
 	var old stripeSubscription
-	if err := decode(b, &old); err != nil {
+	if err := decodeAt("data.object.", b, &old); err != nil {
+		// The field of the wrong type is the event's: where the
+		// previous attributes give it, there.
+		var re *rejection
+		if errors.As(err, &re) && re.field != "" {
+			field := previousField(re.field, previous)
+			re.reason = strings.Replace(re.reason, re.field, field, 1)
+			re.field = field
+		}
 		return nil, err
 	}
 	return &old, nil
@@ -277,7 +287,7 @@ func perMonth(interval string, count int64) (*big.Rat, error) {
 func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Subscription, error) {
 	out := &domain.Subscription{Customer: stripeCustomer(cfg, sub)}
 	if out.Customer == "" {
-		return nil, rejectf("data.object.customer: missing")
+		return nil, rejectField("data.object.customer", "missing")
 	}
 	if sub.Items.HasMore {
 		// An event lists a subscription's first 10 items only.
@@ -295,7 +305,7 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 			p = it.Plan
 		}
 		if p == nil {
-			return nil, rejectf("data.object.items.data[%d]: no price or plan", i)
+			return nil, rejectField(fmt.Sprintf("data.object.items.data[%d]", i), "no price or plan")
 		}
 		interval, count, usage := p.Interval, p.IntervalCount, p.UsageType
 		if p.Recurring != nil {
@@ -327,7 +337,7 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 			cur, decimal, amount = billed, opt.UnitAmountDecimal, opt.UnitAmount
 		}
 		if out.Currency != "" && cur != out.Currency {
-			return nil, rejectf("data.object.items: prices in %s and %s; a subscription has one currency", out.Currency, cur)
+			return nil, rejectField("data.object.items", "prices in %s and %s; a subscription has one currency", out.Currency, cur)
 		}
 		out.Currency = cur
 		unit, ok := new(big.Rat), false
@@ -339,7 +349,12 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 			ok = true
 		}
 		if !ok {
-			return nil, rejectf("price %s has no unit amount (a tiered price): Candor cannot tell its MRR from the event", p.ID)
+			at := "price.unit_amount"
+			if it.Price == nil {
+				at = "plan.amount" // a plan's unit amount
+			}
+			return nil, &rejection{reason: fmt.Sprintf("price %s has no unit amount (a tiered price): Candor cannot tell its MRR from the event", p.ID),
+				field: fmt.Sprintf("data.object.items.data[%d].%s", i, at)}
 		}
 		q := 1.0
 		if it.Quantity != nil {
@@ -363,7 +378,7 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 		}
 	}
 	if out.Currency == "" {
-		return nil, rejectf("data.object.items: no licensed price")
+		return nil, rejectField("data.object.items", "no licensed price")
 	}
 	list := new(big.Rat).Set(mrr)
 	discounts, err := stripeDiscounts(sub)

@@ -208,7 +208,7 @@ func (d *ghDeployments) page(ctx context.Context, cur cursor) (page, error) {
 // status, one line each.
 func (d *ghDeployments) deployment(ctx context.Context, key string, raw json.RawMessage, dep *ghDeployment) (object, error) {
 	if dep.ID == "" {
-		return newObject(key, raw, nil, rejectf("deployment.id: missing")), nil
+		return newObject(key, raw, nil, rejectField("deployment.id", "missing")), nil
 	}
 	var statuses []json.RawMessage
 	if _, err := getJSON(ctx, d.api, fmt.Sprintf("/repos/%s/deployments/%s/statuses?per_page=100", escapeRepo(d.repo.FullName), url.PathEscape(string(dep.ID))), &statuses); err != nil {

@@ -85,8 +85,10 @@ type zdBody struct {
 	Satisfaction *zdScore  `json:"satisfaction_rating"`
 }
 
-func parseZendesk(cfg Zendesk, in *input) (*parsed, error) {
+func parseZendesk(cfg Zendesk, in *input) (_ *parsed, err error) {
 	var p zdBody
+	// A refusal keeps the event's id and type where they were read.
+	defer func() { err = known(firstOf(in.header.Get("X-Zendesk-Webhook-Invocation-Id"), p.ID), p.Type, err) }()
 	if err := decode(in.body, &p); err != nil {
 		return nil, err
 	}
@@ -106,11 +108,16 @@ func parseZendesk(cfg Zendesk, in *input) (*parsed, error) {
 }
 
 func zendeskTicket(cfg Zendesk, id, event string, t *zdTicket, at when) (*parsed, error) {
+	// The ticket is an event's detail, or a trigger's ticket.
+	where := "detail"
+	if event == "ticket" {
+		where = "ticket"
+	}
 	switch {
 	case t.ID == "":
-		return nil, rejectf("ticket id: missing")
+		return nil, known(id, event, rejectField(where+".id", "missing"))
 	case t.CreatedAt.IsZero():
-		return nil, rejectf("ticket created_at: missing")
+		return nil, known(id, event, rejectField(where+".created_at", "missing"))
 	}
 	customer := firstOf(string(t.OrganizationID), string(t.RequesterID))
 	if cfg.Customer == "requester" {
@@ -127,13 +134,9 @@ func zendeskTicket(cfg Zendesk, id, event string, t *zdTicket, at when) (*parsed
 	var rating *domain.Survey
 	if sc := t.Satisfaction; sc != nil {
 		// Read before anything is written, so that a bad score changes nothing.
-		where := "detail"
-		if event == "ticket" {
-			where = "ticket"
-		}
 		sv, ok, err := zendeskSurvey(sc, tk.ID, where+".satisfaction_rating.score")
 		if err != nil {
-			return nil, err
+			return nil, known(id, event, err)
 		}
 		if ok {
 			rating = sv
@@ -200,13 +203,13 @@ func zendeskRating(id string, s *zdScore) (*parsed, error) {
 	sv, ok, err := zendeskSurvey(s, "", "satisfaction_rating.score")
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, known(id, event, err)
 	case !ok:
 		return ignored(id, event, "a rating %q is no answer", s.Score), nil
 	case sv.ID == "":
-		return nil, rejectf("satisfaction_rating: no id or ticket_id")
+		return nil, known(id, event, rejectField("satisfaction_rating", "no id or ticket_id"))
 	case sv.At.IsZero():
-		return nil, rejectf("satisfaction_rating.updated_at: missing")
+		return nil, known(id, event, rejectField("satisfaction_rating.updated_at", "missing"))
 	}
 	return mapped(id, event, sv), nil
 }

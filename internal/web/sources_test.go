@@ -50,15 +50,16 @@ func TestSourcesAPI(t *testing.T) {
 
 // The data sources report lists each connector heard from or configured:
 // its deliveries by outcome over the period, its latest rejects with
-// their reasons (never their payloads), when it last worked and its
-// status.
+// their reasons and the event their headers named (never their
+// payloads), when it last worked and its status.
 func TestSourcesAPIConnectors(t *testing.T) {
 	e := newEnv(t, 0)
 	e.run(t, scenario{method: "POST", url: "/webhooks/github", body: `{"secret":"payload"}`, status: http.StatusUnauthorized,
 		headers: map[string]string{"Authorization": "", "X-GitHub-Event": "ping", "X-GitHub-Delivery": "d-9", "X-Hub-Signature-256": "sha256=00"}})
 	e.run(t, scenario{url: "/api/v1/sources?period=2d", status: 200,
 		fields: map[string]string{"connectors.0.source": "github", "connectors.0.period": "2d", "connectors.0.counts.rejected": "1",
-			"connectors.0.counts.accepted": "0", "connectors.0.rejects.0.delivery_id": "d-9", "connectors.0.configured": "true",
+			"connectors.0.counts.accepted": "0", "connectors.0.rejects.0.delivery_id": "d-9", "connectors.0.rejects.0.event": "ping",
+			"connectors.0.not_logged": "0", "connectors.0.configured": "true",
 			"connectors.0.status": "never_sent", "connectors.0.last_ok": "<nil>", "connectors.0.limit": "1d"},
 		check: func(t *testing.T, doc any) {
 			if r := fmt.Sprint(lookup(doc, "connectors.0.rejects.0.reason")); !strings.Contains(r, "X-Hub-Signature-256 does not match") {

@@ -83,16 +83,25 @@ func TestSourcesAndScorecardShowConnectorHealth(t *testing.T) {
 		Outcome: store.DeliveryRejected, Reason: "Stripe-Signature has no v1 signature that matches"}); err != nil {
 		t.Fatal(err)
 	}
+	// A server counted 7 more refusals past the rate, without logging them.
+	if err := st.AddNotLogged(context.Background(), []store.NotLogged{{Source: "stripe", Minute: time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC), Count: 7}}); err != nil {
+		t.Fatal(err)
+	}
 	st.Close()
 	cfg := filepath.Join(dir, "candor.yaml")
 	os.WriteFile(cfg, []byte("connectors:\n  stripe:\n    secret: whsec_x\n"), 0o600)
 
 	r := mustRun(t, "sources", "--data", data, "--config", cfg, "--as-of", "2026-03-11", "--period", "30d")
 	for _, s := range []string{"stale: connector stripe has not worked within 35d", "Connectors (deliveries over the last 30d):", "never worked",
-		"rejected 2026-03-10T00:00:00Z (no delivery id): Stripe-Signature has no v1 signature that matches"} {
+		"rejected 2026-03-10T00:00:00Z (no delivery id): Stripe-Signature has no v1 signature that matches", "rejected not logged",
+		"Not logged: deliveries refused unverified"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("sources text lacks %q:\n%s", s, r.stdout)
 		}
+	}
+	r = mustRun(t, "sources", "--data", data, "--config", cfg, "--as-of", "2026-03-11", "--period", "30d", "--format", "json")
+	if !strings.Contains(r.stdout, `"rejected": 8`) || !strings.Contains(r.stdout, `"not_logged": 7`) {
+		t.Errorf("sources JSON lacks the 8 rejected, 7 of them not logged:\n%s", clip(r.stdout))
 	}
 	r = mustRun(t, "scorecard", "--data", data, "--config", cfg, "--as-of", "2026-03-11", "--format", "json")
 	if !strings.Contains(r.stdout, `"reason": "connector stripe: no successful delivery or sync yet (it feeds subscription)"`) {

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -106,6 +107,12 @@ func (s *Service) FlushNotLogged(ctx context.Context) error {
 	return s.notLogged.flush(ctx, s.st)
 }
 
+// notLoggedWait bounds how long a periodic flush waits for the store: a
+// report waits for a flush under way (notLogged.flushing), and an import
+// may hold SQLite's writer for long. Counts not written are kept for the
+// next flush.
+const notLoggedWait = time.Second
+
 // RunNotLogged flushes the refusals not logged every `every` until ctx
 // ends (serve runs it; it does not flush at the end: FlushNotLogged, once
 // no more deliveries arrive).
@@ -117,7 +124,11 @@ func (s *Service) RunNotLogged(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.FlushNotLogged(ctx); err != nil && ctx.Err() == nil {
+			fctx, cancel := context.WithTimeout(ctx, notLoggedWait)
+			err := s.FlushNotLogged(fctx)
+			cancel()
+			// A store busy past the wait is tried again at the next tick.
+			if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
 				s.log.Warn("webhook: adding the refused deliveries not logged to the store's counts (kept to try again)", "err", err)
 			}
 		}

@@ -146,3 +146,60 @@ func TestRunNotLoggedFlushes(t *testing.T) {
 		}
 	}
 }
+
+// busyStore's AddNotLogged waits for its context, as SQLite's does for a
+// writer an import holds; started says a flush is waiting.
+type busyStore struct {
+	store.Store
+	started chan struct{}
+}
+
+func (s *busyStore) AddNotLogged(ctx context.Context, _ []store.NotLogged) error {
+	select {
+	case s.started <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A periodic flush waits for a busy store only so long (a report waits for
+// a flush under way): the report is answered, with the counts kept.
+func TestNotLoggedFlushWaitsBounded(t *testing.T) {
+	e := ghEnv(t, GitHub{})
+	busy := &busyStore{Store: e.st, started: make(chan struct{}, 1)}
+	svc, err := New(Options{Store: busy, Config: e.svc.cfg, Now: func() time.Time { return e.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc, e.h = svc, svc.Handler(writeTestError)
+	body := fixture(t, "github/ping.payload.json")
+	for range refusalRate.Attempts + 4 {
+		e.post("github", body, "X-GitHub-Event", "ping", "X-Hub-Signature-256", "sha256=00")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		svc.RunNotLogged(ctx, 5*time.Millisecond)
+	}()
+	defer func() { cancel(); <-done }()
+	<-busy.started
+	type report struct {
+		hs  []health.Connector
+		err error
+	}
+	got := make(chan report, 1)
+	go func() {
+		hs, err := svc.Health(context.Background(), e.now, 0)
+		got <- report{hs, err}
+	}()
+	select {
+	case r := <-got:
+		if h := githubHealth(t)(r.hs, r.err); h.NotLogged != 4 {
+			t.Errorf("not logged %d while the store is busy, want the 4 kept", h.NotLogged)
+		}
+	case <-time.After(5 * notLoggedWait):
+		t.Fatalf("the report waited over %v for a flush to a busy store", 5*notLoggedWait)
+	}
+}

@@ -25,6 +25,18 @@ const (
 	KindNotJudged = "not_judged"
 )
 
+// KindWord is a kind's status on the data sources report in words, as the
+// text report and the page (capitalised) say it.
+func KindWord(status string) string {
+	return map[string]string{KindFresh: "fresh", KindStale: "stale", KindNeverSent: "never sent", KindNotJudged: "not judged"}[status]
+}
+
+// ConnectorWord is a connector's status in words: a configured connector
+// that never delivered or synced "never worked".
+func ConnectorWord(status string) string {
+	return map[string]string{KindFresh: "fresh", KindStale: "stale", KindNeverSent: "never worked", ConnectorNotConfigured: "not configured"}[status]
+}
+
 // PeriodOpenText is how the report and the pages give the newest data of
 // a kind one of whose periods has begun and not ended (PeriodOpen).
 const PeriodOpenText = "period open"
@@ -283,7 +295,7 @@ func SourcesText(r *SourcesReport, o TextOptions) string {
 		if k.Longest != "" {
 			limit += "–" + k.Longest
 		}
-		status := map[string]string{KindFresh: "fresh", KindStale: "stale", KindNeverSent: "never sent", KindNotJudged: "not judged"}[k.Status]
+		status := KindWord(k.Status)
 		color := map[string]string{KindFresh: statusColor[catalog.Green], KindStale: statusColor[catalog.Red], KindNeverSent: statusColor[catalog.Unknown], KindNotJudged: ansiDim}[k.Status]
 		status = paint(o.Color, color, status)
 		switch {
@@ -335,7 +347,7 @@ func writeConnectors(b *strings.Builder, cs []health.Connector, o TextOptions) {
 		if c.LastOK != nil {
 			last = c.LastOK.Format(time.RFC3339)
 		}
-		status := map[string]string{KindFresh: "fresh", KindStale: "stale", KindNeverSent: "never worked", ConnectorNotConfigured: "not configured"}[c.Status]
+		status := ConnectorWord(c.Status)
 		color := map[string]string{KindFresh: statusColor[catalog.Green], KindStale: statusColor[catalog.Red], KindNeverSent: statusColor[catalog.Red], ConnectorNotConfigured: statusColor[catalog.Unknown]}[c.Status]
 		fmt.Fprintf(b, "%-13s %-22s %-20s %-6s  %s%s %8d %9d %7d %8d %10d\n", c.Source, strings.Join(c.Kinds, ", "), last, firstNonEmpty(c.Limit, "—"),
 			paint(o.Color, color, status), strings.Repeat(" ", max(0, 14-len(status))),

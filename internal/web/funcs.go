@@ -69,7 +69,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"spark":          s.spark,
 		"freshness":      freshness,
 		"date":           func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
-		"datetime":       func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
+		"datetime":       datetime,
 		"plural":         plural.Count[int],
 		"label":          idWords,
 		"contains":       slices.Contains[[]string],
@@ -426,3 +426,6 @@ func (s *Server) cardBefore(c scorecard.Card, asOf time.Time) string {
 	}
 	return "the " + catalog.SpanWords(c.Window) + " before"
 }
+
+// datetime is a time as the pages write it: "7 Dec 2026 06:10 UTC".
+func datetime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") }

@@ -124,22 +124,29 @@ type checkRow struct {
 
 // kindStatus shows a kind's freshness as a status: fresh as green, stale
 // as red, never sent as unknown, a state kind not judged by age in neutral
-// colours ("Not judged"), each with its own word.
+// colours, each with its word (scorecard.KindWord).
 func kindStatus(status string) StatusView {
-	switch status {
-	case scorecard.KindNotJudged:
-		return notJudgedView()
-	case scorecard.KindFresh:
-		v := statusView(catalog.Green)
-		v.Word = "Fresh"
-		return v
-	case scorecard.KindStale:
-		v := statusView(catalog.Red)
-		v.Word = "Stale"
-		return v
+	return sourceStatus(map[string]catalog.Status{scorecard.KindFresh: catalog.Green, scorecard.KindStale: catalog.Red, scorecard.KindNeverSent: catalog.Unknown},
+		status, scorecard.KindWord(status))
+}
+
+// connectorStatus shows a connector's judgement with the CLI's words
+// (scorecard.ConnectorWord): fresh green, stale or never worked red (a
+// configured connector that never delivered is a fault), not configured
+// in neutral colours (heard from, but nothing expects it).
+func connectorStatus(status string) StatusView {
+	return sourceStatus(map[string]catalog.Status{scorecard.KindFresh: catalog.Green, scorecard.KindStale: catalog.Red, scorecard.KindNeverSent: catalog.Red},
+		status, scorecard.ConnectorWord(status))
+}
+
+// sourceStatus is status in the colour colours gives it, neutral
+// ("unjudged") for one it does not name, with word capitalised.
+func sourceStatus(colours map[string]catalog.Status, status, word string) StatusView {
+	v := notJudgedView()
+	if st, ok := colours[status]; ok {
+		v = statusView(st)
 	}
-	v := statusView(catalog.Unknown)
-	v.Word = "Never sent"
+	v.Word = capitalise(word)
 	return v
 }
 
@@ -291,13 +298,13 @@ func connectorRows(cs []health.Connector) (rows []connectorRow, period string, r
 			row.LastWorked = *c.LastOK
 		}
 		if r := c.LastSync; r != nil {
-			row.Sync = fmt.Sprintf("last sync %s: %s, %s, %d accepted, %d rejected", r.FinishedAt.UTC().Format("2 Jan 2006 15:04 MST"), r.Outcome, plural.Count(r.Pages, "page"), r.Accepted, r.Rejected)
+			row.Sync = fmt.Sprintf("last sync %s: %s, %s, %d accepted, %d rejected", datetime(r.FinishedAt), r.Outcome, plural.Count(r.Pages, "page"), r.Accepted, r.Rejected)
 			if c.LastSyncOK != nil && r.Outcome != "ok" {
-				row.Sync += " (last successful " + c.LastSyncOK.UTC().Format("2 Jan 2006 15:04 MST") + ")"
+				row.Sync += " (last successful " + datetime(*c.LastSyncOK) + ")"
 			}
 		}
 		for _, e := range c.SyncErrors {
-			row.SyncErrors = append(row.SyncErrors, e.FinishedAt.UTC().Format("2 Jan 2006 15:04 MST")+": "+e.Error)
+			row.SyncErrors = append(row.SyncErrors, datetime(e.FinishedAt)+": "+e.Error)
 		}
 		for _, rj := range c.Rejects {
 			rejects = append(rejects, rejectRow{Source: c.Source, Delivery: rj.DeliveryID, Event: rj.Event, Reason: rj.Reason, At: rj.At})
@@ -309,28 +316,4 @@ func connectorRows(cs []health.Connector) (rows []connectorRow, period string, r
 		rejects = rejects[:maxPageRejects]
 	}
 	return rows, period, rejects
-}
-
-// connectorStatus shows a connector's judgement as the CLI words it:
-// fresh green, stale or never worked red (a configured connector that
-// never delivered is a fault), not configured in neutral colours (heard
-// from, but nothing expects it).
-func connectorStatus(status string) StatusView {
-	switch status {
-	case scorecard.KindFresh:
-		v := statusView(catalog.Green)
-		v.Word = "Fresh"
-		return v
-	case scorecard.KindStale:
-		v := statusView(catalog.Red)
-		v.Word = "Stale"
-		return v
-	case scorecard.KindNeverSent:
-		v := statusView(catalog.Red)
-		v.Word = "Never worked"
-		return v
-	}
-	v := notJudgedView()
-	v.Word = "Not configured"
-	return v
 }

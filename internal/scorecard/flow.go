@@ -4,12 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
-	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 )
@@ -263,7 +261,7 @@ func BridgeShown(mb *MRRBridge, currency string) (steps []*float64, money func(f
 	}
 	money = func(v float64) string {
 		c := roundTo(v, 2)
-		s := chart.GroupThousands(strconv.FormatFloat(math.Abs(c), 'f', 2, 64)) + " " + cur
+		s := Amount(math.Abs(c)) + " " + cur
 		if c < 0 {
 			s = "-" + s
 		}

@@ -1,10 +1,6 @@
 package metrics
 
-import (
-	"strings"
-
-	"github.com/candor/candor/internal/domain"
-)
+import "github.com/candor/candor/internal/domain"
 
 // Retro-validations are kept apart from the deployments they name
 // (d.retro, by the deployment's key): a deployment row holds its own
@@ -31,7 +27,7 @@ func (d *Dataset) applyRetro(r *domain.RetroValidation) {
 // again).
 func (d *Dataset) dropRetro(id string) {
 	for k := range d.retro {
-		if len(k.source)+1+len(k.id) == len(id) && strings.HasPrefix(id, k.source) && id[len(k.source)] == '/' && strings.HasSuffix(id, k.id) {
+		if domain.RetroValidationID(k.source, k.id) == id {
 			delete(d.retro, k)
 			d.touchAll()
 		}

@@ -140,16 +140,7 @@ func TestSourcesPageConnectors(t *testing.T) {
 // connector to the report, so a Stripe-fed book that the API called stale
 // read "Not judged" there.
 func TestSourcesPageJudgesStateKindsByConnector(t *testing.T) {
-	e := newEnvWith(t, 0, func(s *Server, _ string) {
-		hooks, err := connect.New(connect.Options{Store: s.Store, Config: connect.Config{Stripe: connect.Stripe{Secret: "whsec_test"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Connectors = hooks
-	})
-	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	e := stripeFedEnv(t)
 	e.run(t, scenario{url: "/api/v1/sources?as_of=" + asOf, status: 200, check: func(t *testing.T, doc any) {
 		for i := 0; ; i++ {
 			k := lookup(doc, fmt.Sprintf("kinds.%d.kind", i))
@@ -173,16 +164,7 @@ func TestSourcesPageJudgesStateKindsByConnector(t *testing.T) {
 // A subscription book fed by a configured Stripe connector that has not
 // delivered within the limit makes MRR unknown, the reason naming it.
 func TestScorecardUnknownByConnector(t *testing.T) {
-	e := newEnvWith(t, 0, func(s *Server, _ string) {
-		hooks, err := connect.New(connect.Options{Store: s.Store, Config: connect.Config{Stripe: connect.Stripe{Secret: "whsec_test"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Connectors = hooks
-	})
-	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	e := stripeFedEnv(t)
 	e.run(t, scenario{url: "/api/v1/scorecard?as_of=" + asOf, status: 200, check: func(t *testing.T, doc any) {
 		c := metricCard(doc, "mrr")
 		if c["status"] != "unknown" || c["reason"] != "connector stripe: no successful delivery or sync yet (it feeds subscription)" || c["value"] == nil {
@@ -242,4 +224,22 @@ func TestSourcesPageSaysFullScan(t *testing.T) {
 	if !strings.Contains(row, "30 Mar 2026 06:00 UTC (a full scan)") || !strings.Contains(row, ">Fresh<") {
 		t.Errorf("the vulnerability row after a clean full scan:\n%s", row)
 	}
+}
+
+// stripeFedEnv is a server whose Stripe connector is configured and has
+// never delivered, holding the revenue seed: its subscription book is
+// stale by the connector's health.
+func stripeFedEnv(t *testing.T) *env {
+	t.Helper()
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		hooks, err := connect.New(connect.Options{Store: s.Store, Config: connect.Config{Stripe: connect.Stripe{Secret: "whsec_test"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Connectors = hooks
+	})
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

@@ -137,7 +137,7 @@ func runCustomers(ctx context.Context, env *Env, args []string) error {
 	}
 	if *when.format == "json" {
 		return writeJSONOut(env, map[string]any{"as_of": l.AsOf, "window": catalog.FormatWindow(l.Window), "at_risk": *atRisk,
-			"currency": l.Currency, "customers": l.Customers})
+			"currency": l.Currency, "customers_considered": l.Considered, "customers": l.Customers})
 	}
 	return writeCustomersList(env.Stdout, l, *atRisk)
 }
@@ -269,7 +269,11 @@ func writeCustomersList(w io.Writer, l customer.List, atRisk bool) error {
 	win := catalog.WindowWords(l.Window)
 	if len(l.Customers) == 0 {
 		if atRisk {
-			fmt.Fprintf(w, "No customer shows a risk signal in the %s to %s.\n", win, to)
+			none := "No customer"
+			if l.Considered > 0 {
+				none = "None of " + plural.Count(l.Considered, "customer")
+			}
+			fmt.Fprintf(w, "%s shows a risk signal in the %s to %s.\n", none, win, to)
 		} else {
 			fmt.Fprintf(w, "No record names a customer as of %s.\n", to)
 		}
@@ -277,7 +281,9 @@ func writeCustomersList(w io.Writer, l customer.List, atRisk bool) error {
 	}
 	what := "Customers"
 	if atRisk {
-		what = "Customers showing a risk signal"
+		// Set against the customers the window could show a signal for:
+		// "66 customers" alone said nothing of how many there are.
+		what = fmt.Sprintf("%d of %s showing a risk signal", len(l.Customers), plural.Count(l.Considered, "customer"))
 	}
 	fmt.Fprintf(w, "%s in the %s to %s, worst first (by MRR at stake in %s, then by signals):\n", what, win, to, l.Currency)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -48,19 +48,24 @@ func TestCustomerCommands(t *testing.T) {
 	if i, j := strings.Index(list, "hooli"), strings.Index(list, "acme"); i < 0 || j < 0 || i > j || strings.Contains(list, "globex") {
 		t.Errorf("customers --at-risk: want hooli (2,000 at stake) before acme (1,000), no globex:\n%s", list)
 	}
+	// Set against the window's three customers: globex holds a subscription.
+	if !strings.Contains(list, "2 of 3 customers showing a risk signal in the 30 days to 31 Mar 2026") {
+		t.Errorf("customers --at-risk does not say of how many customers:\n%s", list)
+	}
 	if !strings.Contains(list, "churned: MRR −2,000.00 USD (−100 %); its last subscription ended 15 Mar 2026") {
 		t.Errorf("customers --at-risk does not word hooli's churn:\n%s", list)
 	}
 	all := mustRun(t, "customers", "--data", data, "--as-of", "2026-03-31", "--format", "json").stdout
 	var l struct {
-		AtRisk    bool `json:"at_risk"`
-		Customers []struct{ Customer string }
+		AtRisk     bool `json:"at_risk"`
+		Considered int  `json:"customers_considered"`
+		Customers  []struct{ Customer string }
 	}
-	if err := json.Unmarshal([]byte(all), &l); err != nil || l.AtRisk || len(l.Customers) != 3 {
+	if err := json.Unmarshal([]byte(all), &l); err != nil || l.AtRisk || len(l.Customers) != 3 || l.Considered != 3 {
 		t.Errorf("customers --format json: %v\n%s", err, all)
 	}
 	quiet := mustRun(t, "customers", "--at-risk", "--data", data, "--as-of", "2026-01-01").stdout
-	if !strings.Contains(quiet, "No customer shows a risk signal in the 30 days to 1 Jan 2026 00:00 UTC.") {
+	if !strings.Contains(quiet, "None of 3 customers shows a risk signal in the 30 days to 1 Jan 2026 00:00 UTC.") {
 		t.Errorf("an empty list: %s", quiet)
 	}
 

@@ -74,7 +74,13 @@ type List struct {
 	Currency string `json:"currency,omitempty"`
 	// Customers are worst first: by MRR at stake, then by how many
 	// signals, then by name.
-	Customers   []Risk        `json:"customers"`
+	Customers []Risk `json:"customers"`
+	// Considered counts the customers the window's records could show a
+	// signal for: a subscription active at the window's start or at
+	// as_of, or a ticket or survey the list reads (those at risk among
+	// them). "66 customers show a risk signal" had opened every role view
+	// with customer metrics with nothing to set it against.
+	Considered  int           `json:"customers_considered"`
 	Hidden      []domain.Kind `json:"hidden_kinds,omitempty"`
 	HideAmounts bool          `json:"amounts_hidden,omitempty"`
 }
@@ -146,8 +152,13 @@ func list(recs metrics.CustomerRecords, window time.Duration, opt Options, atRis
 	for _, m := range recs.Measurements {
 		of(m.Customer)
 	}
+	start := recs.AsOf.Add(-window)
 	for name, r := range by {
-		if risk, ok := risksOf(name, *r, window, opt.HideAmounts); ok || !atRisk {
+		risk, ok := risksOf(name, *r, window, opt.HideAmounts)
+		if ok || considered(*r, start) {
+			l.Considered++
+		}
+		if ok || !atRisk {
 			if risk.Signals == nil {
 				risk.Signals = []Signal{}
 			}
@@ -156,6 +167,22 @@ func list(recs metrics.CustomerRecords, window time.Duration, opt Options, atRis
 	}
 	slices.SortFunc(l.Customers, worseFirst)
 	return l
+}
+
+// considered says whether a customer's records could show a signal over
+// the window from start to recs.AsOf: a subscription in force at either
+// end (churn, contraction), a ticket not resolved before the window (SLA,
+// escalation) or a survey in it. A customer named by measurements alone,
+// or only by records that ended before the window, is not among them —
+// whether the list read every record (Everyone) or those of the window.
+func considered(recs metrics.CustomerRecords, start time.Time) bool {
+	return slices.ContainsFunc(recs.Subscriptions, func(s metrics.CustomerSubscription) bool {
+		return s.ActiveAt(start) || s.ActiveAt(recs.AsOf)
+	}) || slices.ContainsFunc(recs.Tickets, func(t metrics.CustomerTicket) bool {
+		return t.Resolved == nil || !t.Resolved.Before(start)
+	}) || slices.ContainsFunc(recs.Surveys, func(s metrics.CustomerSurvey) bool {
+		return !s.At.Before(start)
+	})
 }
 
 // worseFirst orders the list: the more MRR at stake (a customer without

@@ -222,3 +222,35 @@ func TestChangeWords(t *testing.T) {
 		}
 	}
 }
+
+// TestConsidered counts the customers an at-risk list is set against: those
+// whose records could show a signal in W — a subscription active at W's
+// start or at as_of, a ticket not resolved before W, a survey in W — with
+// or without a signal, and the same whether the list keeps every customer.
+func TestConsidered(t *testing.T) {
+	recs := metrics.CustomerRecords{AsOf: asOf, Currency: "USD",
+		Subscriptions: []metrics.CustomerSubscription{
+			sub("steady", "s1", longAgo, nil, 100),               // active throughout: considered, no signal
+			sub("churned", "s2", longAgo, at(-5*Day), 100),       // a signal
+			sub("gone", "s3", longAgo, at(-40*Day), 100),         // ended before W: not considered
+			sub("late-start", "s4", asOf.Add(-2*Day), nil, 100)}, // active at as_of
+		Tickets: []metrics.CustomerTicket{
+			ticket("old-ticket", "k1", longAgo, at(-31*Day), nil, false), // resolved before W
+			ticket("open-ticket", "k2", longAgo, nil, nil, false),        // open: considered
+			ticket("in-w", "k3", asOf.Add(-3*Day), at(-Day), nil, false)},
+		Surveys: []metrics.CustomerSurvey{
+			survey("old-survey", "nps", 9, start.Add(-time.Second)),
+			survey("promoter", "nps", 10, start),
+			survey("detractor", "nps", 2, asOf.Add(-Day))},
+		Measurements: []metrics.CustomerMeasurement{{Customer: "measured", Source: "import", ID: "m1", Metric: "logins", At: asOf.Add(-Day), Value: 3}},
+	}
+	// steady, churned, late-start, open-ticket, in-w, promoter, detractor
+	const want = 7
+	risky := AtRisk(recs, 30*Day, Options{})
+	if len(risky.Customers) != 2 || risky.Considered != want {
+		t.Errorf("at risk: %d customers of %d considered, want 2 of %d", len(risky.Customers), risky.Considered, want)
+	}
+	if every := Everyone(recs, 30*Day, Options{}); every.Considered != want {
+		t.Errorf("every customer listed: %d considered, want %d", every.Considered, want)
+	}
+}

@@ -163,7 +163,7 @@ func (s *Server) getCustomers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"as_of": l.AsOf, "window": catalog.FormatWindow(l.Window), "at_risk": atRisk,
-		"currency": l.Currency, "amounts_hidden": l.HideAmounts, "hidden_kinds": l.Hidden, "customers": l.Customers})
+		"currency": l.Currency, "amounts_hidden": l.HideAmounts, "hidden_kinds": l.Hidden, "customers_considered": l.Considered, "customers": l.Customers})
 }
 
 // atRiskParam reads at_risk: 1 or true, 0 or false, or absent.

@@ -104,8 +104,9 @@ func TestCustomerAPI(t *testing.T) {
 
 	status, body = e.apiAs(t, "vp_cs", "/api/v1/customers?at_risk=1&as_of="+asOf)
 	var l struct {
-		AtRisk    bool `json:"at_risk"`
-		Customers []struct {
+		AtRisk     bool `json:"at_risk"`
+		Considered int  `json:"customers_considered"`
+		Customers  []struct {
 			Customer string
 			MRR      *float64 `json:"mrr"`
 			AtStake  *float64 `json:"mrr_at_stake"`
@@ -114,7 +115,7 @@ func TestCustomerAPI(t *testing.T) {
 	if err := json.Unmarshal(body, &l); err != nil || status != 200 {
 		t.Fatalf("at risk: %d %s", status, clip(body))
 	}
-	if !l.AtRisk || len(l.Customers) != 2 || l.Customers[0].Customer != "acme" || *l.Customers[0].AtStake != 1000 || l.Customers[1].Customer != "initech" || l.Customers[1].MRR != nil {
+	if !l.AtRisk || len(l.Customers) != 2 || l.Considered != 3 || l.Customers[0].Customer != "acme" || *l.Customers[0].AtStake != 1000 || l.Customers[1].Customer != "initech" || l.Customers[1].MRR != nil {
 		t.Errorf("at risk = %s", clip(body))
 	}
 	status, body = e.apiAs(t, "vp_cs", "/api/v1/customers?as_of="+asOf)
@@ -144,6 +145,11 @@ func TestCustomerPages(t *testing.T) {
 	if strings.Contains(list, "/customers/globex") {
 		t.Error("globex, with no signal, is on the at-risk list")
 	}
+	// Set against the three customers of the window: globex's subscription
+	// holds it among them.
+	if !strings.Contains(list, "<strong>3</strong> in the window") {
+		t.Error("the at-risk list does not say how many customers the window holds")
+	}
 	// A page at a time, worst first: acme (1,000 at stake), then initech.
 	first := e.page(t, cs, "/customers?as_of="+asOf+"&limit=1", 200)
 	if !strings.Contains(first, "1–1 of 2") || !strings.Contains(first, `href="/customers?as_of=2026-03-31&amp;limit=1&amp;offset=1#sec-customers"`) ||
@@ -155,7 +161,8 @@ func TestCustomerPages(t *testing.T) {
 	}
 	e.page(t, cs, "/customers?limit=0", 400)
 	quiet := e.page(t, cs, "/customers?as_of=2026-01-01", 200)
-	if !strings.Contains(quiet, "No customer shows a risk signal in the 30 days to 1 Jan 2026 00:00 UTC.") {
+	// acme and globex subscribed then; initech's ticket came later.
+	if !strings.Contains(quiet, "None of 2 customers shows a risk signal in the 30 days to 1 Jan 2026 00:00 UTC.") {
 		t.Errorf("an empty list does not say so:\n%s", clip([]byte(quiet)))
 	}
 
@@ -193,7 +200,7 @@ func TestCustomerPages(t *testing.T) {
 	if churn := e.page(t, cs, "/metrics/logo_churn_rate?as_of="+asOf, 200); !strings.Contains(churn, link) {
 		t.Error("logo churn's records table does not link acme")
 	}
-	if view := e.page(t, cs, "/views/vp_cs?as_of="+asOf, 200); !strings.Contains(view, `<a href="/customers?as_of=2026-03-31">2 customers show a risk signal</a> in the 30 days to 31 Mar 2026 00:00 UTC`) {
+	if view := e.page(t, cs, "/views/vp_cs?as_of="+asOf, 200); !strings.Contains(view, `<a href="/customers?as_of=2026-03-31">2 of 3 customers show a risk signal</a> in the 30 days to 31 Mar 2026 00:00 UTC`) {
 		t.Error("the VP Customer Success view does not lead to the at-risk customers")
 	}
 	if view := e.page(t, exec, "/views/engineering?as_of="+asOf, 200); strings.Contains(view, "risk signal") {

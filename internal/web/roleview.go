@@ -166,7 +166,9 @@ type breakdownRow struct {
 // roleView serves GET /views/{role}.
 // atRiskLink is a role view's line to the at-risk customers.
 type atRiskLink struct {
-	Count            int
+	// Count of Of: the customers at risk of those the window's records
+	// could show a signal for (customer.List.Considered).
+	Count, Of        int
 	Href, WindowText string
 	AsOf             time.Time
 }
@@ -193,7 +195,7 @@ func (s *Server) viewAtRisk(r *http.Request, v *catalog.View, access auth.Access
 	if err != nil {
 		return nil, err
 	}
-	return &atRiskLink{Count: len(l.Customers), Href: q.URL("/customers"), WindowText: l.WindowWords(), AsOf: l.AsOf}, nil
+	return &atRiskLink{Count: len(l.Customers), Of: l.Considered, Href: q.URL("/customers"), WindowText: l.WindowWords(), AsOf: l.AsOf}, nil
 }
 
 func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {

@@ -278,7 +278,11 @@ func spikeText(r metrics.ReleaseImpact) string {
 	if s.NoBaseline() {
 		expected = "no baseline"
 	}
-	return fmt.Sprintf("%s: %s to %s vs %s (previous weeks %v), %s %s", verdict, plural.Count(s.Observed, "ticket"), until, expected, s.Weeks, s.Test, stats.FormatP(s.P))
+	chance := "no more than expected"
+	if s.AboveRate() {
+		chance = "as many would come by chance " + stats.Chance(s.P)
+	}
+	return fmt.Sprintf("%s: %s to %s vs %s (previous weeks %v), %s %s: %s", verdict, plural.Count(s.Observed, "ticket"), until, expected, s.Weeks, s.Test, stats.FormatP(s.P), chance)
 }
 
 func releasesText(rs []metrics.ReleaseImpact, at time.Time, w time.Duration) string {

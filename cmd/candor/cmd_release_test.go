@@ -53,7 +53,7 @@ func TestReleaseCommand(t *testing.T) {
 		t.Errorf("release list's window is %q, want 30d", doc.Window)
 	}
 	show := mustRun(t, "release", "show", "d2", "--data", data, "--as-of", "2026-03-20").stdout
-	for _, want := range []string{"4 tickets, 1 naming the release, 3 about api", "CSAT of surveys naming it: 2.00 from 1 response", "Poisson upper tail p < 0.0001", "import/k1"} {
+	for _, want := range []string{"4 tickets, 1 naming the release, 3 about api", "CSAT of surveys naming it: 2.00 from 1 response", "Poisson upper tail p < 0.0001: as many would come by chance less than 1 time in 10,000", "import/k1"} {
 		if !strings.Contains(show, want) {
 			t.Errorf("release show lacks %q:\n%s", want, show)
 		}

@@ -109,7 +109,7 @@ func (a *run) kpiRetirement() string {
 			Action:  fmt.Sprintf("Propose retiring %s, or say what decision it informs (Definitions page).", m.Name),
 		})
 	}
-	return fmt.Sprintf("each of the %d KPIs with a value in all %d periods moved with at least one customer outcome (|r| ≥ %.2f); ARR, MRR, retention, pipeline coverage and infrastructure cost are business results of their own and not weighed", tested, n, c.MaxR)
+	return fmt.Sprintf("each of the %d KPIs with a value in all %d periods moved with at least one customer outcome (a correlation of at least %.2f either way, |r| ≥ %.2f); ARR, MRR, retention, pipeline coverage and infrastructure cost are business results of their own and not weighed", tested, n, c.MaxR, c.MaxR)
 }
 
 // businessResults are the organisation's results in money — revenue,
@@ -219,5 +219,8 @@ func (a *run) doraOutcomes() string {
 			Action:  fmt.Sprintf("Discuss in the executive review whether %s is worth investing in for %s; look for a cause before acting on it.", a.metricName(h.dora), a.metricName(h.out)),
 		})
 	}
-	return fmt.Sprintf("no DORA metric moved with a business outcome (%d pairs tested, |r| ≥ %.2f at p below %.2g)", pairs, c.MinAbsR, level)
+	// In words first ("|r| ≥ 0.50 at p below 0.0042" alone was jargon
+	// to the executive the page is for), the test's terms after.
+	return fmt.Sprintf("no DORA metric moved with a business outcome: none of the %d pairs tested had a correlation of at least %.2f either way that chance alone would give less often than %s (|r| ≥ %.2f, p below %.2g)",
+		pairs, c.MinAbsR, strings.TrimPrefix(stats.Chance(level), "about "), c.MinAbsR, level)
 }

@@ -2,6 +2,7 @@ package insight
 
 import (
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -75,6 +76,18 @@ func TestDORAOutcomes(t *testing.T) {
 	rep = report(t, periodOrg(deployOrder, []int{0, 1, 2, 3, 4, 6, 5, 7}, []int{0, 1, 2, 3, 4, 5, 6, 7}))
 	if got := keys(byID(rep, "dora_outcomes")); len(got) > 0 {
 		t.Errorf("dora_outcomes without a relation: %v", got)
+	}
+	// Nothing to report says its bar in words before the test's terms
+	// ("|r| ≥ 0.50 at p below 0.0042" alone was jargon to an executive).
+	said := false
+	for _, q := range rep.Quiet {
+		said = said || q.ID == "dora_outcomes"
+		if q.ID == "dora_outcomes" && !regexp.MustCompile(`none of the \d+ pairs tested had a correlation of at least 0\.50 either way that chance alone would give less often than 1 time in [\d,]+ \(\|r\| ≥ 0\.50, p below 0\.\d+\)`).MatchString(q.Reason) {
+			t.Errorf("dora_outcomes' quiet reason is not in words: %q", q.Reason)
+		}
+	}
+	if !said {
+		t.Errorf("dora_outcomes found nothing and says nothing: %+v", rep.Quiet)
 	}
 	var cand *Insight
 	for _, in := range byID(rep, "kpi_retirement") {

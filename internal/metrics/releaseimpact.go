@@ -123,6 +123,11 @@ func (s Spike) NoBaseline() bool { return s.Expected == 0 }
 // MinTickets tickets were seen.
 func (s Spike) TooFew() bool { return !s.Flagged && s.P < s.Alpha && s.Observed < s.MinTickets }
 
+// AboveRate reports more tickets seen than the rate tested against: a
+// release at or under it is no spike whatever the level, and is said so
+// rather than by its p-value (p = 1 beside "0 tickets" had read as jargon).
+func (s Spike) AboveRate() bool { return float64(s.Observed) > s.Rate }
+
 // ImpactTicket is a ticket attributed to a release: no text (the reader
 // follows the id to the record); the customer, as the ticket record holds
 // it (pseudonymised once retention has), for a post-release survey.

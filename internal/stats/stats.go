@@ -39,6 +39,39 @@ func FormatP(p float64) string {
 	return "p = 0." + strings.Repeat("0", -e-1) + digits
 }
 
+// Chance says a p-value as how often chance alone would give as much,
+// for a reader who does not read p-values: "less than 1 time in 10,000",
+// "about 1 time in 240", "more often than not". A p-value on a release's
+// row ("p < 0.0001, under 0.01") was jargon to the executive it was for.
+// Under 100 the count is rounded to a whole number, above to two
+// significant figures: "about" says it is not exact; the p-value beside it
+// is.
+func Chance(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "how often not known"
+	case p < PFloor:
+		return "less than 1 time in 10,000"
+	case p >= 0.5:
+		return "more often than not"
+	}
+	n := 1 / p
+	if n >= 100 {
+		scale := math.Pow(10, math.Floor(math.Log10(n))-1)
+		n = math.Round(n/scale) * scale
+	}
+	return "about 1 time in " + thousands(int64(math.Round(n)))
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
 // PoissonUpper returns P(X ≥ k) for X ~ Poisson(lambda): the chance of at
 // least k events when lambda are expected. It sums the tail's terms from k
 // upwards (not 1 − the lower sum), so tiny p-values keep their precision.

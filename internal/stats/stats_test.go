@@ -120,3 +120,27 @@ func TestFormatP(t *testing.T) {
 		}
 	}
 }
+
+func TestChance(t *testing.T) {
+	for _, c := range []struct {
+		p    float64
+		want string
+	}{
+		{0, "less than 1 time in 10,000"},
+		{0.0000999, "less than 1 time in 10,000"},
+		{0.0001, "about 1 time in 10,000"},
+		{0.00042, "about 1 time in 2,400"},
+		{0.0042, "about 1 time in 240"},
+		{0.0099, "about 1 time in 100"},
+		{0.042, "about 1 time in 24"},
+		{0.14, "about 1 time in 7"},
+		{0.4, "about 1 time in 3"},
+		{0.5, "more often than not"},
+		{1, "more often than not"},
+		{math.NaN(), "how often not known"},
+	} {
+		if got := Chance(c.p); got != c.want {
+			t.Errorf("Chance(%v) = %q, want %q", c.p, got, c.want)
+		}
+	}
+}

@@ -37,6 +37,8 @@ import (
 //	unspec .Formula         a definition without its references to the specification's sections
 //	due .Due                an action's due date as the pages write dates ("10 Apr 2026")
 //	pvalue .P               a p-value as "p = 0.0073" or "p < 0.0001" (stats.FormatP)
+//	chance .P               the same in words: "about 1 time in 240" (stats.Chance)
+//	between .A .B           the span from A to B: "2 h 11 min", "4 days 9 h"
 //	address .Email          an e-mail address that may break before its "@"
 //	newest .Kind .LastData .AsOf  a kind's newest data (newestView): its time, or "period open" for a period in force
 func (s *Server) funcs(st *site) template.FuncMap {
@@ -80,6 +82,12 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"settingInForce": settingInForceHTML,
 		"due":            dueText,
 		"pvalue":         stats.FormatP,
+		"chance":         stats.Chance,
+		// between says the span from one time to a later one as the
+		// pages say spans: a release's spike test that ended at the next
+		// release 2 h after it had read "0 tickets" beside the 12 its
+		// 2-day window attributed, with nothing to say why.
+		"between": func(a, b time.Time) string { return scorecard.SpanWords(b.Sub(a)) },
 		// twoPlaces writes a number to two decimal places ("" for none):
 		// a release's impact score.
 		"twoPlaces": func(p *float64) string {

@@ -71,7 +71,9 @@ const spikeTickets = `{"kind":"deployment","id":"d3b","service":"api","environme
 // what each counts and over which span; p-values read as numbers.
 func TestReleasesPageSaysTheRule(t *testing.T) {
 	e := newEnv(t, 0)
-	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: releaseTickets + spikeTickets, status: 200})
+	// d9: a release of a service no ticket is about, before or after.
+	quiet := `{"kind":"deployment","id":"d9","service":"search","environment":"production","finished_at":"2026-03-25T06:00:00Z","status":"success"}` + "\n"
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: releaseTickets + spikeTickets + quiet, status: 200})
 	exec := e.sessionAs(t, "executive")
 	page := e.page(t, exec, "/releases?as_of="+asOf, 200)
 	text := html.UnescapeString(page)
@@ -87,12 +89,14 @@ func TestReleasesPageSaysTheRule(t *testing.T) {
 		"<strong>1 spike</strong>",
 		// d3: 5 attributed (4 by service), its test 4 tickets to d3b — a spike.
 		`<td class="num" data-label="Tickets attributed">5 <span class="muted">(4 by service)</span></td>`,
-		"4 tickets about api to 19 Mar 2026 06:00 UTC (its next release) vs no baseline; <strong>spike</strong>: p < 0.0001, under 0.01, and 4 tickets, at least 3",
+		"4 tickets about api to 19 Mar 2026 06:00 UTC (its next release, 6 h after) vs no baseline; <strong>spike</strong>: as many would come by chance less than 1 time in 10,000 (p < 0.0001, under 0.01), and 4 tickets, at least 3",
 		// d4: p under 0.01 with 2 tickets — not one, and it says so; its
 		// p-value (0.00719) cut to two figures, never rounded up to a level.
-		"2 tickets about api to 31 Mar 2026 00:00 UTC vs no baseline; no spike: p = 0.0071, under 0.01, but 2 tickets, fewer than 3",
+		"2 tickets about api to 31 Mar 2026 00:00 UTC vs no baseline; no spike: as many would come by chance about 1 time in 140 (p = 0.0071, under 0.01), but 2 tickets, fewer than 3",
 		// d3b: the ticket naming d3 counts in d3b's test.
-		"1 ticket about api to 21 Mar 2026 06:00 UTC vs no baseline; no spike: p = 0.11, not under 0.01",
+		"1 ticket about api to 21 Mar 2026 06:00 UTC vs no baseline; no spike: as many would come by chance about 1 time in 9 (p = 0.11, not under 0.01)",
+		// d9: no more tickets than the rate, said so rather than "p = 1".
+		"0 tickets about search to 27 Mar 2026 06:00 UTC vs no baseline; no spike: no more than expected (p = 1)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the release list lacks %q", want)
@@ -106,14 +110,14 @@ func TestReleasesPageSaysTheRule(t *testing.T) {
 	d3 := impactPanel(t, e.page(t, exec, "/records/deployment/import/d3?as_of="+asOf, 200))
 	for _, want := range []string{"5 tickets attributed to this release in its observation window to 21 Mar 2026 00:00 UTC: 1 naming this release, 4 about api",
 		"<strong>Spike</strong>: 4 tickets about api, whichever release they name, from this release to 19 Mar 2026 06:00 UTC (the next api release)",
-		"Poisson upper tail p < 0.0001, under 0.01, and 4 tickets, at least 3.", "A spike is a p-value under 0.01 with at least 3 tickets."} {
+		"as many would come by chance less than 1 time in 10,000 (p < 0.0001, under 0.01), and 4 tickets, at least 3.", "A spike is a p-value (Poisson upper tail) under 0.01 with at least 3 tickets."} {
 		if !strings.Contains(d3, want) {
 			t.Errorf("d3's impact panel lacks %q:\n%s", want, d3)
 		}
 	}
 	d4 := impactPanel(t, e.page(t, exec, "/records/deployment/import/d4?as_of=2026-04-05", 200))
 	for _, want := range []string{"<strong>No baseline</strong>, no spike: 2 tickets about api",
-		"and none in the same hours of the previous 4 weeks: with no baseline the test takes half a ticket over those weeks (0.125) as the rate; Poisson upper tail p = 0.0071, under 0.01, but 2 tickets, fewer than 3."} {
+		"and none in the same hours of the previous 4 weeks: with no baseline the test takes half a ticket over those weeks (0.125) as the rate; as many would come by chance about 1 time in 140 (p = 0.0071, under 0.01), but 2 tickets, fewer than 3."} {
 		if !strings.Contains(d4, want) {
 			t.Errorf("d4's impact panel lacks %q:\n%s", want, d4)
 		}

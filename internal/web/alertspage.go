@@ -126,7 +126,36 @@ type alertsPage struct {
 
 type alertList struct {
 	ID, Title, Lede, Empty string
-	Rows                   []alertRow
+	// Rows are the section's alerts (its count), Groups the same alerts
+	// as the section shows them, grouped by metric.
+	Rows   []alertRow
+	Groups []alertGroup
+}
+
+// alertGroup is a section's alerts on one metric, shown together: the
+// metric's name, its status, its owner and the owner's action said once
+// for the group when its alerts agree on them (each alert says its own
+// where they differ: the burn-rate alerts of two services have two
+// owners, a team's alert its own status). An alert on no metric (the
+// quarantined rows, a rollback decision) is a group of its own without
+// Metric, shown as the alert alone.
+type alertGroup struct {
+	// ID is the heading's id.
+	ID                            string
+	Metric, MetricName, MetricURL string
+	// Scope is the alerts' scope when they share one (SameScope), said
+	// after the metric's name; Status is said once when they share it in
+	// that scope, Owner when they share one.
+	Scope     string
+	SameScope bool
+	Status    *StatusView
+	Owner     string
+	SameOwner bool
+	// Action is the owner's action for the group's scope, said once when
+	// every alert that needs one is in that scope.
+	Action    *cardAction
+	ActionURL string
+	Rows      []alertRow
 }
 
 type alertRow struct {
@@ -148,6 +177,95 @@ type alertRow struct {
 	// users in force: why, for an administrator (it names users and
 	// roles), else only that.
 	Nowhere string
+	// Quarantine says the alert is on the stored rows (a quarantine
+	// rule's), not on a metric: an alert on no metric had been said to be
+	// on the stored rows whatever its rule, a rollback decision too.
+	Quarantine bool
+	// OwnScope, OwnStatus and OwnOwner say the alert's scope, status and
+	// owner are its own, not its group's (groupAlerts).
+	OwnScope, OwnStatus, OwnOwner bool
+}
+
+// severityRank orders severities, the worst first.
+func severityRank(sev string) int {
+	switch sev {
+	case "critical":
+		return 0
+	case "warning":
+		return 1
+	}
+	return 2
+}
+
+// groupAlerts groups a section's alerts by metric (SPEC §8: alerts are
+// grouped): one metric's escalation, status and threshold alerts had
+// been listed apart, among other metrics' alerts. The groups come in the
+// order of their worst severity, then of their first alert in rows; the
+// alerts of a group likewise. An alert on no metric is a group alone.
+func groupAlerts(rows []alertRow) []alertGroup {
+	var out []alertGroup
+	at := map[string]int{} // metric → index in out
+	for _, r := range rows {
+		i, ok := at[r.Metric]
+		if !ok || r.Metric == "" {
+			i = len(out)
+			out = append(out, alertGroup{ID: "g-" + r.Anchor, Metric: r.Metric, MetricName: r.MetricName, MetricURL: r.MetricURL})
+			if r.Metric != "" {
+				at[r.Metric] = i
+			}
+		}
+		out[i].Rows = append(out[i].Rows, r)
+	}
+	worst := func(g alertGroup) int {
+		w := 2
+		for _, r := range g.Rows {
+			w = min(w, severityRank(r.Severity))
+		}
+		return w
+	}
+	slices.SortStableFunc(out, func(a, b alertGroup) int { return worst(a) - worst(b) })
+	for i := range out {
+		g := &out[i]
+		slices.SortStableFunc(g.Rows, func(a, b alertRow) int { return severityRank(a.Severity) - severityRank(b.Severity) })
+		if g.Metric == "" {
+			continue
+		}
+		first := g.Rows[0]
+		g.SameScope = !slices.ContainsFunc(g.Rows, func(r alertRow) bool { return r.Scope != first.Scope })
+		g.SameOwner = !slices.ContainsFunc(g.Rows, func(r alertRow) bool { return r.Owner != first.Owner })
+		if g.SameScope {
+			g.Scope = first.Scope
+			if !slices.ContainsFunc(g.Rows, func(r alertRow) bool { return r.Status != first.Status }) {
+				g.Status = &first.Status
+			}
+		}
+		if g.SameOwner {
+			g.Owner = first.Owner
+		}
+		// The action of the group's scope, once, when every alert that
+		// needs one is in it (an action is the metric's in a scope).
+		acted, one := -1, true
+		for j, r := range g.Rows {
+			switch {
+			case r.Action == nil:
+			case acted < 0:
+				acted = j
+			case r.Scope != g.Rows[acted].Scope:
+				one = false
+			}
+		}
+		if acted >= 0 && one {
+			g.Action, g.ActionURL = g.Rows[acted].Action, g.Rows[acted].ActionURL
+		}
+		for j := range g.Rows {
+			r := &g.Rows[j]
+			r.OwnScope, r.OwnStatus, r.OwnOwner = !g.SameScope, g.Status == nil, !g.SameOwner
+			if g.Action != nil {
+				r.Action, r.ActionURL = nil, ""
+			}
+		}
+	}
+	return out
 }
 
 type silenceRow struct {
@@ -242,7 +360,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		}
 		row := alertRow{Key: a.Key, Rule: a.Rule, Summary: a.Summary, Scope: a.Scope, Owner: a.Owner, Severity: a.Severity,
 			Metric: a.Metric, State: a.State, Since: a.ActiveAt, AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: a.AckedAt,
-			Silenced: a.Silenced, Anchor: fmt.Sprintf("a-%d", i), Status: statusView(catalog.Status(a.Status))}
+			Silenced: a.Silenced, Anchor: fmt.Sprintf("a-%d", i), Status: statusView(catalog.Status(a.Status)), Quarantine: kinds[a.Rule] == alert.KindQuarantine}
 		if why, ok := nowhere[a.Key]; ok {
 			row.Nowhere = "under the alert routes in force; an administrator sees why on the administration page"
 			if access.Can(auth.UsersAdmin) {
@@ -287,6 +405,9 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		{ID: "firing", Title: "Firing", Empty: "Nothing is firing.", Rows: data.Firing},
 		{ID: "pending", Title: "Pending", Lede: "The condition holds, but not yet for as long as the rule asks before it fires (the rule's \"for\", such as 1 hour): nobody has been told.", Empty: "Nothing is pending.", Rows: data.Pending},
 		{ID: "resolved", Title: "Resolved in the last 7 days", Empty: "Nothing resolved in the last 7 days.", Rows: data.Resolved},
+	}
+	for i := range data.Lists {
+		data.Lists[i].Groups = groupAlerts(data.Lists[i].Rows)
 	}
 	visible := s.silencesVisible(access, svc)
 	for _, x := range sils {

@@ -464,10 +464,15 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	fmt.Fprintf(&b, "\nAs of %s: %s  %s  %s", d.AsOf.Format(time.RFC3339), FormatValue(c.Value, c.Unit, o.Currency),
 		paint(o.Color, statusColor[c.Status], statusMark[c.Status]), trendText(c.Trend))
 	if c.Trend.Previous != nil {
+		now, before, fine := TrendFigures(c.Value, c.Trend.Previous, c.Unit, o.Currency)
+		finer := ""
+		if fine {
+			finer = ", now " + now + ": a move finer than the figure shows"
+		}
 		if _, _, isMonth := MonthBefore(def.Span, c.Window, d.AsOf); isMonth {
-			fmt.Fprintf(&b, " (vs %s %s)", FormatValue(c.Trend.Previous, c.Unit, o.Currency), TrendBefore(def.Span, c.Window, d.AsOf))
+			fmt.Fprintf(&b, " (vs %s %s%s)", before, TrendBefore(def.Span, c.Window, d.AsOf), finer)
 		} else {
-			fmt.Fprintf(&b, " (previous window %s)", FormatValue(c.Trend.Previous, c.Unit, o.Currency))
+			fmt.Fprintf(&b, " (previous window %s%s)", before, finer)
 		}
 	}
 	if why := c.Trend.NotComparable; why != "" {

@@ -71,38 +71,41 @@ func FormatValue(v *float64, unit, currency string) string {
 	if v == nil {
 		return "—"
 	}
-	x := *v
+	return formatValue(*v, unit, currency, 0)
+}
+
+// decimal is how FormatValue writes a unit it writes as a decimal number:
+// its decimals and what follows the number.
+type decimal struct {
+	prec   int
+	suffix string
+}
+
+var decimals = map[string]decimal{
+	"%": {2, " %"}, "hours": {1, " h"}, "minutes": {1, " min"}, "ms": {0, " ms"}, "days": {1, " d"},
+	"months": {1, " mo"}, "deploys/day": {2, "/day"}, "x": {2, "×"},
+	// Counts are whole, but a target prorated over a window is not:
+	// 17.42, not 17.41935483870968.
+	"count": {2, ""},
+}
+
+// formatValue is FormatValue with extra more decimals for the units
+// written as decimal numbers.
+func formatValue(x float64, unit, currency string, extra int) string {
+	if d, ok := decimals[unit]; ok {
+		return trim(x, d.prec+extra) + d.suffix
+	}
 	switch unit {
-	case "%":
-		return trim(x, 2) + " %"
-	case "hours":
-		return trim(x, 1) + " h"
-	case "minutes":
-		return trim(x, 1) + " min"
-	case "ms":
-		return trim(x, 0) + " ms"
-	case "days":
-		return trim(x, 1) + " d"
-	case "months":
-		return trim(x, 1) + " mo"
-	case "deploys/day":
-		return trim(x, 2) + "/day"
-	case "count":
-		// Counts are whole, but a target prorated over a window is not:
-		// 17.42, not 17.41935483870968.
-		return trim(x, 2)
 	case "currency":
 		return money(x, currency)
 	case "currency/day":
 		return money(x, currency) + "/day"
 	case "currency/30d":
 		return money(x, currency) + "/30d"
-	case "x":
-		return trim(x, 2) + "×"
 	case "points":
 		return fmt.Sprintf("%+.0f", x)
 	}
-	return trim(x, 2)
+	return trim(x, 2+extra)
 }
 
 // ThresholdRule states a card's thresholds (catalog.ThresholdRule), a
@@ -132,6 +135,26 @@ func Signed(x float64, suffix string) string {
 		s = "+" + s
 	}
 	return strings.Replace(s, "-", "−", 1) + suffix
+}
+
+// TrendFigures writes a trend's previous value and the current one as a
+// page sets them side by side. When the two read alike at the unit's
+// precision but differ (availability 99.86454 against 99.86380: "↑ better
+// vs 99.86 %" beside a headline of 99.86 %), both are written with the
+// fewest more decimals that tell them apart (up to four), and fine is
+// true: the page then says the move is finer than its figure shows. Money
+// and the units without decimals are written as FormatValue writes them.
+func TrendFigures(cur, prev *float64, unit, currency string) (now, before string, fine bool) {
+	now, before = FormatValue(cur, unit, currency), FormatValue(prev, unit, currency)
+	if cur == nil || prev == nil || now != before || *cur == *prev {
+		return now, before, false
+	}
+	for extra := 1; extra <= 4; extra++ {
+		if a, b := formatValue(*cur, unit, currency, extra), formatValue(*prev, unit, currency, extra); a != b {
+			return a, b, true
+		}
+	}
+	return now, before, false
 }
 
 func trim(x float64, prec int) string {

@@ -39,6 +39,7 @@ import (
 //	pvalue .P               a p-value as "p = 0.0073" or "p < 0.0001" (stats.FormatP)
 //	chance .P               the same in words: "about 1 time in 240" (stats.Chance)
 //	between .A .B           the span from A to B: "2 h 11 min", "4 days 9 h"
+//	trendVs .Card           the previous value against the current one, told apart (scorecard.TrendFigures)
 //	address .Email          an e-mail address that may break before its "@"
 //	newest .Kind .LastData .AsOf  a kind's newest data (newestView): its time, or "period open" for a period in force
 func (s *Server) funcs(st *site) template.FuncMap {
@@ -83,6 +84,12 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"due":            dueText,
 		"pvalue":         stats.FormatP,
 		"chance":         stats.Chance,
+		// trendVs is a card's previous value as its trend sets it
+		// against the current one (scorecard.TrendFigures).
+		"trendVs": func(c scorecard.Card) trendFigures {
+			now, before, fine := scorecard.TrendFigures(c.Value, c.Trend.Previous, c.Unit, s.currency())
+			return trendFigures{Now: now, Before: before, Fine: fine}
+		},
 		// between says the span from one time to a later one as the
 		// pages say spans: a release's spike test that ended at the next
 		// release 2 h after it had read "0 tickets" beside the 12 its
@@ -233,6 +240,13 @@ func statusView(st catalog.Status) StatusView {
 		st = catalog.Unknown
 	}
 	return StatusView{Class: string(st), Word: statusWords[st], Icon: statusIcons[st]}
+}
+
+// trendFigures are a trend's two values as a page writes them; Fine says
+// they read alike at the unit's precision and are written with more.
+type trendFigures struct {
+	Now, Before string
+	Fine        bool
 }
 
 // TrendView is a trend against the previous window as pages show it.

@@ -892,3 +892,21 @@ func TestRecomputedWeekBreaksTheLine(t *testing.T) {
 		t.Errorf("note %q, want %q", got, want)
 	}
 }
+
+// TestMetricPageTellsACloseTrendApart: a trend between two values that
+// read alike at the unit's precision writes them with more decimals and
+// says the move is finer than the figure ("↑ better vs 99.86 %" had stood
+// beside a headline of 99.86 %).
+func TestMetricPageTellsACloseTrendApart(t *testing.T) {
+	e := newEnv(t, 0)
+	// Latency compliance over the 30 days to as_of: 99.864 % now, 99.861 %
+	// in the 30 days before.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200, body: `{"kind":"sli","id":"l1","service":"api","objective":"latency","period_start":"2026-03-20T00:00:00Z","period_end":"2026-03-20T12:00:00Z","good":99864,"total":100000}
+{"kind":"sli","id":"l0","service":"api","objective":"latency","period_start":"2026-02-20T00:00:00Z","period_end":"2026-02-20T12:00:00Z","good":99861,"total":100000}
+`})
+	body := html.UnescapeString(e.page(t, e.sessionAs(t, "executive"), "/metrics/latency_compliance?as_of="+asOf, 200))
+	if !strings.Contains(body, "99.86 %") || !strings.Contains(body, "vs 99.861 % in the 30 days before (now 99.864 %: a move finer than the figure above shows)") {
+		i := strings.Index(body, "value-card__trend")
+		t.Errorf("the trend does not tell 99.864 from 99.861:\n%s", body[max(0, i):min(len(body), i+600)])
+	}
+}

@@ -1,0 +1,40 @@
+package scorecard
+
+import "testing"
+
+// TestTrendFigures: a previous value that reads as the current one at the
+// unit's precision is told apart by the fewest more decimals; one that
+// already differs, or is equal, or is in a unit without decimals, is
+// written as FormatValue writes it.
+func TestTrendFigures(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	for _, c := range []struct {
+		cur, prev   *float64
+		unit        string
+		now, before string
+		fine        bool
+	}{
+		{f(99.86454), f(99.86380), "%", "99.865 %", "99.864 %", true},
+		{f(99.86454), f(99.86449), "%", "99.865 %", "99.864 %", true},
+		{f(99.86454), f(99.86453), "%", "99.86454 %", "99.86453 %", true},
+		{f(99.8645400), f(99.8645401), "%", "99.86 %", "99.86 %", false}, // not told apart in four more
+		{f(99.9), f(99.8), "%", "99.9 %", "99.8 %", false},
+		{f(3.08), f(3.09), "hours", "3.08 h", "3.09 h", true},
+		{f(5), f(5), "count", "5", "5", false},
+		{f(120.4), f(120.2), "ms", "120.4 ms", "120.2 ms", true},
+		{f(1000.2), f(1000.4), "currency", "1,000 USD", "1,000 USD", false},
+		{nil, f(3), "hours", "—", "3 h", false},
+	} {
+		now, before, fine := TrendFigures(c.cur, c.prev, c.unit, "USD")
+		if now != c.now || before != c.before || fine != c.fine {
+			t.Errorf("TrendFigures(%v, %v, %q) = %q, %q, %v; want %q, %q, %v", deref(c.cur), deref(c.prev), c.unit, now, before, fine, c.now, c.before, c.fine)
+		}
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

@@ -315,6 +315,13 @@ type Trend struct {
 	// printed table's blank trend cell beside the others' words had read
 	// as lost data (lifetime value in the board pack).
 	Missing string `json:"missing,omitempty"`
+	// Short is why there is no trend in a few words, for a card that has
+	// no room for NotComparable's or Missing's sentence: "stale data",
+	// "too few cases", "computed otherwise", "a period's running value",
+	// "partial data before", "no value", "no value before". A card had
+	// said "no trend" and given its reason only in a title, which a touch
+	// screen, a keyboard and a printed page never show.
+	Short string `json:"short,omitempty"`
 }
 
 // Partial says how far the data of a kind a value sums by proration
@@ -766,16 +773,23 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		pq.Stale = opt.Recent
 		pds := ds.At(pq.AsOf)
 		if why := notComparable(cites, pds.CiteAt(m.ID, pq.AsOf, m.Version, m.MinSample)); why != "" {
-			c.Trend = Trend{NotComparable: why}
+			c.Trend = Trend{NotComparable: why, Short: "computed otherwise"}
 		} else if why := begunInside(ds, m, pq, c.SumsOverWindow); why != "" {
-			c.Trend = Trend{NotComparable: why}
+			c.Trend = Trend{NotComparable: why, Short: "partial data before"}
 		} else {
 			prev, _ := pds.Compute(m.ID, pq)
 			c.Trend = trend(m.Better, c.Value, prev.Value)
-			if why := unjudged(c, m, thr, res, pq, prev); why != "" {
-				c.Trend = Trend{NotComparable: why}
+			if why, short := unjudged(c, m, thr, res, pq, prev); why != "" {
+				c.Trend = Trend{NotComparable: why, Short: short}
 			}
 			c.Trend.Missing = trendMissing(c, m.At(pq.AsOf), prev)
+			switch {
+			case c.Trend.Missing == "":
+			case c.Value == nil:
+				c.Trend.Short = "no value"
+			default:
+				c.Trend.Short = "no value before"
+			}
 		}
 	}
 	if series {
@@ -977,24 +991,28 @@ func notComparable(cur, prev metrics.Citation) string {
 // (on the demo it rose every week of a quarter, 1.53× to 6.43×, and fell
 // back with the next), so its rise says where in the period the two windows
 // end, not that the pipeline grew. "" when the two may be compared, or when
-// either has no value (the trend is then empty already).
-func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Result, pq metrics.Query, prev metrics.Result) string {
+// either has no value (the trend is then empty already); short is the
+// reason in a few words (Trend.Short).
+func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Result, pq metrics.Query, prev metrics.Result) (why, short string) {
 	if c.Value == nil || prev.Value == nil {
-		return ""
+		return "", ""
 	}
 	if c.Freshness.Stale {
-		return "not compared on stale data: " + c.Reason
+		return "not compared on stale data: " + c.Reason, "stale data"
 	}
 	now, before := m.TooFew(cur.Count) != "", m.At(pq.AsOf).TooFew(prev.Count) != ""
 	switch needs := m.MinSample; {
 	case now && before:
-		return fmt.Sprintf("too few cases in this window (n = %d) and the window before (n = %d), needs %d", cur.Count, prev.Count, needs)
+		return fmt.Sprintf("too few cases in this window (n = %d) and the window before (n = %d), needs %d", cur.Count, prev.Count, needs), "too few cases"
 	case now:
-		return fmt.Sprintf("too few cases in this window (n = %d, needs %d)", cur.Count, needs)
+		return fmt.Sprintf("too few cases in this window (n = %d, needs %d)", cur.Count, needs), "too few cases"
 	case before:
-		return fmt.Sprintf("too few cases in the window before (n = %d, needs %d)", prev.Count, m.At(pq.AsOf).MinSample)
+		return fmt.Sprintf("too few cases in the window before (n = %d, needs %d)", prev.Count, m.At(pq.AsOf).MinSample), "too few cases before"
 	}
-	return periodUnjudged(m, thr, prev.Detail, cur.Detail, "the window before")
+	if why := periodUnjudged(m, thr, prev.Detail, cur.Detail, "the window before"); why != "" {
+		return why, "a period's running value"
+	}
+	return "", ""
 }
 
 // periodUnjudged says why two values of a metric computed within a period

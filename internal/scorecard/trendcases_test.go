@@ -38,7 +38,7 @@ func TestNoTrendFromTooFewCases(t *testing.T) {
 		t.Fatalf("cac = %s from n = %d, want a value from 2 new customers", show(c.Value), c.Count)
 	}
 	want := "too few cases in this window (n = 2) and the window before (n = 1), needs 5"
-	if c.Trend.Direction != "" || c.Trend.Assessment != "" || c.Trend.Previous != nil || c.Trend.NotComparable != want {
+	if c.Trend.Direction != "" || c.Trend.Assessment != "" || c.Trend.Previous != nil || c.Trend.NotComparable != want || c.Trend.Short != "too few cases" {
 		t.Errorf("cac's trend from too few cases = %+v, want none, saying %q", c.Trend, want)
 	}
 	if text := trendText(c.Trend); !strings.Contains(text, "no trend") {
@@ -48,14 +48,14 @@ func TestNoTrendFromTooFewCases(t *testing.T) {
 	// Enough cases now, too few before: still no comparison.
 	c = card(t, Build(cat, load(t, metrics.DefaultConfig(), cacSpend+newCustomers("a", time.Date(2026, 2, 5, 0, 0, 0, 0, time.UTC), 1)+
 		newCustomers("b", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC), 5)), Options{AsOf: asOf}), "cac")
-	if want := "too few cases in the window before (n = 1, needs 5)"; c.Trend.Direction != "" || c.Trend.NotComparable != want {
+	if want := "too few cases in the window before (n = 1, needs 5)"; c.Trend.Direction != "" || c.Trend.NotComparable != want || c.Trend.Short != "too few cases before" {
 		t.Errorf("cac's trend against a window before of too few cases = %+v, want none, saying %q", c.Trend, want)
 	}
 
 	// Enough in both: compared (9000 over 30 days ÷ 5 against 29 days' ÷ 6, up: worse).
 	c = card(t, Build(cat, load(t, metrics.DefaultConfig(), cacSpend+newCustomers("a", time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC), 6)+
 		newCustomers("b", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC), 5)), Options{AsOf: asOf}), "cac")
-	if c.Trend.Previous == nil || c.Trend.Direction != "up" || c.Trend.Assessment != "worse" || c.Trend.NotComparable != "" {
+	if c.Trend.Previous == nil || c.Trend.Direction != "up" || c.Trend.Assessment != "worse" || c.Trend.NotComparable != "" || c.Trend.Short != "" {
 		t.Errorf("cac's trend with enough cases = %+v, want up, worse", c.Trend)
 	}
 }
@@ -73,7 +73,7 @@ func TestNoTrendOnStaleData(t *testing.T) {
 	if !c.Freshness.Stale || c.Value == nil {
 		t.Fatalf("deployment_frequency: stale %v, value %s; want a stale value", c.Freshness.Stale, show(c.Value))
 	}
-	if c.Trend.Direction != "" || c.Trend.Previous != nil || !strings.Contains(c.Trend.NotComparable, "no deployment data since") {
+	if c.Trend.Direction != "" || c.Trend.Previous != nil || !strings.Contains(c.Trend.NotComparable, "no deployment data since") || c.Trend.Short != "stale data" {
 		t.Errorf("trend on stale data = %+v, want none, naming the stale source", c.Trend)
 	}
 }

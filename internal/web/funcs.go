@@ -264,6 +264,11 @@ func trendView(t scorecard.Trend) TrendView {
 		// Its times as the pages write them: "no survey data since
 		// 2026-12-05T19:57:05Z" had stood above the card's own "5 Dec 2026 19:57 UTC".
 		why := readableReason(cmp.Or(t.NotComparable, t.Missing, "no value for this or the previous window"))
+		if t.Short != "" {
+			// The reason in a few words where everyone sees it, the
+			// sentence in the title and for a screen reader.
+			return TrendView{Arrow: "–", Word: "no trend: " + t.Short, Class: "none", Label: "No trend: " + why, Hidden: " (" + why + ")"}
+		}
 		return TrendView{Arrow: "–", Word: "no trend", Class: "none", Label: "No trend: " + why, Hidden: ": " + why}
 	}
 	arrow := map[string]string{"up": "↑", "down": "↓", "flat": "→"}[t.Direction]

@@ -61,7 +61,7 @@ func TestHomeSaysHowToReadACard(t *testing.T) {
 		t.Fatal("the scorecard has no explanation of its cards")
 	}
 	howto := home[i : i+strings.Index(home[i:], "</details>")]
-	for _, want := range []string{"How to read a card", "<em>weekly</em> is the last 12 weeks, one point a week", "“degrading 3 wks”", "“no trend”", "never green"} {
+	for _, want := range []string{"How to read a card", "<em>weekly</em> is the last 12 weeks, one point a week", "“degrading 3 wks”", "“no trend: …” says in a few words why", "never green"} {
 		if !strings.Contains(howto, want) {
 			t.Errorf("the explanation lacks %q:\n%s", want, howto)
 		}

@@ -506,6 +506,9 @@ func TestTrendViewSaysWhyThereIsNone(t *testing.T) {
 		{scorecard.Trend{}, "no trend", "No trend: no value for this or the previous window"},
 		{scorecard.Trend{NotComparable: "the computation changed since the window before"}, "no trend", "No trend: the computation changed since the window before"},
 		{scorecard.Trend{Previous: &prev, Direction: "up", Assessment: "better"}, "better", "Better vs the previous window (up)"},
+		// Where the scorecard gives the reason in a few words, everyone
+		// sees them, not only a title's reader.
+		{scorecard.Trend{NotComparable: "too few cases in this window (n = 2, needs 5)", Short: "too few cases"}, "no trend: too few cases", "No trend: too few cases in this window (n = 2, needs 5)"},
 	} {
 		if v := trendView(c.trend); v.Word != c.word || v.Label != c.label {
 			t.Errorf("trendView(%+v) = %+v, want %q, %q", c.trend, v, c.word, c.label)
@@ -520,6 +523,10 @@ func TestTrendViewSaysWhyThereIsNone(t *testing.T) {
 	page := e.get200(t, "/?as_of="+asOf)
 	if !strings.Contains(page, `<span class="visually-hidden"> (`) && !strings.Contains(page, `<span class="visually-hidden">: `) {
 		t.Errorf("the scorecard's trends say nothing beyond their word to a screen reader")
+	}
+	// The seed holds no data before its last 30 days.
+	if !strings.Contains(page, "</span> no trend: no value before<span") {
+		t.Errorf("the scorecard's cards do not say in words why they have no trend")
 	}
 }
 

@@ -317,7 +317,7 @@ type Trend struct {
 	Missing string `json:"missing,omitempty"`
 	// Short is why there is no trend in a few words, for a card that has
 	// no room for NotComparable's or Missing's sentence: "stale data",
-	// "too few cases", "computed otherwise", "a period's running value",
+	// "too few cases", "computed otherwise", "the quota left shrinks",
 	// "partial data before", "no value", "no value before". A card had
 	// said "no trend" and given its reason only in a title, which a touch
 	// screen, a keyboard and a printed page never show.
@@ -1010,7 +1010,10 @@ func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Re
 		return fmt.Sprintf("too few cases in the window before (n = %d, needs %d)", prev.Count, m.At(pq.AsOf).MinSample), "too few cases before"
 	}
 	if why := periodUnjudged(m, thr, prev.Detail, cur.Detail, "the window before"); why != "" {
-		return why, "a period's running value"
+		if prev.Detail.Remaining != nil || cur.Detail.Remaining != nil {
+			return why, "the quota left shrinks"
+		}
+		return why, "it builds through its period"
 	}
 	return "", ""
 }

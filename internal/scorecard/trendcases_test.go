@@ -103,7 +103,7 @@ func TestNoTrendOfAttainmentAcrossItsPeriod(t *testing.T) {
 	if c.Value == nil || !approx(*c.Value, 40) {
 		t.Fatalf("quota_attainment = %s, want 40 %%", show(c.Value))
 	}
-	if c.Trend.Direction != "" || c.Trend.Previous != nil || !strings.Contains(c.Trend.NotComparable, "accumulates through the period") {
+	if c.Trend.Direction != "" || c.Trend.Previous != nil || !strings.Contains(c.Trend.NotComparable, "accumulates through the period") || c.Trend.Short != "it builds through its period" {
 		t.Errorf("attainment's trend within its period = %+v, want none, saying it accumulates", c.Trend)
 	}
 	c = card(t, Build(cat, ds, Options{AsOf: time.Date(2026, 4, 10, 0, 0, 0, 0, time.UTC)}), "quota_attainment")
@@ -158,7 +158,7 @@ func TestNoTrendOfPipelineCoverageAcrossItsPeriod(t *testing.T) {
 		t.Fatalf("pipeline_coverage = %s %s, want 2× amber", show(c.Value), c.Status)
 	}
 	want := "it divides by the quota still to win, which shrinks as the period's deals are won: 90 % of the quota was left at the window before, 60 % now"
-	if c.Trend.Direction != "" || c.Trend.Previous != nil || !strings.Contains(c.Trend.NotComparable, want) {
+	if c.Trend.Direction != "" || c.Trend.Previous != nil || !strings.Contains(c.Trend.NotComparable, want) || c.Trend.Short != "the quota left shrinks" {
 		t.Errorf("coverage's trend within its period = %+v, want none, saying %q", c.Trend, want)
 	}
 	c = card(t, Build(cat, ds, Options{AsOf: time.Date(2026, 4, 10, 0, 0, 0, 0, time.UTC)}), "pipeline_coverage")

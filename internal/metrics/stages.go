@@ -29,6 +29,13 @@ type Pipeline struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// ClosedSince is the line of PipelineByStage that gathers the
+// opportunities open at as_of and closed since: their recorded stage is
+// the one they closed at (closed_won, closed_lost), not the stage they
+// were in then, which Candor does not keep. A month's CRO view had listed
+// 20 deals lost since as "closed_lost · 504,100 USD" of its open pipeline.
+const ClosedSince = "closed since (stage then not recorded)"
+
 // StageLine is one stage of the open pipeline and how long its
 // opportunities have been open.
 type StageLine struct {
@@ -49,7 +56,8 @@ type StageLine struct {
 // text, and median age is only a guess at the order a sales process moves
 // through them: a stage where deals stall comes late. The stage is the one
 // recorded: Candor keeps no stage history, so as of a past time an
-// opportunity shows the stage it has now.
+// opportunity still open shows the stage it has now, and one closed since
+// is on the ClosedSince line, last.
 func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 	at := asOf.UnixNano()
 	c := d.converter()
@@ -71,10 +79,14 @@ func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 		if cl := o.closed; cl != 0 && cl <= at {
 			continue
 		}
-		s := stages[d.str(o.stage)]
+		stage := d.str(o.stage)
+		if o.closed != 0 {
+			stage = ClosedSince
+		}
+		s := stages[stage]
 		if s == nil {
 			s = &acc{}
-			stages[d.str(o.stage)] = s
+			stages[stage] = s
 		}
 		p.Open++
 		s.ages = append(s.ages, days(at-created))
@@ -119,6 +131,9 @@ func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 		rank[strings.ToLower(strings.TrimSpace(st))] = i + 1
 	}
 	place := func(s StageLine) int {
+		if s.Stage == ClosedSince {
+			return len(rank) + 2
+		}
 		if r := rank[strings.ToLower(strings.TrimSpace(s.Stage))]; r > 0 {
 			return r
 		}
@@ -128,7 +143,7 @@ func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 		return cmp.Or(cmp.Compare(place(a), place(b)), cmp.Compare(a.MedianAgeDays, b.MedianAgeDays), cmp.Compare(a.Stage, b.Stage))
 	})
 	for _, s := range p.Stages {
-		if place(s) > len(rank) {
+		if place(s) == len(rank)+1 {
 			p.Unordered = append(p.Unordered, s.Stage)
 		}
 	}
@@ -138,10 +153,14 @@ func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 // OrderNote says how the stages are ordered where pipeline_stages does not
 // settle it: "" when it names every stage.
 func (p Pipeline) OrderNote() string {
+	stages := len(p.Stages)
+	if stages > 0 && p.Stages[stages-1].Stage == ClosedSince {
+		stages--
+	}
 	switch {
 	case len(p.Unordered) == 0:
 		return ""
-	case len(p.Unordered) == len(p.Stages):
+	case len(p.Unordered) == stages:
 		return "Stages by median age, youngest first: set pipeline_stages (docs/configuration.md) to list them in your funnel's order."
 	}
 	return "After the funnel's stages by median age, not in pipeline_stages: " + strings.Join(p.Unordered, ", ") + "."

@@ -213,7 +213,7 @@ func TestEffectiveWordsBeforeTheVersion(t *testing.T) {
 	for _, tt := range []struct {
 		asOf   time.Time
 		before bool
-	}{{from.AddDate(0, -1, 0), true}, {from.Add(-time.Second), true}, {from, false}, {from.AddDate(0, 0, 5), false}} {
+	}{{from.AddDate(0, -1, 0), true}, {from.Add(-time.Second), true}, {from, true}, {from.Add(time.Second), false}, {from.AddDate(0, 0, 5), false}} {
 		d, err := Detail(cat, ds, m.ID, Options{AsOf: tt.asOf}, "", metrics.Scope{})
 		if err != nil {
 			t.Fatal(err)

@@ -63,11 +63,14 @@ func (d Definition) EffectiveLabel() string {
 // "version 2, effective 2026-12-01" read as if an older definition had
 // been used, and catalog history says the version is in force from the
 // start. (A version the store does keep an earlier one of is not shown
-// before its date: catalog.Metric.At picks the earlier.)
+// before its date: catalog.Metric.At picks the earlier.) An as_of at the
+// date's first instant is before it too: its window ends there — a
+// month's close (November's as_of is 1 December 00:00) had shown
+// "effective 2026-12-01" without the note.
 func (d *MetricDetail) EffectiveWords() string {
 	label := d.Definition.EffectiveLabel()
 	from, err := time.Parse(time.DateOnly, d.Definition.Effective)
-	if err != nil || !d.AsOf.Before(from) {
+	if err != nil || d.AsOf.After(from) {
 		return label
 	}
 	return label + " (no earlier version is kept: it applies before that date too)"

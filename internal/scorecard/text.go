@@ -355,6 +355,10 @@ func cardLine(c Card, o TextOptions) string {
 	if c.Degrading {
 		extra = append(extra, "DEGRADING 3 windows")
 	}
+	// Why the trend column says "no trend", as the pages' cards say it.
+	if c.Trend.Direction == "" && c.Trend.Short != "" {
+		extra = append(extra, "not compared: "+c.Trend.Short)
+	}
 	if s := cohortNote(c.Detail); s != "" {
 		extra = append(extra, s)
 	}

@@ -44,6 +44,9 @@ func TestNoTrendFromTooFewCases(t *testing.T) {
 	if text := trendText(c.Trend); !strings.Contains(text, "no trend") {
 		t.Errorf("text trend = %q, want no trend", text)
 	}
+	if line := cardLine(c, TextOptions{}); !strings.Contains(line, "not compared: too few cases") {
+		t.Errorf("candor scorecard's line does not say why there is no trend: %q", line)
+	}
 
 	// Enough cases now, too few before: still no comparison.
 	c = card(t, Build(cat, load(t, metrics.DefaultConfig(), cacSpend+newCustomers("a", time.Date(2026, 2, 5, 0, 0, 0, 0, time.UTC), 1)+

@@ -93,6 +93,15 @@ type QuotaPace struct {
 	Reason string         `json:"reason,omitempty"`
 }
 
+// JustBegun says the period starts at as_of: nothing of it has gone, so
+// there is no pace to be on or off. "Unknown" had stood above "On pace: 0 %
+// of the period has gone" at a quarter's first instant.
+func (q *QuotaPace) JustBegun() bool { return q.ElapsedShare != nil && *q.ElapsedShare == 0 }
+
+// PeriodStartsNow is what the pages and the CLI say of pace when the
+// period starts at as_of (JustBegun).
+const PeriodStartsNow = "the period starts now: there is no pace to judge yet"
+
 // ViewMetric is one metric of a role view. By is empty, and Breakdown
 // absent, for a metric the view shows whole.
 type ViewMetric struct {
@@ -425,6 +434,8 @@ func writeQuotaPace(b *strings.Builder, q *QuotaPace, o TextOptions) {
 	}
 	pace := "on pace"
 	switch gap := *q.Gap; {
+	case q.JustBegun():
+		pace = PeriodStartsNow
 	case gap < 0:
 		pace = trim(-gap, 2) + " points behind pace"
 	case gap > 0:

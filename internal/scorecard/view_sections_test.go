@@ -395,3 +395,19 @@ func TestViewBreakdownsTellLinesApart(t *testing.T) {
 		}
 	}
 }
+
+// At the quota period's first instant nothing of it has gone: the pace is
+// said not to be judged yet, never "on pace" under an unknown status.
+func TestQuotaPaceAtThePeriodsStart(t *testing.T) {
+	vr, err := View(defaultCatalog(t), load(t, metrics.DefaultConfig(), org+sales), "cro", Options{AsOf: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := vr.QuotaPace
+	if q == nil || !q.JustBegun() {
+		t.Fatalf("quota pace at the period's start = %+v, want it just begun", q)
+	}
+	if text := ViewText(vr, TextOptions{}); !strings.Contains(text, "with 0 % of the period elapsed (2026-03-01 to 2026-05-01): "+PeriodStartsNow) || strings.Contains(text, "on pace") {
+		t.Errorf("the CRO view's text at the period's start:\n%s", text)
+	}
+}

@@ -108,6 +108,10 @@ type metricPage struct {
 	// page's first maxCustomerRows.
 	CustomersTotal customerRow
 	CustomersMore  int
+	// CustomersCount is how many customers the value rests on, shown or
+	// not: the heading had said 100, the rows shown, above "All 101
+	// customers".
+	CustomersCount int
 	// DeployDays is deployment days per week (deployment frequency).
 	DeployDays string
 	// Beside are what a security metric reports beside its value
@@ -599,6 +603,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	mp.CustomersTotal = customerTotal(d.Customers)
 	mp.CustomersCurrency = cmp.Or(c.Detail.Currency, s.currency())
 	mp.CustomersMore = len(d.Customers) - len(mp.Customers)
+	mp.CustomersCount = len(d.Customers)
 	mp.CustomersTitle, mp.CustomersSub, mp.CustomersColumn = scorecard.CustomersHeading(m.ID)
 	mp.CustomersNote = scorecard.CustomersColumnNote(m.ID)
 	mp.Signoff = catalog.SignoffText(m)

@@ -171,3 +171,19 @@ func TestRetentionListsItsCohort(t *testing.T) {
 		"Cohort customers (2)", "retained", `<td><a href="/customers/delta?as_of=2026-03-31">delta</a></td><td class="num">1,200.00</td><td class="num">1,000.00</td><td class="num">1,000.00</td>`,
 	}, "acme")
 }
+
+// TestRetentionCohortCountsEveryCustomer: past the rows a page shows, the
+// cohort's heading still counts every customer, as its total row does
+// (it had said 100 above "All 101 customers").
+func TestRetentionCohortCountsEveryCustomer(t *testing.T) {
+	e := newEnv(t, 0)
+	var b strings.Builder
+	for i := range maxCustomerRows + 1 {
+		fmt.Fprintf(&b, `{"kind":"subscription","id":"c%d","customer":"cust-%03d","plan":"pro","mrr":100,"started_at":"2025-01-01T00:00:00Z"}`+"\n", i, i)
+	}
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "cohort.ndjson", Reader: strings.NewReader(b.String())}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "NRR's page", e.page(t, e.sessionAs(t, "executive"), "/metrics/nrr?as_of="+asOf, 200), []string{
+		fmt.Sprintf("Cohort customers (%d)", maxCustomerRows+1), fmt.Sprintf("All %d customers", maxCustomerRows+1), "… and 1 more customer"})
+}

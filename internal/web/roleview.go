@@ -411,7 +411,9 @@ func quotaOf(qp *scorecard.QuotaPace, q Query, cur string) *quotaPanel {
 		// The period's end is exclusive: a quarter ending 1 Apr is 31 Mar's.
 		p.Period = qp.PeriodStart.UTC().Format("2 Jan 2006") + " – " + qp.PeriodEnd.UTC().Add(-time.Nanosecond).Format("2 Jan 2006")
 	}
-	if qp.Gap != nil {
+	if qp.JustBegun() {
+		p.PaceIs = capitalise(scorecard.PeriodStartsNow) + "."
+	} else if qp.Gap != nil {
 		switch gap := *qp.Gap; {
 		case gap < -0.5:
 			g := -gap

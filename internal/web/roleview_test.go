@@ -116,6 +116,11 @@ func TestRoleViewPage(t *testing.T) {
 {"kind":"opportunity","id":"o2","created_at":"2026-03-30T12:00:00Z","amount":30,"stage":"prospecting","owner":"ann"}
 `})
 	cro := e.page(t, exec, "/views/cro?as_of="+asOf, 200)
+	// At the period's first instant there is no pace, and no "On pace"
+	// under the unknown status; the deal won since is not open pipeline
+	// under the stage it closed at.
+	mustContain(t, "the CRO view at the period's start", e.page(t, exec, "/views/cro?as_of=2026-03-01", 200),
+		[]string{"The period starts now: there is no pace to judge yet.", "closed since (stage then not recorded)"}, "On pace", "closed_won")
 
 	mustContain(t, "the CRO view", cro, []string{
 		"Quota pace", ">40 %</a>", "of the quota won", "chart-bullet",

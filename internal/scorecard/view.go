@@ -30,13 +30,18 @@ type ViewResult struct {
 	Unknown []UnknownMetric `json:"unknown,omitempty"`
 	// Sections lists, in the view's order, the panels it shows beside the
 	// metrics' cards (catalog.ViewSections); each is the field of its name.
-	Sections  []string          `json:"sections,omitempty"`
-	Pillars   []PillarStatus    `json:"pillars,omitempty"`
-	Pipeline  *metrics.Pipeline `json:"pipeline_by_stage,omitempty"`
-	QuotaPace *QuotaPace        `json:"quota_pace,omitempty"`
-	Flow      *FlowBreakdown    `json:"flow_stages,omitempty"`
-	Bridge    *MRRBridge        `json:"mrr_bridge,omitempty"`
-	Metrics   []ViewMetric      `json:"metrics"`
+	Sections []string          `json:"sections,omitempty"`
+	Pillars  []PillarStatus    `json:"pillars,omitempty"`
+	Pipeline *metrics.Pipeline `json:"pipeline_by_stage,omitempty"`
+	// PipelineCoverage says which of the open pipeline pipeline coverage
+	// counts, with its parts: the stage table's 1,268,000 USD had stood
+	// beside coverage's 1.09× with nothing to tie them (coverage counts the
+	// qualified deals closing in the quota period, over the quota left).
+	PipelineCoverage string         `json:"pipeline_coverage_note,omitempty"`
+	QuotaPace        *QuotaPace     `json:"quota_pace,omitempty"`
+	Flow             *FlowBreakdown `json:"flow_stages,omitempty"`
+	Bridge           *MRRBridge     `json:"mrr_bridge,omitempty"`
+	Metrics          []ViewMetric   `json:"metrics"`
 }
 
 // PillarStatus is one pillar of the scorecard as a role view shows it: its
@@ -228,6 +233,7 @@ func buildSection(vr *ViewResult, sec string, cat *catalog.Catalog, ds *metrics.
 	case "pipeline_by_stage":
 		p := ds.PipelineByStage(opt.AsOf)
 		vr.Pipeline = &p
+		vr.PipelineCoverage = coverageNote(cat, ds, opt)
 	case "quota_pace":
 		vr.QuotaPace = quotaPace(cat, ds, opt)
 	case "flow_stages":
@@ -306,6 +312,27 @@ func quotaPace(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *QuotaPac
 	return q
 }
 
+// coverageNote says what pipeline coverage counts of the open pipeline, as
+// of opt.AsOf: "Pipeline coverage counts the qualified ones closing by 30
+// Jun 2026: 18 opportunities, 201,300 USD, over the 184,700 USD of quota
+// left, 1.09×." "" when coverage has no value.
+func coverageNote(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) string {
+	m, ok := cat.Metric("pipeline_coverage")
+	if !ok {
+		return ""
+	}
+	c := Evaluate(ds, m, opt, metrics.Scope{}, false)
+	d := c.Detail
+	if c.Value == nil || d.Pipeline == nil || d.Remaining == nil || d.PeriodEnd == nil {
+		return ""
+	}
+	cur := cmp.Or(d.Currency, ds.Config().Currency)
+	// The period's end is exclusive: a quarter ending 1 Jul closes on 30 Jun.
+	by := d.PeriodEnd.UTC().Add(-time.Nanosecond).Format("2 Jan 2006")
+	return fmt.Sprintf("Pipeline coverage counts the qualified ones closing by %s: %s, %s, over the %s of quota left, %s.",
+		by, plural.Counts(c.Count, "opportunity", "opportunities"), FormatValue(d.Pipeline, "currency", cur), FormatValue(d.Remaining, "currency", cur), FormatValue(c.Value, "x", ""))
+}
+
 // maxViewLines bounds the breakdown lines a text view shows per metric,
 // those PanelLines picks; JSON has them all.
 const maxViewLines = 15
@@ -325,6 +352,9 @@ func ViewText(v *ViewResult, o TextOptions) string {
 			writePillars(&b, v.Pillars, o)
 		case "pipeline_by_stage":
 			writePipeline(&b, v.Pipeline, o)
+			if v.PipelineCoverage != "" {
+				fmt.Fprintf(&b, "  %s\n", v.PipelineCoverage)
+			}
 		case "quota_pace":
 			writeQuotaPace(&b, v.QuotaPace, o)
 		case "flow_stages":

@@ -411,3 +411,21 @@ func TestQuotaPaceAtThePeriodsStart(t *testing.T) {
 		t.Errorf("the CRO view's text at the period's start:\n%s", text)
 	}
 }
+
+// The pipeline section says which of the open pipeline coverage counts,
+// with coverage's parts: the qualified deals closing in the quota period
+// (o5, 900), over the quota left (1,000 − 400 won), 1.5×.
+func TestPipelineSaysWhatCoverageCounts(t *testing.T) {
+	q5 := `{"kind":"opportunity","id":"o5","created_at":"2026-03-10T00:00:00Z","qualified_at":"2026-03-11T00:00:00Z","close_date":"2026-04-15","amount":900,"stage":"negotiation","owner":"ann"}` + "\n"
+	vr, err := View(defaultCatalog(t), load(t, metrics.DefaultConfig(), org+sales+q5), "cro", Options{AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Pipeline coverage counts the qualified ones closing by 30 Apr 2026: 1 opportunity, 900 USD, over the 600 USD of quota left, 1.5×."
+	if vr.PipelineCoverage != want {
+		t.Errorf("coverage note = %q, want %q", vr.PipelineCoverage, want)
+	}
+	if text := ViewText(vr, TextOptions{}); !strings.Contains(text, want) {
+		t.Errorf("the CRO view's text lacks the coverage note:\n%s", text)
+	}
+}

@@ -64,10 +64,13 @@ type roleViewPage struct {
 	Hidden   []string
 	Pillars  []pillarTile
 	Pipeline *pipelinePanel
-	Quota    *quotaPanel
-	Flow     *flowPanel
-	Bridge   *bridgePanel
-	Metrics  []roleMetric
+	// PipelineCoverage ties the pipeline to coverage's figure
+	// (scorecard.ViewResult.PipelineCoverage).
+	PipelineCoverage string
+	Quota            *quotaPanel
+	Flow             *flowPanel
+	Bridge           *bridgePanel
+	Metrics          []roleMetric
 	// Actions are the actions in force on the panels that need attention,
 	// by metric (cardActions); none before the data covers a week.
 	Actions map[string]*cardAction
@@ -299,6 +302,7 @@ func (s *Server) newRoleViewPage(v *catalog.View, vr *scorecard.ViewResult, q Qu
 			p.Pillars = s.pillarTiles(vr.Pillars, q)
 		case "pipeline_by_stage":
 			p.Pipeline = pipelineOf(vr.Pipeline, q, cur)
+			p.PipelineCoverage = vr.PipelineCoverage
 		case "flow_stages":
 			p.Flow = s.flowPanelOf(vr.Flow, q)
 		case "mrr_bridge":

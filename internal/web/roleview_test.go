@@ -128,6 +128,8 @@ func TestRoleViewPage(t *testing.T) {
 		"<strong>9.18 points behind pace</strong>: 49.18 % of the period has gone, and pace is that share of the quota.",
 		"Won <a href=\"/metrics/quota_attainment?as_of=2026-03-31\">400 USD</a> of a <a href=\"/metrics/quota_attainment?as_of=2026-03-31\">1,000 USD</a> quota · 1 Mar 2026 – 30 Apr 2026",
 		"Open pipeline by stage", "2 open opportunities", "130 USD", "prospecting", "proposal",
+		// Which of it coverage counts: none is qualified.
+		"Pipeline coverage counts the qualified ones closing by 30 Apr 2026: 0 opportunities, 0 USD, over the 600 USD of quota left, 0×.",
 		`href="/records/opportunity/import/o1"`,
 		// Without pipeline_stages the page says how it ordered the stages.
 		"Stages by median age, youngest first: set pipeline_stages (docs/configuration.md) to list them in your funnel&#39;s order.",

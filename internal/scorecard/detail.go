@@ -479,11 +479,11 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		}
 	}
 	if why := c.Trend.NotComparable; why != "" {
-		fmt.Fprintf(&b, " (%s)", why)
+		fmt.Fprintf(&b, " (%s)", ReadableTimes(why, cliTime))
 	}
 	b.WriteString("\n")
 	if c.Reason != "" {
-		fmt.Fprintf(&b, "Why: %s\n", c.Reason)
+		fmt.Fprintf(&b, "Why: %s\n", ReadableTimes(c.Reason, cliTime))
 	}
 	if c.Thresholds != nil {
 		fmt.Fprintf(&b, "Thresholds%s: %s%s\n", thresholdsFromText(c.ThresholdsFrom), ThresholdRule(c.ShownThresholds(), c.Better, c.Unit, o.Currency), c.Scaled())

@@ -3,6 +3,7 @@ package scorecard
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -156,6 +157,26 @@ func TrendFigures(cur, prev *float64, unit, currency string) (now, before string
 	}
 	return now, before, false
 }
+
+// rfc3339InText finds the RFC 3339 times a reason may quote.
+var rfc3339InText = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})`)
+
+// ReadableTimes rewrites the RFC 3339 times a reason quotes ("no survey
+// data since 2026-03-28T11:35:00Z") in layout, in UTC: the pages' "28 Mar
+// 2026 11:35 UTC", the CLI's "2026-03-28 11:35", as each writes its own
+// times beside them.
+func ReadableTimes(s, layout string) string {
+	return rfc3339InText.ReplaceAllStringFunc(s, func(x string) string {
+		t, err := time.Parse(time.RFC3339Nano, x)
+		if err != nil {
+			return x
+		}
+		return t.UTC().Format(layout)
+	})
+}
+
+// cliTime is how the CLI's text writes a time beside a value.
+const cliTime = "2006-01-02 15:04"
 
 func trim(x float64, prec int) string {
 	s := strconv.FormatFloat(x, 'f', prec, 64)
@@ -317,7 +338,7 @@ func unknownText(p Pillar) string {
 			parts = append(parts, fmt.Sprintf("+%d more", len(p.Unknown)-shown))
 			break
 		}
-		parts = append(parts, names[u.ID]+" — "+u.Reason)
+		parts = append(parts, names[u.ID]+" — "+ReadableTimes(u.Reason, cliTime))
 	}
 	return "  unknown: " + strings.Join(parts, "; ")
 }
@@ -367,7 +388,7 @@ func cardLine(c Card, o TextOptions) string {
 		extra = append(extra, fmt.Sprintf("%d in the last 30 days", *n))
 	}
 	if c.Reason != "" {
-		extra = append(extra, c.Reason)
+		extra = append(extra, ReadableTimes(c.Reason, cliTime))
 	}
 	// How current the data is, as every card on the pages says: a state
 	// kind's book is never stale, and eleven days old it went unmentioned.

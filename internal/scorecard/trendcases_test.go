@@ -79,6 +79,10 @@ func TestNoTrendOnStaleData(t *testing.T) {
 	if c.Trend.Direction != "" || c.Trend.Previous != nil || !strings.Contains(c.Trend.NotComparable, "no deployment data since") || c.Trend.Short != "stale data" {
 		t.Errorf("trend on stale data = %+v, want none, naming the stale source", c.Trend)
 	}
+	// candor scorecard writes the reason's time as it writes "data as of".
+	if line := cardLine(c, TextOptions{}); !strings.Contains(line, "no deployment data since 2026-03-28 00:00") {
+		t.Errorf("candor scorecard's line writes the reason's time otherwise: %q", line)
+	}
 }
 
 // twoQuarters are ann's quotas for the first two quarters of 2026 and

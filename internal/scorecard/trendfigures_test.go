@@ -38,3 +38,18 @@ func deref(p *float64) any {
 	}
 	return *p
 }
+
+// TestReadableTimes: a reason's RFC 3339 times in the layout asked, in
+// UTC; other text and a malformed time left as they are.
+func TestReadableTimes(t *testing.T) {
+	for _, c := range []struct{ in, layout, want string }{
+		{"no survey data since 2026-12-05T19:57:05Z", "2006-01-02 15:04", "no survey data since 2026-12-05 19:57"},
+		{"since 2026-12-05T21:57:05+02:00, and 2026-03-28T11:35:00.5Z", "2 Jan 2006 15:04 MST", "since 5 Dec 2026 19:57 UTC, and 28 Mar 2026 11:35 UTC"},
+		{"too few cases (n = 2)", "2006-01-02 15:04", "too few cases (n = 2)"},
+		{"at 2026-13-05T19:57:05Z", "2006-01-02 15:04", "at 2026-13-05T19:57:05Z"},
+	} {
+		if got := ReadableTimes(c.in, c.layout); got != c.want {
+			t.Errorf("ReadableTimes(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -391,20 +391,9 @@ func freshness(c scorecard.Card) string {
 	return "data as of " + f.LastData.UTC().Format("2 Jan 2006 15:04 MST")
 }
 
-// rfc3339InText finds the RFC 3339 times a reason may quote.
-var rfc3339InText = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})`)
-
 // readableReason rewrites the times in a status reason ("no survey data
 // since 2026-03-28T11:35:00Z") the way the pages write times.
-func readableReason(s string) string {
-	return rfc3339InText.ReplaceAllStringFunc(s, func(x string) string {
-		t, err := time.Parse(time.RFC3339Nano, x)
-		if err != nil {
-			return x
-		}
-		return t.UTC().Format("2 Jan 2006 15:04 MST")
-	})
-}
+func readableReason(s string) string { return scorecard.ReadableTimes(s, "2 Jan 2006 15:04 MST") }
 
 // specRefs are a definition's references to sections of the specification
 // it was written from, which a reader of a page cannot open: "(§2)",

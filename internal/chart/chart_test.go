@@ -1235,3 +1235,31 @@ func TestBarsLongLabelsStayLeftOfTheBars(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendTargetFrom: a target that took effect inside the axis is drawn
+// from there, and the description says since when; one from before the
+// axis, or with no date, spans it.
+func TestTrendTargetFrom(t *testing.T) {
+	a := weeks(fp(10), fp(12), fp(15), fp(14)) // 3, 10, 17 and 24 Mar 2026
+	targetX1 := func(c Trend) float64 {
+		m := regexp.MustCompile(`<line class="target" x1="([0-9.]+)"`).FindStringSubmatch(string(c.SVG()))
+		if m == nil {
+			t.Fatalf("no target line:\n%s", c.SVG())
+		}
+		x, _ := strconv.ParseFloat(m[1], 64)
+		return x
+	}
+	c := Trend{Title: "ARR", Series: []Series{{Name: "ARR", Points: a}}, Target: fp(13), Format: pct}
+	whole := targetX1(c)
+	c.TargetFrom = time.Date(2026, 3, 17, 0, 0, 0, 0, time.UTC)
+	if from := targetX1(c); from <= whole {
+		t.Errorf("a target from 17 Mar starts at x = %v, the axis's start at %v", from, whole)
+	}
+	if svg := string(c.SVG()); !strings.Contains(svg, "Target 13.0 % from 17 Mar 2026.") {
+		t.Errorf("the description does not say since when the target holds:\n%s", svg)
+	}
+	c.TargetFrom = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if from := targetX1(c); from != whole {
+		t.Errorf("a target from before the axis starts at x = %v, want the axis's start %v", from, whole)
+	}
+}

@@ -27,7 +27,12 @@ type Trend struct {
 	Series []Series
 	Bands  *Bands
 	Target *float64
-	Format Format
+	// TargetFrom is when the target took effect: on a date axis its line
+	// starts there rather than at the axis's start (a quarter's plan
+	// drawn back through the quarter before read as a shortfall against
+	// a plan that did not apply). Zero: the whole axis.
+	TargetFrom time.Time
+	Format     Format
 	// Width and Height in pixels; zero means 640×240. Values below 240×140 are raised to it.
 	Width, Height int
 	// Periods are stretches of time shaded behind the lines, each labelled (a change freeze, a
@@ -232,7 +237,11 @@ func (c Trend) SVG() template.HTML {
 		if l.off != 0 {
 			class += " offscale"
 		} else {
-			attrs := []attr{at("class", l.class), at("x1", plotL), at("y1", l.y), at("x2", plotR), at("y2", l.y),
+			x1 := plotL
+			if l.class == "target" && len(times) >= 2 && c.TargetFrom.After(times[0]) {
+				x1 = math.Min(x(0, c.TargetFrom), plotR)
+			}
+			attrs := []attr{at("class", l.class), at("x1", x1), at("y1", l.y), at("x2", plotR), at("y2", l.y),
 				at("stroke", l.colour), at("stroke-width", 1.25)}
 			if l.dash != "" {
 				attrs = append(attrs, at("stroke-dasharray", l.dash))
@@ -413,7 +422,11 @@ func (c Trend) describe(f Format) string {
 		parts = append(parts, sum+"; "+latest(s.Points, f)+".")
 	}
 	if v, ok := value(c.Target); ok {
-		parts = append(parts, "Target "+c.per(f)(v)+".")
+		from := ""
+		if _, times := c.xScale(0, 1); len(times) >= 2 && c.TargetFrom.After(times[0]) {
+			from = " from " + c.TargetFrom.UTC().Format("2 Jan 2006")
+		}
+		parts = append(parts, "Target "+c.per(f)(v)+from+".")
 	}
 	if c.Bands.usable() {
 		parts = append(parts, c.Bands.rule(c.per(f)))

@@ -241,6 +241,12 @@ func targetScopeMatches(scope string, q Query) bool {
 // closes: a board pack for September, as of 1 October, had been judged
 // against the fourth quarter's target, which no day of it overlaps.
 func (d *Dataset) targetAt(metric string, q Query) (float64, bool) {
+	v, _, ok := d.targetAtFrom(metric, q)
+	return v, ok
+}
+
+// targetAtFrom is targetAt with the period start of the record it reads.
+func (d *Dataset) targetAtFrom(metric string, q Query) (float64, int64, bool) {
 	asOf := q.end()
 	var best *targetRow
 	// Targets are ordered by period_start: only those started before
@@ -254,9 +260,9 @@ func (d *Dataset) targetAt(metric string, q Query) (float64, bool) {
 		}
 	}
 	if best == nil {
-		return 0, false
+		return 0, 0, false
 	}
-	return best.value, true
+	return best.value, best.start, true
 }
 
 // targetOver sums the values of the metric's `target` records whose period

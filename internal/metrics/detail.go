@@ -70,12 +70,17 @@ type Detail struct {
 	Spend                  *float64            `json:"spend,omitzero"`
 	Stages                 map[string]*float64 `json:"stages,omitzero"`
 	Target                 *float64            `json:"target,omitzero"`
-	Unrecovered            *int                `json:"unrecovered,omitzero"`
-	WeightFailed           *float64            `json:"weight_failed,omitzero"`
-	WeightTotal            *float64            `json:"weight_total,omitzero"`
-	WinRate                *float64            `json:"win_rate,omitzero"`
-	WindowDays             *float64            `json:"window_days,omitzero"`
-	Won                    *float64            `json:"won,omitzero"`
+	// TargetFrom is when the target record Target comes from took effect
+	// (its period_start), for a target judged at W's end (targetAt): a
+	// chart draws the target from there, not back through the weeks of a
+	// plan before it.
+	TargetFrom   *time.Time `json:"target_from,omitzero"`
+	Unrecovered  *int       `json:"unrecovered,omitzero"`
+	WeightFailed *float64   `json:"weight_failed,omitzero"`
+	WeightTotal  *float64   `json:"weight_total,omitzero"`
+	WinRate      *float64   `json:"win_rate,omitzero"`
+	WindowDays   *float64   `json:"window_days,omitzero"`
+	Won          *float64   `json:"won,omitzero"`
 }
 
 // Links counts lead time's changes by how they were linked to their

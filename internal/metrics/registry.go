@@ -198,8 +198,9 @@ func (d *Dataset) run(id string, def *Def, q Query) Result {
 			r.Detail.Target = &v
 		}
 	case def.Target:
-		if v, ok := d.targetAt(id, q); ok {
+		if v, from, ok := d.targetAtFrom(id, q); ok {
 			r.Detail.Target = &v
+			r.Detail.TargetFrom = ptr(time.Unix(0, from).UTC())
 		}
 	}
 	d.applyNoData(def, q, &r)

@@ -199,26 +199,30 @@ type Card struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	// Summary is the definition in plain words (catalog.Metric.Summary).
-	Summary    string         `json:"summary,omitempty"`
-	Value      *float64       `json:"value"`
-	Unit       string         `json:"unit"`
-	Better     string         `json:"better"`
-	Status     catalog.Status `json:"status"`
-	Reason     string         `json:"reason,omitempty"`
-	Target     *float64       `json:"target"`
-	Thresholds *Thresholds    `json:"thresholds"`
-	JudgedBy   string         `json:"judged_by,omitempty"`
-	Window     string         `json:"window"`
-	Trend      Trend          `json:"trend"`
-	Series     []Point        `json:"series"`
-	Degrading  bool           `json:"degrading"`
-	Owner      string         `json:"owner"`
-	Headline   bool           `json:"headline"`
-	Version    int            `json:"version"`
-	Priority   string         `json:"priority"`
-	Signoff    string         `json:"signoff"`
-	SignoffBy  string         `json:"signoff_by"`
-	Freshness  Freshness      `json:"freshness"`
+	Summary string         `json:"summary,omitempty"`
+	Value   *float64       `json:"value"`
+	Unit    string         `json:"unit"`
+	Better  string         `json:"better"`
+	Status  catalog.Status `json:"status"`
+	Reason  string         `json:"reason,omitempty"`
+	Target  *float64       `json:"target"`
+	// TargetFrom is when a target from a target record took effect: its
+	// chart draws it from there (Q4's plan had been drawn back through
+	// September's weeks, 900k "behind" a plan that did not apply).
+	TargetFrom *time.Time  `json:"target_from,omitempty"`
+	Thresholds *Thresholds `json:"thresholds"`
+	JudgedBy   string      `json:"judged_by,omitempty"`
+	Window     string      `json:"window"`
+	Trend      Trend       `json:"trend"`
+	Series     []Point     `json:"series"`
+	Degrading  bool        `json:"degrading"`
+	Owner      string      `json:"owner"`
+	Headline   bool        `json:"headline"`
+	Version    int         `json:"version"`
+	Priority   string      `json:"priority"`
+	Signoff    string      `json:"signoff"`
+	SignoffBy  string      `json:"signoff_by"`
+	Freshness  Freshness   `json:"freshness"`
 	// Partial is set when the window ends after the newest data of a kind
 	// the value sums by proration (cost, usage, spend, budget): the value
 	// is what has been reported so far, short of the whole window. It is
@@ -704,7 +708,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	fromRecords := false
 	if t := res.Detail.Target; t != nil {
 		target, fromRecords = t, true
-		c.Target = target
+		c.Target, c.TargetFrom = target, res.Detail.TargetFrom
 	}
 	c.SumsOverWindow, c.AddsUp = ds.SumsOverWindow(m.ID), ds.AddsUp(m.ID)
 	if c.SumsOverWindow {

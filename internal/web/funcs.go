@@ -346,6 +346,15 @@ func weekTarget(c scorecard.Card) *float64 {
 	return &v
 }
 
+// targetFrom is when a card's target took effect, for its chart: zero when
+// it has held throughout (chart.Trend.TargetFrom).
+func targetFrom(c scorecard.Card) time.Time {
+	if c.TargetFrom == nil {
+		return time.Time{}
+	}
+	return *c.TargetFrom
+}
+
 // weekPer is what a weekly chart's bands and target are per, when that is
 // not the card's own window: "a week" for a metric that sums over it.
 func weekPer(c scorecard.Card) string {

@@ -552,7 +552,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	periods, notes := trendAnnotations(anns, scope, pts)
 	mp.Annotations = notes
 	tr := chart.Trend{Title: m.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: m.Name, Points: pts}},
-		Bands: bands, Target: weekTarget(*c), Format: format, Periods: periods, Per: weekPer(*c)}
+		Bands: bands, Target: weekTarget(*c), TargetFrom: targetFrom(*c), Format: format, Periods: periods, Per: weekPer(*c)}
 	mp.Trend = tr.SVG()
 	tr.Width, tr.Height = 360, 220
 	mp.TrendNarrow = tr.SVG()

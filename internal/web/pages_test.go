@@ -657,6 +657,11 @@ func TestMetricPageTargetFromRecords(t *testing.T) {
 	if !strings.Contains(def, "12,000 USD") || !strings.Contains(def, "from the organisation's target records, not the catalog: the one in force at the page's time") || strings.Contains(def, "none set") {
 		t.Errorf("the definition does not give the target from the records:\n%s", def)
 	}
+	// The 12-week chart draws the March target from March on, not back
+	// through the weeks of February and January.
+	if !strings.Contains(page, "Target 12,000 USD from 1 Mar 2026.") {
+		t.Errorf("the trend chart does not say the target holds from 1 March:\n%s", regexp.MustCompile(`(?s)<svg[^>]*chart-trend.*?</svg>`).FindString(page))
+	}
 	// At a window of another length the card's target is the records
 	// overlapping it, prorated: said so, not given as the organisation's
 	// record target.

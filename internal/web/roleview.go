@@ -460,7 +460,7 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 		var periods []chart.Period
 		periods, m.annotations = trendAnnotations(anns, metrics.Scope{}, pts)
 		t := chart.Trend{Title: c.Name + ", last 12 weeks", Series: []chart.Series{{Name: c.Name, Points: pts}},
-			Bands: cardBands(c), Target: weekTarget(c), Per: weekPer(c), Format: format, Width: roleChartWidth, Height: roleTrendHeight, Periods: periods}
+			Bands: cardBands(c), Target: weekTarget(c), TargetFrom: targetFrom(c), Per: weekPer(c), Format: format, Width: roleChartWidth, Height: roleTrendHeight, Periods: periods}
 		m.Chart = t.SVG()
 		t.Width = phoneChartWidth
 		m.Phone = t.SVG()

@@ -355,7 +355,7 @@ func (s *Server) sharePage(w http.ResponseWriter, r *http.Request) {
 	var periods []chart.Period
 	periods, data.Annotations = trendAnnotations(o.opt.Annotations, o.scope, pts)
 	tr := chart.Trend{Title: c.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: c.Name, Points: pts}},
-		Bands: cardBands(c), Target: weekTarget(c), Per: weekPer(c), Format: format, Periods: periods}
+		Bands: cardBands(c), Target: weekTarget(c), TargetFrom: targetFrom(c), Per: weekPer(c), Format: format, Periods: periods}
 	data.Trend = tr.SVG()
 	tr.Width, tr.Height = 360, 220
 	data.Narrow = tr.SVG()

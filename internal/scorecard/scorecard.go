@@ -108,8 +108,13 @@ type Scorecard struct {
 	Window string    `json:"window"`
 	// Month is the calendar month as_of and window cover, YYYY-MM, when
 	// they are one (month=, --month, or their as_of and window).
-	Month   string   `json:"month,omitempty"`
-	Pillars []Pillar `json:"pillars"`
+	Month string `json:"month,omitempty"`
+	// OwnWindows says no window was asked for: each metric is read over
+	// its own (Window names the most common). `candor scorecard` had
+	// headed NRR's year-old cohort and the quarter's quota metrics
+	// "(window 30d)".
+	OwnWindows bool     `json:"-"`
+	Pillars    []Pillar `json:"pillars"`
 	// Headline lists the ids of the headline metrics (at most 7).
 	Headline []string `json:"headline"`
 	DORA     DORA     `json:"dora"`
@@ -504,7 +509,7 @@ func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series b
 		sc.Month = catalog.MonthField(sc.AsOf, opt.Window)
 	} else {
 		// Each card carries its own window; most use the catalog default.
-		sc.Window = "30d"
+		sc.Window, sc.OwnWindows = "30d", true
 	}
 	shown := make([]*catalog.Metric, 0, len(cat.Metrics))
 	allDORA := true

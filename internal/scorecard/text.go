@@ -175,6 +175,15 @@ func ReadableTimes(s, layout string) string {
 	})
 }
 
+// windowHead says in a text's heading what its figures are over: the
+// window asked for, or each metric's own, as the pages' headings say.
+func windowHead(asOf time.Time, window string, own bool) string {
+	if own {
+		return "each metric over its own window"
+	}
+	return "window " + catalog.WindowNote(asOf, window)
+}
+
 // cliTime is how the CLI's text writes a time beside a value.
 const cliTime = "2006-01-02 15:04"
 
@@ -279,7 +288,7 @@ func trendText(t Trend) string {
 // Text renders the one-page summary.
 func Text(sc *Scorecard, o TextOptions) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", paint(o.Color, ansiBold, fmt.Sprintf("Candor scorecard as of %s (window %s)", sc.AsOf.Format(time.RFC3339), catalog.WindowNote(sc.AsOf, sc.Window))))
+	fmt.Fprintf(&b, "%s\n", paint(o.Color, ansiBold, fmt.Sprintf("Candor scorecard as of %s (%s)", sc.AsOf.Format(time.RFC3339), windowHead(sc.AsOf, sc.Window, sc.OwnWindows))))
 	if sc.DORA.Overall != "" {
 		fmt.Fprintf(&b, "DORA performance: %s\n", sc.DORA.Overall)
 	} else {

@@ -1,6 +1,11 @@
 package scorecard
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/metrics"
+)
 
 // TestTrendFigures: a previous value that reads as the current one at the
 // unit's precision is told apart by the fewest more decimals; one that
@@ -51,5 +56,18 @@ func TestReadableTimes(t *testing.T) {
 		if got := ReadableTimes(c.in, c.layout); got != c.want {
 			t.Errorf("ReadableTimes(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestScorecardHeadingSaysItsWindows: candor scorecard's heading names the
+// window asked for, or says each metric is over its own.
+func TestScorecardHeadingSaysItsWindows(t *testing.T) {
+	ds := load(t, metrics.DefaultConfig(), "")
+	cat := defaultCatalog(t)
+	if text := Text(Build(cat, ds, Options{AsOf: asOf}), TextOptions{}); !strings.Contains(text, "(each metric over its own window)") {
+		t.Errorf("no window asked: %s", strings.SplitN(text, "\n", 2)[0])
+	}
+	if text := Text(Build(cat, ds, Options{AsOf: asOf, Window: 7 * day}), TextOptions{}); !strings.Contains(text, "(window 7d)") {
+		t.Errorf("7 days asked: %s", strings.SplitN(text, "\n", 2)[0])
 	}
 }

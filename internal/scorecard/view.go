@@ -23,6 +23,8 @@ type ViewResult struct {
 	Description string    `json:"description"`
 	AsOf        time.Time `json:"as_of"`
 	Window      string    `json:"window"`
+	// OwnWindows: as Scorecard.OwnWindows.
+	OwnWindows bool `json:"-"`
 	// Month is as Scorecard's.
 	Month string `json:"month,omitempty"`
 	// Status and Unknown follow the pillar rule (groupStatus).
@@ -163,6 +165,7 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 		ID: v.ID, Name: v.Name, Description: v.Description, AsOf: opt.AsOf.UTC(), Window: "30d",
 		Status: catalog.Green, Metrics: make([]ViewMetric, len(defs)),
 	}
+	vr.OwnWindows = opt.Window == 0
 	if opt.Window > 0 {
 		vr.Window = catalog.FormatWindow(opt.Window)
 		vr.Month = catalog.MonthField(vr.AsOf, opt.Window)
@@ -340,7 +343,7 @@ const maxViewLines = 15
 // ViewText renders a role view for people.
 func ViewText(v *ViewResult, o TextOptions) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %s\n", paint(o.Color, ansiBold, fmt.Sprintf("%s view as of %s (window %s)", v.Name, v.AsOf.Format(time.RFC3339), catalog.WindowNote(v.AsOf, v.Window))),
+	fmt.Fprintf(&b, "%s  %s\n", paint(o.Color, ansiBold, fmt.Sprintf("%s view as of %s (%s)", v.Name, v.AsOf.Format(time.RFC3339), windowHead(v.AsOf, v.Window, v.OwnWindows))),
 		paint(o.Color, statusColor[v.Status], statusMark[v.Status]))
 	if v.Description != "" {
 		fmt.Fprintf(&b, "%s\n", v.Description)

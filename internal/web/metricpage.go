@@ -112,6 +112,10 @@ type metricPage struct {
 	// not: the heading had said 100, the rows shown, above "All 101
 	// customers".
 	CustomersCount int
+	// History is every version of the definition, oldest first (SPEC §5:
+	// the full version history stays visible); the page had sent readers
+	// to candor catalog history and the API for it.
+	History []historyRow
 	// DeployDays is deployment days per week (deployment frequency).
 	DeployDays string
 	// Beside are what a security metric reports beside its value
@@ -369,6 +373,10 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	source.Name(&mp.D.Definition, opt.AsOf)
+	if mp.History, err = s.historyRows(r.Context(), id); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	s.addSourceURLs(r.Context(), &mp.Records)
 	mp.Action = s.newActionPanel(r, mp, q, acks, scope, refused)
 	mp.Action.Escalated = escalated
@@ -380,6 +388,56 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	s.render(w, r, status, "metric", pg)
+}
+
+// historyRow is one version of a definition as its page lists it.
+type historyRow struct {
+	Version                         int
+	From, Changed, Approved, Reason string
+}
+
+// historyRows are a metric's definition versions, oldest first; none
+// where definition governance is not set up.
+func (s *Server) historyRows(ctx context.Context, id string) ([]historyRow, error) {
+	if s.Governance == nil {
+		return nil, nil
+	}
+	h, err := s.Governance.MetricHistory(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var rows []historyRow
+	for _, v := range h.Versions {
+		// As candor catalog history words it: what put it in force.
+		ref := v.Ref
+		switch {
+		case v.Proposal != 0:
+			ref = fmt.Sprintf("proposal %d", v.Proposal)
+		case ref == "" && h.Section != "":
+			ref = "the organisation's own, section " + h.Section
+		case ref == "":
+			ref = "built-in"
+		}
+		row := historyRow{Version: v.Version, From: "in force from the start (" + ref + ")", Reason: v.Reason}
+		if v.From != nil {
+			row.From = "in force from " + datetime(*v.From) + " (" + ref + ")"
+		}
+		switch {
+		case v.Retired:
+			row.Changed = "retired"
+		case len(v.Changes) > 0:
+			row.Changed = strings.Join(v.Changes, "; ")
+		}
+		var by []string
+		for _, a := range v.Approvals {
+			by = append(by, a.By+" on "+datetime(a.At))
+		}
+		if len(by) > 0 {
+			row.Approved = "Approved by " + strings.Join(by, " and ")
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
 }
 
 // scopeNamesFilter is why a scope parameter naming a carried filter was

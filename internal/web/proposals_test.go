@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +80,16 @@ func TestProposalsAPI(t *testing.T) {
 	}
 	if err := json.Unmarshal(b, &h); err != nil || status != 200 || len(h.Versions) != 2 || h.Versions[1].Target == nil || *h.Versions[1].Target != 3 || len(h.Proposals) != 1 {
 		t.Fatalf("history: %d %s", status, b)
+	}
+	// The metric's page lists every version too (SPEC §5), not only the
+	// CLI and the API.
+	_, mpage, _ := e.do(t, "GET", "/metrics/change_failure_rate", "", map[string]string{"Authorization": bob})
+	hist := html.UnescapeString(regexp.MustCompile(`(?s)<details class="def-history">.*?</details>`).FindString(string(mpage)))
+	for _, want := range []string{"Every version of this definition (2)", "<strong>Version 1</strong>, in force from the start (built-in)",
+		"<strong>Version 2</strong>, in force from ", "(proposal " + id + ")", "target", "Approved by user:bob@example.com on "} {
+		if !strings.Contains(hist, want) {
+			t.Errorf("the metric page's definition history lacks %q:\n%s", want, hist)
+		}
 	}
 	for _, c := range []struct{ body, param string }{
 		{`{"metric":"change_failure_rate","changes":{"treshold":1},"reason":"r"}`, "changes"},

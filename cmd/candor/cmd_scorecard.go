@@ -92,12 +92,20 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	var v viewFlags
 	v.bind(fs)
 	all := fs.Bool("all", false, "list every metric in text output")
+	// The pages' team, service, environment and business unit filters: a
+	// VP Sales had them on the page and "unknown flag --team" here.
+	scope := fs.String("scope", "", "narrow to one group, DIMENSION:VALUE (team:payments, service:api, environment:staging, business_unit:commerce; several joined by commas): a metric that cannot be broken down so is left out, as on the page")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
 	opt, err := v.options()
 	if err != nil {
 		return err
+	}
+	if *scope != "" {
+		if opt.Scope, err = metrics.ParseScope(*scope); err != nil {
+			return usagef("--scope: %v", err)
+		}
 	}
 	a, err := c.open(ctx, env)
 	if err != nil {
@@ -119,12 +127,17 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	var sc *scorecard.Scorecard
 	var es []escalation.Escalation
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
+		// A team or service the data does not have is a mistake named
+		// with the known ones, never an empty scorecard (SPEC §4).
+		if err := ds.CheckScope(opt.Scope); err != nil {
+			return usagef("--scope: %v", err)
+		}
 		sc = scorecard.Build(a.catalog, ds, opt)
 		if v.format != "json" {
 			// What escalates, as the scorecard page's panel lists it above
 			// the pillars and candor escalations words it: a pillar's lines
 			// leave its amber metrics out, an escalated P0 among them.
-			es = escalation.Escalations(a.catalog, ds, acks, escalation.Options{AsOf: opt.AsOf})
+			es = escalation.Escalations(a.catalog, ds, acks, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope})
 		}
 		return nil
 	}); err != nil {

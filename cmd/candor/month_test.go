@@ -24,7 +24,7 @@ func TestMonthFlag(t *testing.T) {
 			t.Errorf("%s --month 2026-03 is not as of 1 April:\n%s", args[0], clip(byMonth.stdout))
 		}
 	}
-	if r := mustRun(t, "scorecard", "--data", data, "--month", "2026-03"); !strings.Contains(r.stdout, "Candor scorecard as of 2026-04-01T00:00:00Z (window 31d: March 2026)") {
+	if r := mustRun(t, "scorecard", "--data", data, "--month", "2026-03"); !strings.Contains(r.stdout, "Candor scorecard as of 2026-04-01T00:00:00Z (window 31d: March 2026) · whole organisation") {
 		t.Errorf("the scorecard's header does not name March 2026:\n%s", clip(r.stdout))
 	}
 	if r := mustRun(t, "view", "engineering", "--data", data, "--month", "2026-03"); !strings.Contains(r.stdout, "(window 31d: March 2026)") {

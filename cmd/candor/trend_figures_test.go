@@ -24,3 +24,28 @@ func TestMetricTellsACloseTrendApart(t *testing.T) {
 		t.Errorf("candor metric does not tell 99.864 from 99.861:\n%s", out)
 	}
 }
+
+// TestScorecardScope: `candor scorecard --scope` narrows the cards as the
+// page's filters do and says so in its heading; a team the data does not
+// have, or a malformed scope, is a usage error naming the flag.
+func TestScorecardScope(t *testing.T) {
+	data := smallStore(t)
+	whole := mustRun(t, "scorecard", "--data", data, "--as-of", "2026-03-31").stdout
+	if !strings.Contains(whole, "(each metric over its own window) · whole organisation") {
+		t.Errorf("the whole organisation's heading:\n%s", strings.SplitN(whole, "\n", 2)[0])
+	}
+	core := mustRun(t, "scorecard", "--data", data, "--as-of", "2026-03-31", "--scope", "team:core").stdout
+	if !strings.Contains(core, "· team: core") || core == whole {
+		t.Errorf("team core's scorecard:\n%s", core)
+	}
+	r := run(t, "scorecard", "--data", data, "--as-of", "2026-03-31", "--scope", "team:nope")
+	r.want(t, 2, "scorecard", "--scope", "team:nope")
+	if !strings.Contains(r.stderr, "--scope") || !strings.Contains(r.stderr, "core") {
+		t.Errorf("an unknown team is not named with the known ones: %s", r.stderr)
+	}
+	r = run(t, "scorecard", "--data", data, "--scope", "nocolon")
+	r.want(t, 2, "scorecard", "--scope", "nocolon")
+	if !strings.Contains(r.stderr, "--scope") {
+		t.Errorf("a malformed scope is not named: %s", r.stderr)
+	}
+}

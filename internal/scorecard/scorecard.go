@@ -113,8 +113,11 @@ type Scorecard struct {
 	// its own (Window names the most common). `candor scorecard` had
 	// headed NRR's year-old cohort and the quarter's quota metrics
 	// "(window 30d)".
-	OwnWindows bool     `json:"-"`
-	Pillars    []Pillar `json:"pillars"`
+	OwnWindows bool `json:"-"`
+	// Scope is the group the cards are narrowed to ("team:payments"),
+	// "" for the whole organisation (Options.Scope).
+	Scope   string   `json:"scope,omitempty"`
+	Pillars []Pillar `json:"pillars"`
 	// Headline lists the ids of the headline metrics (at most 7).
 	Headline []string `json:"headline"`
 	DORA     DORA     `json:"dora"`
@@ -503,7 +506,7 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series bool) *Scorecard {
 	// The definitions in force at as_of; a retired metric is not shown.
 	cat = cat.At(opt.AsOf)
-	sc := &Scorecard{AsOf: opt.AsOf.UTC(), DORA: DORA{Keys: map[string]string{}}}
+	sc := &Scorecard{AsOf: opt.AsOf.UTC(), DORA: DORA{Keys: map[string]string{}}, Scope: opt.Scope.String()}
 	if opt.Window > 0 {
 		sc.Window = catalog.FormatWindow(opt.Window)
 		sc.Month = catalog.MonthField(sc.AsOf, opt.Window)

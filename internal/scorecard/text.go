@@ -288,7 +288,11 @@ func trendText(t Trend) string {
 // Text renders the one-page summary.
 func Text(sc *Scorecard, o TextOptions) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", paint(o.Color, ansiBold, fmt.Sprintf("Candor scorecard as of %s (%s)", sc.AsOf.Format(time.RFC3339), windowHead(sc.AsOf, sc.Window, sc.OwnWindows))))
+	whole := "whole organisation"
+	if sc.Scope != "" {
+		whole = strings.NewReplacer(":", ": ", ",", ", ").Replace(sc.Scope)
+	}
+	fmt.Fprintf(&b, "%s\n", paint(o.Color, ansiBold, fmt.Sprintf("Candor scorecard as of %s (%s) · %s", sc.AsOf.Format(time.RFC3339), windowHead(sc.AsOf, sc.Window, sc.OwnWindows), whole)))
 	if sc.DORA.Overall != "" {
 		fmt.Fprintf(&b, "DORA performance: %s\n", sc.DORA.Overall)
 	} else {

@@ -418,15 +418,7 @@ func historyText(h *governance.History) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Definition history of %s\n", h.Metric)
 	for _, v := range h.Versions {
-		from := fromText(v.From)
-		ref := v.Ref
-		if ref == "" {
-			ref = "built-in"
-			if h.Section != "" {
-				ref = "the organisation's own, section " + h.Section
-			}
-		}
-		fmt.Fprintf(&b, "  version %d, %s (%s)", v.Version, from, ref)
+		fmt.Fprintf(&b, "  version %d, %s (%s)", v.Version, fromText(v.From), h.Source(v))
 		if v.Retired {
 			b.WriteString(", RETIRED")
 		}

@@ -753,6 +753,20 @@ type History struct {
 	Computations []ComputationVersion `json:"computations,omitempty"`
 }
 
+// Source says what put version v of the history's metric in force: its
+// Ref ("proposal 3", "configuration"), "built-in" for the catalog's own,
+// or the section an organisation's metric is defined in. The CLI and the
+// metric's page word a version alike through it.
+func (h *History) Source(v Version) string {
+	switch {
+	case v.Ref != "":
+		return v.Ref
+	case h.Section != "":
+		return "the organisation's own, section " + h.Section
+	}
+	return "built-in"
+}
+
 // ComputationVersion is a custom_metrics value that defined or changed an
 // organisation's metric.
 type ComputationVersion struct {

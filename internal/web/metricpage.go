@@ -408,16 +408,7 @@ func (s *Server) historyRows(ctx context.Context, id string) ([]historyRow, erro
 	}
 	var rows []historyRow
 	for _, v := range h.Versions {
-		// As candor catalog history words it: what put it in force.
-		ref := v.Ref
-		switch {
-		case v.Proposal != 0:
-			ref = fmt.Sprintf("proposal %d", v.Proposal)
-		case ref == "" && h.Section != "":
-			ref = "the organisation's own, section " + h.Section
-		case ref == "":
-			ref = "built-in"
-		}
+		ref := h.Source(v)
 		row := historyRow{Version: v.Version, From: "in force from the start (" + ref + ")", Reason: v.Reason}
 		if v.From != nil {
 			row.From = "in force from " + datetime(*v.From) + " (" + ref + ")"

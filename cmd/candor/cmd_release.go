@@ -278,11 +278,7 @@ func spikeText(r metrics.ReleaseImpact) string {
 	if s.NoBaseline() {
 		expected = "no baseline"
 	}
-	chance := "no more than expected"
-	if s.AboveRate() {
-		chance = "as many would come by chance " + stats.Chance(s.P)
-	}
-	return fmt.Sprintf("%s: %s to %s vs %s (previous weeks %v), %s %s: %s", verdict, plural.Count(s.Observed, "ticket"), until, expected, s.Weeks, s.Test, stats.FormatP(s.P), chance)
+	return fmt.Sprintf("%s: %s to %s vs %s (previous weeks %v), %s %s: %s", verdict, plural.Count(s.Observed, "ticket"), until, expected, s.Weeks, s.Test, stats.FormatP(s.P), s.ChanceWords())
 }
 
 func releasesText(rs []metrics.ReleaseImpact, at time.Time, w time.Duration) string {

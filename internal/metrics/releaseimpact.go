@@ -123,10 +123,21 @@ func (s Spike) NoBaseline() bool { return s.Expected == 0 }
 // MinTickets tickets were seen.
 func (s Spike) TooFew() bool { return !s.Flagged && s.P < s.Alpha && s.Observed < s.MinTickets }
 
-// AboveRate reports more tickets seen than the rate tested against: a
-// release at or under it is no spike whatever the level, and is said so
-// rather than by its p-value (p = 1 beside "0 tickets" had read as jargon).
+// AboveRate reports more tickets seen than the rate tested against.
 func (s Spike) AboveRate() bool { return float64(s.Observed) > s.Rate }
+
+// ChanceWords says how often chance alone would give as many tickets at
+// the rate tested, for a reader who does not read p-values: "as many would
+// come by chance about 1 time in 140" (stats.Chance), or "no more than
+// expected" for a release at or under the rate, which is no spike whatever
+// the level (p = 1 beside "0 tickets" had read as jargon). The releases
+// page and candor release word a spike test through it.
+func (s Spike) ChanceWords() string {
+	if !s.AboveRate() {
+		return "no more than expected"
+	}
+	return "as many would come by chance " + stats.Chance(s.P)
+}
 
 // ImpactTicket is a ticket attributed to a release: no text (the reader
 // follows the id to the record); the customer, as the ticket record holds

@@ -37,7 +37,6 @@ import (
 //	unspec .Formula         a definition without its references to the specification's sections
 //	due .Due                an action's due date as the pages write dates ("10 Apr 2026")
 //	pvalue .P               a p-value as "p = 0.0073" or "p < 0.0001" (stats.FormatP)
-//	chance .P               the same in words: "about 1 time in 240" (stats.Chance)
 //	between .A .B           the span from A to B: "2 h 11 min", "4 days 9 h"
 //	trendVs .Card           the previous value against the current one, told apart (scorecard.TrendFigures)
 //	address .Email          an e-mail address that may break before its "@"
@@ -83,7 +82,6 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"settingInForce": settingInForceHTML,
 		"due":            dueText,
 		"pvalue":         stats.FormatP,
-		"chance":         stats.Chance,
 		// trendVs is a card's previous value as its trend sets it
 		// against the current one (scorecard.TrendFigures).
 		"trendVs": func(c scorecard.Card) trendFigures {

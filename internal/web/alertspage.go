@@ -181,9 +181,6 @@ type alertRow struct {
 	// rule's), not on a metric: an alert on no metric had been said to be
 	// on the stored rows whatever its rule, a rollback decision too.
 	Quarantine bool
-	// OwnScope, OwnStatus and OwnOwner say the alert's scope, status and
-	// owner are its own, not its group's (groupAlerts).
-	OwnScope, OwnStatus, OwnOwner bool
 }
 
 // severityRank orders severities, the worst first.
@@ -257,11 +254,12 @@ func groupAlerts(rows []alertRow) []alertGroup {
 		if acted >= 0 && one {
 			g.Action, g.ActionURL = g.Rows[acted].Action, g.Rows[acted].ActionURL
 		}
-		for j := range g.Rows {
-			r := &g.Rows[j]
-			r.OwnScope, r.OwnStatus, r.OwnOwner = !g.SameScope, g.Status == nil, !g.SameOwner
-			if g.Action != nil {
-				r.Action, r.ActionURL = nil, ""
+		// An alert says its own scope, status and owner where the group
+		// does not (the template reads SameScope, Status and SameOwner);
+		// its action, where the group says it once, is the group's.
+		if g.Action != nil {
+			for j := range g.Rows {
+				g.Rows[j].Action, g.Rows[j].ActionURL = nil, ""
 			}
 		}
 	}

@@ -147,7 +147,7 @@ func TestGovernedCustomMetrics(t *testing.T) {
 		t.Errorf("as of March the computation is said as %+v; want the first, in force until the approval", c)
 	}
 	r = mustRun(t, append([]string{"metric", "failed_deploys"}, d...)...)
-	if want := fmt.Sprintf("Computation: formula version %d, in force from ", after.Card.Cites.Formula); !strings.Contains(r.stdout, want) ||
+	if want := fmt.Sprintf("Computation: formula %d (drawn from its text: another text, another number), in force from ", after.Card.Cites.Formula); !strings.Contains(r.stdout, want) ||
 		!strings.Contains(r.stdout, fmt.Sprintf("(proposal %d)\n", v.ID)) {
 		t.Errorf("candor metric does not say %q … (proposal %d):\n%s", want, v.ID, r.stdout)
 	}

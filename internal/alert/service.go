@@ -469,8 +469,11 @@ func (s *Service) Notify(ctx context.Context, e escalation.Escalation) error {
 		if r.Kind != KindEscalation || (r.Metric != "*" && r.Metric != e.Metric) {
 			continue
 		}
-		// The pages' words and dates: an owner records an action.
-		summary := fmt.Sprintf("%s has been %s since %s with no action recorded", e.Name, e.Status, e.Since.UTC().Format("2 Jan 2006"))
+		// The pages' words and dates: an owner records an action. Since is
+		// the earliest of the checks looked at, not the run's start, so
+		// "or earlier", as the pages say: "red since 30 Nov" of a metric
+		// red since October read as a fact.
+		summary := fmt.Sprintf("%s has been %s since %s or earlier with no action recorded", e.Name, e.Status, e.Since.UTC().Format("2 Jan 2006"))
 		if e.Why == escalation.Overdue {
 			summary = fmt.Sprintf("%s is %s and its owner's action is overdue", e.Name, e.Status)
 		}

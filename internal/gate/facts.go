@@ -115,6 +115,11 @@ func parseCoverage(v string) (float64, error) {
 	if pct {
 		x /= 100
 	}
+	if !pct && x > 1 && x <= 100 {
+		// "90" is within 0–100: the reader meant a percentage and was
+		// told it is out of a range it is in.
+		return 0, fmt.Errorf("%q is more than 1: a fraction is 0–1 (0.92); a percentage needs its sign (%s%%)", v, strings.TrimSpace(v))
+	}
 	if x < 0 || x > 1 {
 		return 0, fmt.Errorf("%q is out of range: a fraction 0–1 (0.92) or a percentage 0–100%% (92%%)", v)
 	}

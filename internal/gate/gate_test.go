@@ -84,6 +84,14 @@ func TestParseFactsCoverage(t *testing.T) {
 			t.Errorf("coverage %q: err %v, want a refusal naming facts.coverage", in, err)
 		}
 	}
+	// 90 is within 0–100: the refusal says to write 90%, not that it is
+	// out of range.
+	if _, err := ParseFacts(map[string]string{"coverage": "90"}); err == nil || !strings.Contains(err.Error(), "a percentage needs its sign (90%)") || strings.Contains(err.Error(), "out of range") {
+		t.Errorf("coverage 90: %v", err)
+	}
+	if _, err := ParseFacts(map[string]string{"coverage": "120"}); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("coverage 120: %v", err)
+	}
 	if _, err := ParseFacts(map[string]string{"risk": "10"}); err == nil || !strings.Contains(err.Error(), "unknown fact") {
 		t.Errorf("unknown fact: %v", err)
 	}

@@ -240,6 +240,37 @@ func WorstScored(rs []ReleaseImpact) *ReleaseImpact {
 	return w
 }
 
+// ReleaseRank is a release's release impact score over a window (the
+// metric's: the weighted tickets naming it less its service's baseline)
+// and its place among the window's production releases, 1 the worst —
+// the one whose score is the metric's value.
+type ReleaseRank struct {
+	Score    float64 `json:"score"`
+	Baseline float64 `json:"baseline"`
+	Rank     int     `json:"rank"`
+	Of       int     `json:"of"`
+}
+
+// ReleaseRankOf scores one production deployment as the release impact
+// score does over q's window and scope, and ranks it as the metric picks
+// its worst (worseRelease); ok is false when it is not a production
+// release finishing in that window and scope. A deployment's page showed
+// its tickets and spike test but not the score: the release that set the
+// organisation's value read "No spike" and nothing else.
+func (d *Dataset) ReleaseRankOf(source, id string, q Query) (ReleaseRank, bool) {
+	x := d.deployment(source, id)
+	if x == nil || !x.Prod {
+		return ReleaseRank{}, false
+	}
+	inW, lines := releaseScores(d, q, true)
+	for i, l := range lines {
+		if l.ri.x == x {
+			return ReleaseRank{Score: l.score, Baseline: l.base, Rank: i + 1, Of: len(inW)}, true
+		}
+	}
+	return ReleaseRank{}, false
+}
+
 // ReleaseImpactOf analyses one deployment as of asOf, with its tickets
 // listed; ok is false when there is no such deployment by then or it is
 // not a production one.

@@ -262,3 +262,51 @@ func TestWorstScored(t *testing.T) {
 		}
 	}
 }
+
+// A release's rank and score are the release list's and the metric's:
+// the worst is the metric's value, each score the list's, and a release
+// outside the window (or not a production one) has none.
+func TestReleaseRankOf(t *testing.T) {
+	d := generated(t, 0.02)
+	q := Query{AsOf: benchEnd, Window: 30 * day}
+	rs := d.ReleaseImpacts(q, SpikeOptions{})
+	worst := WorstScored(rs)
+	if worst == nil {
+		t.Fatal("no scored release in the generated window")
+	}
+	m, err := d.Compute("release_impact_score", q)
+	if err != nil || m.Value == nil {
+		t.Fatalf("release impact score: %v, %v", m.Value, err)
+	}
+	scored := 0
+	for _, r := range rs {
+		rank, ok := d.ReleaseRankOf(r.Source, r.Deployment, q)
+		if !ok || r.Score == nil {
+			t.Fatalf("%s: ranked %v, scored %v", r.Deployment, ok, r.Score)
+		}
+		scored++
+		if rank.Score != *r.Score || rank.Baseline != *r.Baseline || rank.Of != len(rs) {
+			t.Errorf("%s: rank %+v, the list's score %v baseline %v of %d", r.Deployment, rank, *r.Score, *r.Baseline, len(rs))
+		}
+		if (rank.Rank == 1) != (r.Deployment == worst.Deployment && r.Source == worst.Source) {
+			t.Errorf("%s: rank %d, the worst is %s", r.Deployment, rank.Rank, worst.Deployment)
+		}
+		if rank.Rank == 1 && rank.Score != *m.Value {
+			t.Errorf("the worst's score %v, the metric's value %v", rank.Score, *m.Value)
+		}
+	}
+	if scored < 2 {
+		t.Fatalf("only %d releases in the window", scored)
+	}
+	// Before the window: no rank.
+	old := d.ReleaseImpacts(Query{AsOf: benchEnd.Add(-60 * day), Window: 30 * day}, SpikeOptions{})
+	if len(old) == 0 {
+		t.Fatal("no release 60 days before")
+	}
+	if _, ok := d.ReleaseRankOf(old[0].Source, old[0].Deployment, q); ok {
+		t.Errorf("%s finished before the window and is ranked in it", old[0].Deployment)
+	}
+	if _, ok := d.ReleaseRankOf("nope", "nope", q); ok {
+		t.Error("an unknown deployment is ranked")
+	}
+}

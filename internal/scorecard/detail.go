@@ -832,7 +832,7 @@ func (src SettingSource) Name(settings []metrics.InForce, at time.Time) {
 	}
 }
 
-// Words says what computed the value: "formula version 123, in force from
+// Words says what computed the value: "formula 123 (drawn from its text: …), in force from
 // 6 Dec 2026 11:04 UTC (proposal 53)", for all data, or until a later
 // computation replaced it.
 func (c *Computation) Words() string {
@@ -840,7 +840,10 @@ func (c *Computation) Words() string {
 		return ""
 	}
 	const at = "2 Jan 2006 15:04 UTC"
-	w := fmt.Sprintf("formula version %d, in force ", c.Formula)
+	// The number is drawn from a hash of the computation's text: read as
+	// a version ("formula version 1142332629") it looked like a count of
+	// changes.
+	w := fmt.Sprintf("formula %d (drawn from its text: another text, another number), in force ", c.Formula)
 	switch {
 	case c.Since == nil && c.Until == nil:
 		return w + "for all data"

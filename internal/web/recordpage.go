@@ -37,7 +37,13 @@ type recordPageData struct {
 	// TicketsReadable says its tickets may be linked.
 	Impact          *metrics.ReleaseImpact
 	TicketsReadable bool
-	Watch           *gate.Watch
+	// ImpactRank is its release impact score and place among the releases
+	// of the ImpactWindow before as_of (the releases page's default);
+	// nil when it finished before that.
+	ImpactRank   *metrics.ReleaseRank
+	ImpactWindow string
+	ImpactAsOf   time.Time
+	Watch        *gate.Watch
 	// Links are what tie a production deployment to its failure (the
 	// deployment rolling it back, the incidents attributed to it) or an
 	// incident to its deployment, as of the page's time (SPEC §2), so a

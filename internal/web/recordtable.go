@@ -78,6 +78,9 @@ func defaultSort(kind domain.Kind, refs []metrics.Ref) (recordSort, string) {
 		return recordSort{}, ""
 	}
 	s := recordSort{Noted: true, Col: col, Desc: col != ""}
+	if noted == 1 {
+		return s, "The record with a note comes first, then the others, newest first; a column's heading sorts by it instead."
+	}
 	return s, fmt.Sprintf("The %s with a note come first, then the others, newest first within each; a column's heading sorts by it instead.",
 		plural.Count(noted, "record"))
 }

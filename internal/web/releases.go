@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strconv"
@@ -110,22 +111,31 @@ func (s *Server) getReleases(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"as_of": data.AsOf, "window": catalog.FormatWindow(data.Window), "releases": data.Releases})
 }
 
-// releaseOf analyses one deployment as of the request's as_of.
-func (s *Server) releaseOf(r *http.Request, source, id string, asOf time.Time) (*metrics.ReleaseImpact, error) {
+// releaseOf analyses one deployment as of the request's as_of and, when
+// it finished in the window before it (defaultReleaseWindow when 0),
+// scores and ranks it there as the release impact score does.
+func (s *Server) releaseOf(r *http.Request, source, id string, asOf time.Time, window time.Duration) (*metrics.ReleaseImpact, *metrics.ReleaseRank, error) {
 	if err := s.canSeeImpact(r); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out *metrics.ReleaseImpact
+	var rank *metrics.ReleaseRank
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if ri, ok := ds.ReleaseImpactOf(source, id, asOf, s.impactSettings().Spike); ok {
-			out = &ri
+		ri, ok := ds.ReleaseImpactOf(source, id, asOf, s.impactSettings().Spike)
+		if !ok {
+			return nil
+		}
+		out = &ri
+		if rk, ok := ds.ReleaseRankOf(source, id, metrics.Query{AsOf: asOf, Window: cmp.Or(window, defaultReleaseWindow)}); ok {
+			rank = &rk
+			out.Score, out.Baseline = &rk.Score, &rk.Baseline
 		}
 		return nil
 	})
 	if out != nil && !s.access(r).CanReadKind(string(domain.KindTicket)) {
 		out.TicketList = nil
 	}
-	return out, err
+	return out, rank, err
 }
 
 // getRelease is one release's impact, its tickets listed.
@@ -136,7 +146,7 @@ func (s *Server) getRelease(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	source, id := r.PathValue("source"), r.PathValue("id")
-	ri, err := s.releaseOf(r, source, id, opt.AsOf)
+	ri, _, err := s.releaseOf(r, source, id, opt.AsOf, opt.Window)
 	if err == nil && ri == nil {
 		err = notFoundf("no production deployment %s/%s by %s", source, id, opt.AsOf.Format(time.RFC3339))
 	}
@@ -188,11 +198,12 @@ func (d *releasesData) page(q Query, limit, offset int) {
 // deploymentImpact fills a deployment page's customer impact panel; none
 // for a reader who may not see it or a deployment that is not production.
 func (s *Server) deploymentImpact(r *http.Request, rec *StoredRecord, asOf time.Time, data *recordPageData) error {
-	ri, err := s.releaseOf(r, rec.Source, rec.ID, asOf)
+	ri, rank, err := s.releaseOf(r, rec.Source, rec.ID, asOf, 0)
 	if domain.CodeOf(err) == domain.EForbidden {
 		return nil
 	}
-	data.Impact = ri
+	data.Impact, data.ImpactRank = ri, rank
+	data.ImpactWindow, data.ImpactAsOf = catalog.WindowWords(defaultReleaseWindow), asOf
 	data.TicketsReadable = s.access(r).CanReadKind(string(domain.KindTicket))
 	return err
 }

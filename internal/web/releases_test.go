@@ -85,7 +85,7 @@ func TestReleasesPageSaysTheRule(t *testing.T) {
 		"there is no baseline, and the test takes half a ticket over those weeks as the rate",
 		// Which count is which.
 		"Tickets attributed <span class=\"th-note\">over the 2 days after it</span>",
-		"Spike test <span class=\"th-note\">all the service's tickets, to its next release or the window's end</span>",
+		"Spike test <span class=\"th-note\">all the service's tickets, to its next release or the end of its observation window</span>",
 		"<strong>1 spike</strong>",
 		// d3: 5 attributed (4 by service), its test 4 tickets to d3b — a spike.
 		`<td class="num" data-label="Tickets attributed">5 <span class="muted">(4 by service)</span></td>`,
@@ -357,5 +357,77 @@ func getJSON(t *testing.T, e *env, url string, v any) {
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// TestRecordPageScoresItsRelease: a deployment's page gives its release
+// impact score and its place among the window's releases, and a spike
+// test cut short by the service's next release is not green: p1's 2 h
+// to p2 held no ticket against a quarter of one expected, while three
+// urgent tickets naming p1 came after p2 — the worst release of the
+// window had read "✅ No spike".
+func TestRecordPageScoresItsRelease(t *testing.T) {
+	e := newEnv(t, 0)
+	recs := `{"kind":"ticket","id":"w1","created_at":"2026-03-16T01:00:00Z","service":"pay"}
+{"kind":"deployment","id":"p1","service":"pay","environment":"production","finished_at":"2026-03-23T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"p2","service":"pay","environment":"production","finished_at":"2026-03-23T02:00:00Z","status":"success"}
+{"kind":"ticket","id":"u1","created_at":"2026-03-23T10:00:00Z","release":"p1","priority":"urgent"}
+{"kind":"ticket","id":"u2","created_at":"2026-03-23T11:00:00Z","release":"p1","priority":"urgent"}
+{"kind":"ticket","id":"u3","created_at":"2026-03-23T12:00:00Z","release":"p1","priority":"urgent"}
+`
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: releaseTickets + recs, status: 200})
+	var list struct {
+		Releases []struct {
+			Deployment string   `json:"deployment"`
+			Score      *float64 `json:"score"`
+		} `json:"releases"`
+	}
+	if err := json.Unmarshal([]byte(e.get200(t, "/api/v1/releases?as_of="+asOf)), &list); err != nil {
+		t.Fatal(err)
+	}
+	scores := map[string]float64{}
+	for _, r := range list.Releases {
+		if r.Score != nil {
+			scores[r.Deployment] = *r.Score
+		}
+	}
+	exec := e.sessionAs(t, "executive")
+	p1 := impactPanel(t, e.page(t, exec, "/records/deployment/import/p1?as_of="+asOf, 200))
+	for _, want := range []string{
+		"Release impact score <strong>" + strconv.FormatFloat(scores["p1"], 'f', 2, 64) + "</strong>: the weight of the tickets naming this release less its service's baseline of 0.00 a release; <strong>the worst</strong> of the " + strconv.Itoa(len(list.Releases)) + " production releases finished in the 30 days before",
+		"its score is the <a",
+		"<strong>No spike in the 2 h to the next release</strong>: 0 tickets about pay",
+		"The test stops at the next release: it cannot tell this release's tickets after that from the next one's.",
+	} {
+		if !strings.Contains(p1, want) {
+			t.Errorf("p1's impact panel lacks %q:\n%s", want, p1)
+		}
+	}
+	if strings.Contains(p1, "Green") {
+		t.Errorf("p1's spike test, cut short by p2, is green:\n%s", p1)
+	}
+	// p2 ranks below it and its test ran its whole span: green.
+	p2 := impactPanel(t, e.page(t, exec, "/records/deployment/import/p2?as_of="+asOf, 200))
+	if !strings.Contains(p2, "Release impact score <strong>"+strconv.FormatFloat(scores["p2"], 'f', 2, 64)+"</strong>") || !strings.Contains(p2, ", worst first, of the") || strings.Contains(p2, "its score is the") {
+		t.Errorf("p2's impact panel:\n%s", p2)
+	}
+	// The menu offers release impact to whoever may open it, and to
+	// nobody else (engineering may not see release_impact_score).
+	if !strings.Contains(e.page(t, exec, "/?as_of="+asOf, 200), `href="/releases`) {
+		t.Error("the navigation does not offer release impact to an executive")
+	}
+	eng := e.sessionAs(t, "engineering")
+	e.page(t, eng, "/releases?as_of="+asOf, 403)
+	if strings.Contains(e.page(t, eng, "/?as_of="+asOf, 200), `href="/releases`) {
+		t.Error("the navigation offers release impact to engineering, which it answers 403")
+	}
+	// The API's one release carries the same score.
+	e.run(t, scenario{url: "/api/v1/releases/import/p1?as_of=" + asOf, status: 200, fields: map[string]string{
+		"score": strconv.FormatFloat(scores["p1"], 'f', -1, 64), "baseline": "0",
+	}})
+	// A release before the window has no score.
+	old := impactPanel(t, e.page(t, exec, "/records/deployment/import/p1?as_of=2026-05-01", 200))
+	if strings.Contains(old, "Release impact score") {
+		t.Errorf("p1's page at a date 39 days after it scores it:\n%s", old)
 	}
 }

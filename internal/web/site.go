@@ -363,6 +363,14 @@ func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
 		if np.route == "GET /customers" && !s.seesCustomers(access) {
 			continue
 		}
+		// Release impact is release_impact_score's detail (canSeeImpact):
+		// a reader who may not see that metric had a menu entry that
+		// answered 403.
+		if np.route == "GET /releases" {
+			if m, ok := s.Catalog.Metric("release_impact_score"); !ok || !access.CanSeeMetric(m) {
+				continue
+			}
+		}
 		item := NavItem{Label: np.label, Href: q.For(np.route).URL(np.href), Current: r.URL.Path == np.href && np.anchor == ""}
 		if np.route == "GET /customers" {
 			item.Current = strings.HasPrefix(r.URL.Path, "/customers")

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // Paging through a sorted records table at its pinned as_of sorts it
@@ -141,5 +145,35 @@ func TestRecordsSayUTC(t *testing.T) {
 	head := body[i : i+strings.Index(body[i:], "</h2>")]
 	if !strings.Contains(head, " · times in UTC") {
 		t.Errorf("the records heading does not say its times are UTC: %s", head)
+	}
+}
+
+// The order's words agree with the count: "The record with a note comes
+// first" had read "The 1 record with a note come first".
+func TestDefaultSortWords(t *testing.T) {
+	refs := func(noted, others int) []metrics.Ref {
+		var out []metrics.Ref
+		for i := range noted + others {
+			r := metrics.Ref{Kind: domain.KindDeployment, ID: fmt.Sprint("d", i)}
+			if i < noted {
+				r.Note = "failed"
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		noted, others int
+		want          string
+	}{
+		{1, 3, "The record with a note comes first, then the others, newest first;"},
+		{2, 3, "The 2 records with a note come first, then the others, newest first within each;"},
+		{0, 3, ""},
+		{3, 0, ""},
+	} {
+		_, got := defaultSort(domain.KindDeployment, refs(tt.noted, tt.others))
+		if !strings.HasPrefix(got, tt.want) || (tt.want == "") != (got == "") {
+			t.Errorf("%d noted of %d: %q, want %q…", tt.noted, tt.noted+tt.others, got, tt.want)
+		}
 	}
 }

@@ -1349,3 +1349,75 @@ func TestTrendBoundsInsideAFlatAxis(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendValueLabelsDiffer: no two value labels of a trend read alike. One point of 0.9 d
+// (time to patch critical, a team with one fix) had ticks "1 d, 1 d, 0.9 d, 0.9 d, 0.8 d": a
+// step of 0.05 written at the unit's one decimal (the VP CS review of 2026-12-07, finding 13).
+// The ticks go at a step the format tells apart and still hold the data and the bounds drawn.
+func TestTrendValueLabelsDiffer(t *testing.T) {
+	days := func(v float64) string {
+		return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(v, 'f', 1, 64), "0"), ".") + " d"
+	}
+	whole := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + " ms" }
+	cases := []struct {
+		name     string
+		c        Trend
+		contains []float64
+	}{
+		{"one point of 0.9 d", Trend{Series: []Series{{Points: weeks(nil, nil, fp(0.9))}}, Format: days}, []float64{0.9}},
+		{"one point of 0.9 d, a phone's chart", Trend{Series: []Series{{Points: weeks(fp(0.9))}}, Format: days, Width: 360, Height: 220}, []float64{0.9}},
+		{"0.9 d under a target of 1 d", Trend{Series: []Series{{Points: weeks(fp(0.9), fp(0.95))}}, Target: fp(1), Format: days}, []float64{0.9, 0.95, 1}},
+		{"whole milliseconds a hair apart", Trend{Series: []Series{{Points: weeks(fp(101.2), fp(101.6), fp(101.4))}}, Format: whole}, []float64{101.2, 101.6}},
+		{"102.5 written as 102", Trend{Series: []Series{{Points: weeks(fp(100), fp(111), fp(106))}}, Format: whole}, []float64{100, 111}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := checkSVG(t, tc.c.SVG())
+			ticks := valueTicks(root)
+			if len(ticks) < 2 {
+				t.Fatalf("value labels %v", texts(ticks))
+			}
+			seen := map[string]bool{}
+			for _, n := range ticks {
+				if seen[n.text] {
+					t.Errorf("value labels %v repeat %q", texts(ticks), n.text)
+				}
+				seen[n.text] = true
+			}
+			// Each label names its tick: the value the label reads is where the tick is
+			// (0.25 written "0.2" would differ from its neighbours and still misname it).
+			var vals []float64
+			for _, n := range ticks {
+				x, err := strconv.ParseFloat(strings.Fields(n.text)[0], 64)
+				if err != nil {
+					t.Fatalf("value label %q: %v", n.text, err)
+				}
+				vals = append(vals, x)
+			}
+			y0, y1 := ticks[0].f(t, "y"), ticks[len(ticks)-1].f(t, "y")
+			for i, n := range ticks {
+				want := y0 + (vals[i]-vals[0])/(vals[len(vals)-1]-vals[0])*(y1-y0)
+				if math.Abs(n.f(t, "y")-want) > 0.5 {
+					t.Errorf("value label %q at y %v, where the axis has %v: labels %v", n.text, n.f(t, "y"), want, texts(ticks))
+				}
+			}
+			for _, v := range tc.contains {
+				if v < vals[0] || v > vals[len(vals)-1] {
+					t.Errorf("the axis %v does not hold %v", texts(ticks), v)
+				}
+			}
+		})
+	}
+	// A target the data alone would squash (0.91–0.93 d under 1 d) lies on the axis once its
+	// ticks go 0.1 d apart: drawn at its place, not named "(above)" beside the tick "1 d".
+	root := checkSVG(t, Trend{Series: []Series{{Points: weeks(fp(0.91), fp(0.93))}}, Target: fp(1), Format: days}.SVG())
+	if lb := root.byClass("text", "target", "label"); len(lb) != 1 || lb[0].text != "target 1 d" || len(root.byClass("line", "target")) != 1 {
+		t.Errorf("a target on the axis (%v): labels %v, %d lines", texts(valueTicks(root)), texts(lb), len(root.byClass("line", "target")))
+	}
+	// A format that tells no step apart writes its one label once; the other ticks keep
+	// their grid lines.
+	root = checkSVG(t, Trend{Series: []Series{{Points: weeks(fp(1), fp(3))}}, Format: func(float64) string { return "some" }}.SVG())
+	if ticks := valueTicks(root); len(ticks) != 1 || len(root.byClass("line", "grid")) < 2 {
+		t.Errorf("a constant format: value labels %v, %d grid lines", texts(ticks), len(root.byClass("line", "grid")))
+	}
+}

@@ -172,7 +172,7 @@ func (c Trend) SVG() template.HTML {
 	if legend {
 		top = 28
 	}
-	ticks := niceTicks(lo, hi, int(math.Max(2, math.Round((h-top-bottom)/45))))
+	ticks := readableTicks(lo, hi, int(math.Max(2, math.Round((h-top-bottom)/45))), f)
 	for i, l := range lines {
 		switch {
 		case l.off != 0 && l.v >= ticks[0] && l.v <= ticks[len(ticks)-1]:
@@ -191,6 +191,10 @@ func (c Trend) SVG() template.HTML {
 	left := 28.0
 	for i, t := range ticks {
 		yLabels[i] = f(t)
+		if i > 0 && yLabels[i] == f(ticks[i-1]) {
+			// A format that tells no step apart: the tick keeps its grid line, unlabelled.
+			yLabels[i] = ""
+		}
 		left = math.Max(left, textWidth(yLabels[i], 11)+12)
 	}
 	left = math.Min(left, w*0.3)
@@ -219,8 +223,10 @@ func (c Trend) SVG() template.HTML {
 		ty := y.at(t)
 		out.empty("line", at("class", "grid"), at("x1", plotL), at("y1", ty), at("x2", plotR), at("y2", ty),
 			at("stroke", colGrid), at("stroke-width", 1.0))
-		out.text(yLabels[i], at("class", "tick"), at("x", plotL-6), at("y", ty), at("dy", "0.35em"),
-			at("text-anchor", "end"), at("fill", colMuted))
+		if yLabels[i] != "" {
+			out.text(yLabels[i], at("class", "tick"), at("x", plotL-6), at("y", ty), at("dy", "0.35em"),
+				at("text-anchor", "end"), at("fill", colMuted))
+		}
 	}
 	out.empty("line", at("class", "axis"), at("x1", plotL), at("y1", plotB), at("x2", plotR), at("y2", plotB),
 		at("stroke", colAxis), at("stroke-width", 1.0))

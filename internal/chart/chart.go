@@ -501,10 +501,17 @@ func axisRange(lo, hi float64) (float64, float64) {
 // niceTicks returns about n round tick values covering [lo, hi] (1, 2, 2.5 or 5 × 10^k apart).
 // A range that holds no negative value gets no negative tick.
 func niceTicks(lo, hi float64, n int) []float64 {
+	ticks, _ := niceTicksStep(lo, hi, n)
+	return ticks
+}
+
+// niceTicksStep is niceTicks with the step between the ticks; 0 when the ticks are the range's
+// ends only, not a round step.
+func niceTicksStep(lo, hi float64, n int) ([]float64, float64) {
 	lo, hi = axisRange(lo, hi)
 	span := hi - lo
 	if !finite(span) || n < 1 {
-		return []float64{lo, hi}
+		return []float64{lo, hi}, 0
 	}
 	raw := span / float64(n)
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
@@ -515,10 +522,19 @@ func niceTicks(lo, hi float64, n int) []float64 {
 			break
 		}
 	}
+	if ticks := ticksAt(lo, hi, step, 4*n); ticks != nil {
+		return ticks, step
+	}
+	return []float64{lo, hi}, 0
+}
+
+// ticksAt returns the multiples of step from the one at or below lo to the one at or above hi, or
+// nil when they cannot be counted or would be more than most + 1.
+func ticksAt(lo, hi, step float64, most int) []float64 {
 	start := math.Floor(lo/step) * step
 	count := int(math.Ceil(hi/step - start/step - 1e-9))
-	if !finite(start) || step == 0 || count < 1 || count > 4*n {
-		return []float64{lo, hi}
+	if !finite(start) || step == 0 || !finite(step) || count < 1 || count > most {
+		return nil
 	}
 	ticks := make([]float64, 0, count+1)
 	for i := 0; i <= count; i++ {
@@ -531,6 +547,58 @@ func niceTicks(lo, hi float64, n int) []float64 {
 		ticks = append(ticks, t)
 	}
 	return ticks
+}
+
+// readableTicks is niceTicks at a step f tells apart: where f writes fewer decimals than the
+// round step needs (0.85 d at a day's one decimal is "0.8 d" or "0.9 d"), the step grows (1,
+// 2, 5 × 10^k) until f writes every tick as its own value, told apart from its neighbours;
+// ticks of one point of 0.9 d had read "1 d, 1 d, 0.9 d, 0.9 d, 0.8 d". The ticks still cover
+// [lo, hi]. A format that tells no step apart (a constant) keeps niceTicks'.
+func readableTicks(lo, hi float64, n int, f Format) []float64 {
+	ticks, step := niceTicksStep(lo, hi, n)
+	if step == 0 || toldApart(ticks, step, f) {
+		return ticks
+	}
+	wlo, whi := axisRange(lo, hi)
+	for s, i := coarser(step), 0; i < 13; s, i = coarser(s), i+1 {
+		if t := ticksAt(wlo, whi, s, len(ticks)); t != nil && toldApart(t, s, f) {
+			return t
+		}
+	}
+	return ticks
+}
+
+// magnitude is the power of ten at or below a positive step.
+func magnitude(step float64) float64 {
+	return math.Pow(10, math.Floor(math.Log10(step)+1e-9))
+}
+
+// coarser is the next round step above step: 1 → 2 → 5 → 10 (2.5 → 5).
+func coarser(step float64) float64 {
+	mag := magnitude(step)
+	for _, m := range []float64{2, 5, 10} {
+		if m*mag > step*(1+1e-9) {
+			return m * mag
+		}
+	}
+	return 20 * mag
+}
+
+// toldApart reports whether f writes each tick as its own value at this step: unlike its
+// neighbours, and unlike the values a digit of the step away on either side (so 0.25 at one
+// decimal, "0.2", which differs from "0.5" but names 0.2, is not).
+func toldApart(ticks []float64, step float64, f Format) bool {
+	digit := magnitude(step)
+	if m := step / digit; math.Abs(m-math.Round(m)) > 1e-6 {
+		digit /= 10 // 2.5 × 10^k needs the digit below
+	}
+	for i, t := range ticks {
+		l := f(t)
+		if i > 0 && l == f(ticks[i-1]) || l == f(t-digit) || l == f(t+digit) {
+			return false
+		}
+	}
+	return true
 }
 
 // dateLabel formats a time for an axis or a description.

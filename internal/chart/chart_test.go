@@ -466,9 +466,14 @@ func TestTrendAxisAndThresholdLabels(t *testing.T) {
 			// Too wide for a 240-px chart's margin: each on two lines.
 			labels: []string{"target 50.5", "(above)", "green ≥ 50", "(above)", "amber ≥ 49", "(above)"}},
 		{name: "a long label on a phone's chart", lowest: "0",
-			c: Trend{Series: []Series{{Points: weeks(fp(0), fp(0), fp(0))}}, Bands: &Bands{Better: Lower, Green: 0.23, Amber: 0.47}, Per: "a week",
+			c: Trend{Series: []Series{{Points: weeks(fp(0), fp(0.02), fp(0.01))}}, Bands: &Bands{Better: Lower, Green: 0.23, Amber: 0.47}, Per: "a week",
 				Format: func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }, Width: 330, Height: 160},
 			labels: []string{"amber ≤ 0.47", "a week (above)", "green ≤ 0.23", "a week (above)"}},
+		// All zeros: the axis runs to 1, and the bounds are drawn on it.
+		{name: "a long label on a phone's chart of zeros", lowest: "0",
+			c: Trend{Series: []Series{{Points: weeks(fp(0), fp(0), fp(0))}}, Bands: &Bands{Better: Lower, Green: 0.23, Amber: 0.47}, Per: "a week",
+				Format: func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }, Width: 330, Height: 160},
+			labels: []string{"amber ≤ 0.47", "a week", "green ≤ 0.23", "a week"}},
 		{name: "a percentage keeps its unit", lowest: "99.75 %",
 			c: Trend{Series: []Series{{Points: weeks(fp(99.9), fp(99.8), fp(99.85))}}, Bands: &Bands{Better: Higher, Green: 99.9, Amber: 99.5},
 				Format: func(v float64) string { return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64) + " %" }, Width: 330, Height: 160},
@@ -1261,5 +1266,158 @@ func TestTrendTargetFrom(t *testing.T) {
 	c.TargetFrom = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if from := targetX1(c); from != whole {
 		t.Errorf("a target from before the axis starts at x = %v, want the axis's start %v", from, whole)
+	}
+}
+
+// valueTicks are a trend's value labels (the ticks anchored at the end), bottom to top.
+func valueTicks(root *node) []*node {
+	var ticks []*node
+	for _, n := range root.byClass("text", "tick") {
+		if n.attrs["text-anchor"] == "end" {
+			ticks = append(ticks, n)
+		}
+	}
+	return ticks
+}
+
+// TestTrendBoundsInsideAFlatAxis: a chart whose values are all 0 (logo churn rate 0 % every
+// week, bounds ≤ 0.23 % and ≤ 0.47 % a week) has an axis from 0 to 1 %, and its bounds lie on it:
+// each is a dashed line at its place, labelled without "(above)". The rule that the data keep a
+// third of the height can never hold for a flat line, and every bound had been named "(above)"
+// at the top edge and drawn nowhere (the VP CS review of 2026-12-07, finding 12). A flat line
+// is judged by the height it is drawn at; a bound truly beyond it is still named at its edge.
+func TestTrendBoundsInsideAFlatAxis(t *testing.T) {
+	twoDecimals := func(v float64) string {
+		return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(v, 'f', 2, 64), "0"), ".") + " %"
+	}
+	zeros := weeks(fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0))
+	// at is where the axis, read from its value labels, puts v.
+	at := func(t *testing.T, root *node, v float64) float64 {
+		ticks := valueTicks(root)
+		if len(ticks) < 2 {
+			t.Fatalf("value labels %v", texts(ticks))
+		}
+		read := func(n *node) float64 {
+			x, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(n.text, "%"), " d")), 64)
+			if err != nil {
+				t.Fatalf("value label %q: %v", n.text, err)
+			}
+			return x
+		}
+		lo, hi := ticks[0], ticks[len(ticks)-1]
+		return lo.f(t, "y") + (v-read(lo))/(read(hi)-read(lo))*(hi.f(t, "y")-lo.f(t, "y"))
+	}
+	for _, size := range [][2]int{{0, 0}, {360, 220}} {
+		c := Trend{Series: []Series{{Points: zeros}}, Bands: &Bands{Better: Lower, Green: 0.23, Amber: 0.47}, Per: "a week",
+			Format: twoDecimals, Width: size[0], Height: size[1]}
+		root := checkSVG(t, c.SVG())
+		if svg := string(c.SVG()); strings.Contains(svg, "offscale") || strings.Contains(svg, "(above)") {
+			t.Errorf("%v: bounds on a 0–1 %% axis named off it: %v", size, texts(root.byClass("text", "label")))
+		}
+		for _, b := range []struct {
+			class string
+			v     float64
+		}{{"thr-green", 0.23}, {"thr-amber", 0.47}} {
+			lines := root.byClass("line", b.class)
+			if len(lines) != 1 {
+				t.Errorf("%v: %d %s lines, want 1 (value labels %v)", size, len(lines), b.class, texts(valueTicks(root)))
+				continue
+			}
+			if y, want := lines[0].f(t, "y1"), at(t, root, b.v); math.Abs(y-want) > 0.5 {
+				t.Errorf("%v: the %s line (%v) at y %v, want %v", size, b.class, b.v, y, want)
+			}
+		}
+	}
+	// One bound on the zeros and one inside the axis (P0/P1 incidents: 0 and ≤ 0.47 a week).
+	root := checkSVG(t, Trend{Series: []Series{{Points: zeros}}, Bands: &Bands{Better: Lower, Green: 0, Amber: 0.47}, Per: "a week", Format: twoDecimals}.SVG())
+	if n := len(root.byClass("line", "thr-amber")) + len(root.byClass("line", "thr-green")); n != 2 {
+		t.Errorf("P0/P1 incidents at 0: %d bound lines, want 2: labels %v", n, texts(root.byClass("text", "label")))
+	}
+	// A flat line with a bound near it: drawn, where a bound twice as far had been drawn and
+	// one nearer had not (a flat series at 5 under a bound at 6).
+	root = checkSVG(t, Trend{Series: []Series{{Points: weeks(fp(5), fp(5), fp(5))}}, Bands: &Bands{Better: Higher, Green: 6, Amber: 5.5}, Format: Number}.SVG())
+	if len(root.byClass("line", "thr-green")) != 1 || len(root.byClass("line", "thr-amber")) != 1 {
+		t.Errorf("a flat line at 5 under bounds at 5.5 and 6: labels %v", texts(root.byClass("text", "label")))
+	}
+	// Truly beyond the axis is still named at its edge: 0 days every week under an amber bound
+	// of 168 h.
+	root = checkSVG(t, Trend{Series: []Series{{Points: zeros}}, Bands: &Bands{Better: Lower, Green: 24, Amber: 168}, Format: Number}.SVG())
+	for _, class := range []string{"thr-green", "thr-amber"} {
+		lb := root.byClass("text", class, "label")
+		if len(lb) != 1 || !lb[0].hasClass("offscale") || !strings.HasSuffix(lb[0].text, "(above)") || len(root.byClass("line", class)) != 0 {
+			t.Errorf("a bound far above a line of zeros: %s labels %v, %d lines", class, texts(lb), len(root.byClass("line", class)))
+		}
+	}
+}
+
+// TestTrendValueLabelsDiffer: no two value labels of a trend read alike. One point of 0.9 d
+// (time to patch critical, a team with one fix) had ticks "1 d, 1 d, 0.9 d, 0.9 d, 0.8 d": a
+// step of 0.05 written at the unit's one decimal (the VP CS review of 2026-12-07, finding 13).
+// The ticks go at a step the format tells apart and still hold the data and the bounds drawn.
+func TestTrendValueLabelsDiffer(t *testing.T) {
+	days := func(v float64) string {
+		return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(v, 'f', 1, 64), "0"), ".") + " d"
+	}
+	whole := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + " ms" }
+	cases := []struct {
+		name     string
+		c        Trend
+		contains []float64
+	}{
+		{"one point of 0.9 d", Trend{Series: []Series{{Points: weeks(nil, nil, fp(0.9))}}, Format: days}, []float64{0.9}},
+		{"one point of 0.9 d, a phone's chart", Trend{Series: []Series{{Points: weeks(fp(0.9))}}, Format: days, Width: 360, Height: 220}, []float64{0.9}},
+		{"0.9 d under a target of 1 d", Trend{Series: []Series{{Points: weeks(fp(0.9), fp(0.95))}}, Target: fp(1), Format: days}, []float64{0.9, 0.95, 1}},
+		{"whole milliseconds a hair apart", Trend{Series: []Series{{Points: weeks(fp(101.2), fp(101.6), fp(101.4))}}, Format: whole}, []float64{101.2, 101.6}},
+		{"102.5 written as 102", Trend{Series: []Series{{Points: weeks(fp(100), fp(111), fp(106))}}, Format: whole}, []float64{100, 111}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := checkSVG(t, tc.c.SVG())
+			ticks := valueTicks(root)
+			if len(ticks) < 2 {
+				t.Fatalf("value labels %v", texts(ticks))
+			}
+			seen := map[string]bool{}
+			for _, n := range ticks {
+				if seen[n.text] {
+					t.Errorf("value labels %v repeat %q", texts(ticks), n.text)
+				}
+				seen[n.text] = true
+			}
+			// Each label names its tick: the value the label reads is where the tick is
+			// (0.25 written "0.2" would differ from its neighbours and still misname it).
+			var vals []float64
+			for _, n := range ticks {
+				x, err := strconv.ParseFloat(strings.Fields(n.text)[0], 64)
+				if err != nil {
+					t.Fatalf("value label %q: %v", n.text, err)
+				}
+				vals = append(vals, x)
+			}
+			y0, y1 := ticks[0].f(t, "y"), ticks[len(ticks)-1].f(t, "y")
+			for i, n := range ticks {
+				want := y0 + (vals[i]-vals[0])/(vals[len(vals)-1]-vals[0])*(y1-y0)
+				if math.Abs(n.f(t, "y")-want) > 0.5 {
+					t.Errorf("value label %q at y %v, where the axis has %v: labels %v", n.text, n.f(t, "y"), want, texts(ticks))
+				}
+			}
+			for _, v := range tc.contains {
+				if v < vals[0] || v > vals[len(vals)-1] {
+					t.Errorf("the axis %v does not hold %v", texts(ticks), v)
+				}
+			}
+		})
+	}
+	// A target the data alone would squash (0.91–0.93 d under 1 d) lies on the axis once its
+	// ticks go 0.1 d apart: drawn at its place, not named "(above)" beside the tick "1 d".
+	root := checkSVG(t, Trend{Series: []Series{{Points: weeks(fp(0.91), fp(0.93))}}, Target: fp(1), Format: days}.SVG())
+	if lb := root.byClass("text", "target", "label"); len(lb) != 1 || lb[0].text != "target 1 d" || len(root.byClass("line", "target")) != 1 {
+		t.Errorf("a target on the axis (%v): labels %v, %d lines", texts(valueTicks(root)), texts(lb), len(root.byClass("line", "target")))
+	}
+	// A format that tells no step apart writes its one label once; the other ticks keep
+	// their grid lines.
+	root = checkSVG(t, Trend{Series: []Series{{Points: weeks(fp(1), fp(3))}}, Format: func(float64) string { return "some" }}.SVG())
+	if ticks := valueTicks(root); len(ticks) != 1 || len(root.byClass("line", "grid")) < 2 {
+		t.Errorf("a constant format: value labels %v, %d grid lines", texts(ticks), len(root.byClass("line", "grid")))
 	}
 }

@@ -141,7 +141,10 @@ func (c Trend) SVG() template.HTML {
 	// The value axis is the data's, widened for each line (the nearest first) only while the
 	// data keeps a third of the height: a lead time of 25 h under an amber bound of 168 h was
 	// squashed into the bottom sixth of a chart scaled to the bound. A line left out is named
-	// at the edge it lies beyond, with an arrow, and drawn nowhere on the scale.
+	// at the edge it lies beyond, with an arrow, and drawn nowhere on the scale. A flat line is
+	// judged by the height it is drawn at (0 to 1 for zeros): with no height of its own it could
+	// never keep a third, and every bound of a chart of zeros had been named "(above)".
+	dlo, dhi = axisRange(dlo, dhi)
 	lo, hi := scaleTo(dlo, dhi)
 	order := make([]int, len(lines))
 	for i := range order {
@@ -156,12 +159,10 @@ func (c Trend) SVG() template.HTML {
 			lo, hi = l, u
 			continue
 		}
-		// Said in words: an arrow beside a bound read as the better/worse
-		// arrows every card uses.
 		if v > dhi {
-			lines[i].off, lines[i].label = 1, lines[i].label+" (above)"
+			lines[i].off = 1
 		} else {
-			lines[i].off, lines[i].label = -1, lines[i].label+" (below)"
+			lines[i].off = -1
 		}
 	}
 
@@ -171,11 +172,29 @@ func (c Trend) SVG() template.HTML {
 	if legend {
 		top = 28
 	}
-	ticks := niceTicks(lo, hi, int(math.Max(2, math.Round((h-top-bottom)/45))))
+	ticks := readableTicks(lo, hi, int(math.Max(2, math.Round((h-top-bottom)/45))), f)
+	for i, l := range lines {
+		switch {
+		case l.off != 0 && l.v >= ticks[0] && l.v <= ticks[len(ticks)-1]:
+			// On the axis as drawn (its ticks round it out): a line at its place, not a
+			// label at the edge beside a tick of its own value.
+			lines[i].off = 0
+		case l.off > 0:
+			// Said in words: an arrow beside a bound read as the better/worse
+			// arrows every card uses.
+			lines[i].label += " (above)"
+		case l.off < 0:
+			lines[i].label += " (below)"
+		}
+	}
 	yLabels := make([]string, len(ticks))
 	left := 28.0
 	for i, t := range ticks {
 		yLabels[i] = f(t)
+		if i > 0 && yLabels[i] == f(ticks[i-1]) {
+			// A format that tells no step apart: the tick keeps its grid line, unlabelled.
+			yLabels[i] = ""
+		}
 		left = math.Max(left, textWidth(yLabels[i], 11)+12)
 	}
 	left = math.Min(left, w*0.3)
@@ -204,8 +223,10 @@ func (c Trend) SVG() template.HTML {
 		ty := y.at(t)
 		out.empty("line", at("class", "grid"), at("x1", plotL), at("y1", ty), at("x2", plotR), at("y2", ty),
 			at("stroke", colGrid), at("stroke-width", 1.0))
-		out.text(yLabels[i], at("class", "tick"), at("x", plotL-6), at("y", ty), at("dy", "0.35em"),
-			at("text-anchor", "end"), at("fill", colMuted))
+		if yLabels[i] != "" {
+			out.text(yLabels[i], at("class", "tick"), at("x", plotL-6), at("y", ty), at("dy", "0.35em"),
+				at("text-anchor", "end"), at("fill", colMuted))
+		}
 	}
 	out.empty("line", at("class", "axis"), at("x1", plotL), at("y1", plotB), at("x2", plotR), at("y2", plotB),
 		at("stroke", colAxis), at("stroke-width", 1.0))

@@ -987,6 +987,10 @@ func TestFormatValue(t *testing.T) {
 		{ptr(12), "currency", "12 USD"},
 		{ptr(0.1), "deploys/day", "0.1/day"},
 		{ptr(12), "points", "+12"},
+		// A true minus, as Signed writes, and 0 without a sign.
+		{ptr(-20), "points", "−20"},
+		{ptr(0), "points", "0"},
+		{ptr(-0.4), "points", "0"},
 	}
 	for _, tc := range cases {
 		if got := FormatValue(tc.v, tc.unit, ""); got != tc.want {

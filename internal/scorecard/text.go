@@ -104,7 +104,14 @@ func formatValue(x float64, unit, currency string, extra int) string {
 	case "currency/30d":
 		return money(x, currency) + "/30d"
 	case "points":
-		return fmt.Sprintf("%+.0f", x)
+		// With its sign, a minus being U+2212 as Signed and the pages
+		// write it, and 0 without one: an NPS axis had read "-20" beside
+		// "+0" and "−" elsewhere.
+		s := fmt.Sprintf("%+.0f", x)
+		if s == "+0" || s == "-0" {
+			return "0"
+		}
+		return strings.Replace(s, "-", "−", 1)
 	}
 	return trim(x, 2+extra)
 }

@@ -87,10 +87,10 @@ func (a *addresses) String() string     { return strings.Join(*a, ",") }
 func (a *addresses) Set(v string) error { *a = append(*a, v); return nil }
 
 func runReportDigest(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "report digest", "[--as-of T] [--to ADDRESS ...] [--out FILE.eml] [flags]", "Builds the weekly executive digest as of T (the 7 days before it against the 7 before those) for each configured\nrecipient (reports.recipients), or for the --to addresses (a configured recipient or a Candor user; each gets only\nwhat their roles may see), archives it and sends it through the mail server (alerts.smtp or CANDOR_SMTP_URL).\nWith --out it writes the one recipient's message to FILE.eml instead of sending.")
+	fs := flags(env, "report digest", "[--as-of T] [--to ADDRESS ...] [--out FILE.eml] [flags]", "Builds the weekly executive digest as of T (the 7 days before it against the 7 before those) for each configured\nrecipient (reports.recipients), or for the --to addresses (a configured recipient or a Candor user; each gets only\nwhat their roles may see), archives it and sends it through the mail server (alerts.smtp or CANDOR_SMTP_URL).\nWith --out it writes the one recipient's message to FILE.eml instead of sending (archived all the same).\nAn --as-of after now is refused: the week to it has not ended, as the board pack refuses a month that has not.")
 	var c common
 	c.bind(fs)
-	asOf := fs.String("as-of", "", "end of the week, RFC 3339 or YYYY-MM-DD (default now)")
+	asOf := fs.String("as-of", "", "end of the week, RFC 3339 or YYYY-MM-DD, not after now: a digest reports a week that has ended (default now)")
 	var to addresses
 	fs.Var(&to, "to", "a recipient's address (repeat for more; default every configured recipient)")
 	out := fs.String("out", "", "write the message to this .eml file instead of sending (needs exactly one recipient)")
@@ -100,6 +100,9 @@ func runReportDigest(ctx context.Context, env *Env, args []string) error {
 	at, err := asOfTime(*asOf)
 	if err != nil {
 		return err
+	}
+	if err := report.WeekEnded(at, time.Now()); err != nil {
+		return usagef("--as-of: %v", err)
 	}
 	a, svc, err := c.openReports(ctx, env)
 	if err != nil {

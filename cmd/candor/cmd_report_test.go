@@ -66,6 +66,18 @@ func TestReportCommands(t *testing.T) {
 	if r := run(t, "report", "digest", "--config", cfg, "--data", data, "--to", "unknown@x", "--out", eml); r.code != 2 || !strings.Contains(r.stderr, "--to: unknown@x is neither") {
 		t.Errorf("digest --to an unknown address: exit %d, stderr %q; want 2 naming --to", r.code, r.stderr)
 	}
+	// A week that has not ended (as of an hour past the clock, which
+	// --as-of takes elsewhere) is refused naming the flag, and nothing is
+	// written or archived (the list below holds two reports): a preview
+	// as of tomorrow had been archived as that week's digest.
+	future := filepath.Join(dir, "future.eml")
+	if r := run(t, "report", "digest", "--config", cfg, "--data", data, "--as-of", time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "--to", "eng@example.com", "--out", future); r.code != 2 ||
+		!strings.Contains(r.stderr, "--as-of: a digest reports a whole week") || !strings.Contains(r.stderr, "has not ended") {
+		t.Errorf("digest as of an hour from now: exit %d, stderr %q; want 2 naming --as-of", r.code, r.stderr)
+	}
+	if _, err := os.Stat(future); !os.IsNotExist(err) {
+		t.Errorf("a refused digest wrote %s (%v)", future, err)
+	}
 	if r := run(t, "report", "digest", "--config", cfg, "--data", data); r.code == 0 || !strings.Contains(r.stderr, "no mail server") {
 		t.Errorf("digest without a mail server: %d %s", r.code, r.stderr)
 	}

@@ -697,6 +697,13 @@ func runGenerate(ctx context.Context, env *Env, args []string) error {
 //go:embed demo.yaml
 var demoConfig []byte
 
+// demoConfigAt is demoConfig with reports.base_url set to the demo's own
+// address, so that its digest links to its pages: without it the review
+// of 2026-12-07 found a digest with no link at all.
+func demoConfigAt(url string) []byte {
+	return fmt.Appendf(append([]byte(nil), demoConfig...), "\n# The digest's links (candor report digest) lead to this demo's pages (docs/configuration.md, Reports).\nreports:\n  base_url: %s\n", url)
+}
+
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := flags(env, "demo", "[flags]", "Generates a demo organisation into a temporary store, prints the URL and serves it until interrupted.")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address HOST:PORT (port 0 picks a free one)")
@@ -735,7 +742,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		// left as it is: its store recorded the definitions it holds.
 		c.config = filepath.Join(dir, "demo.yaml")
 		if _, err := os.Stat(c.config); *keep == "" || errors.Is(err, os.ErrNotExist) {
-			if err := os.WriteFile(c.config, demoConfig, 0o600); err != nil {
+			if err := os.WriteFile(c.config, demoConfigAt("http://"+ln.Addr().String()), 0o600); err != nil {
 				return err
 			}
 		}

@@ -833,6 +833,13 @@ func TestDemoKeepsANewDirectory(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "candor.db")); err != nil {
 		t.Errorf("the kept demo store: %v", err)
 	}
+	// Its configuration sets reports.base_url to the demo's own address,
+	// so that its digest links to its pages: it had set none, and the
+	// digest had had no link.
+	url := regexp.MustCompile(`running at (http://\S+)`).FindStringSubmatch(p.out.String())
+	if cfg, err := os.ReadFile(filepath.Join(dir, "demo.yaml")); err != nil || url == nil || !strings.Contains(string(cfg), "reports:\n  base_url: "+url[1]+"\n") {
+		t.Errorf("the demo's configuration (%v) does not set reports.base_url to %v:\n%s", err, url, cfg)
+	}
 	// It says how the other commands read the kept store, and that works.
 	m := regexp.MustCompile(`candor (scorecard --data \S+ --config \S+)`).FindStringSubmatch(p.out.String())
 	if m == nil {
@@ -841,6 +848,15 @@ func TestDemoKeepsANewDirectory(t *testing.T) {
 	env, out, errb := testEnv(nil)
 	if code := Run(context.Background(), env, strings.Fields(m[1])); code != 0 || !strings.Contains(out.String(), "Change failure rate") {
 		t.Errorf("candor %s exited %d: %s%s", m[1], code, out.String(), errb.String())
+	}
+	// The demo's digest links to the demo's pages.
+	eml := filepath.Join(t.TempDir(), "digest.eml")
+	mustRun(t, append(append([]string{"report", "digest"}, strings.Fields(m[1])[1:]...), "--to", "admin@example.com", "--out", eml)...)
+	b, err := os.ReadFile(eml)
+	// Quoted-printable's soft line breaks joined.
+	body := strings.NewReplacer("=\r\n", "", "=\n", "").Replace(string(b))
+	if err != nil || url == nil || !strings.Contains(body, url[1]+"/metrics/") {
+		t.Errorf("the demo's digest (%v) has no link to %v/metrics/", err, url)
 	}
 }
 

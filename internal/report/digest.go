@@ -6,6 +6,7 @@
 package report
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -23,6 +24,18 @@ const MaxEscalations = 10
 
 // Week is the digest's period: the 7 days to as_of, against the 7 before.
 const Week = 7 * 24 * time.Hour
+
+// WeekEnded refuses a digest as of a time after now: the week to it has
+// not ended, and its report would be archived, and written to the ledger,
+// with the figures of the days it has had, as the board pack refuses a
+// month that has not ended (ParseMonth). The scheduler's slots are past.
+func WeekEnded(asOf, now time.Time) error {
+	if asOf.After(now) {
+		return fmt.Errorf("a digest reports a whole week: the week to %s has not ended (the clock reads %s); ask for a week that has ended, as of now (the default) or earlier",
+			asOf.UTC().Format(time.RFC3339), now.UTC().Format("2006-01-02 15:04 MST"))
+	}
+	return nil
+}
 
 // Annotation is a business-cycle period (configured or stored) shown in
 // the reports that overlap it: [From, To).
@@ -117,8 +130,13 @@ type Line struct {
 	Status       catalog.Status `json:"status"`
 	StatusCovers string         `json:"status_covers,omitempty"`
 	Reason       string         `json:"reason,omitempty"`
-	Owner        string         `json:"owner"`
-	URL          string         `json:"url,omitempty"`
+	// Stale says the data behind Value is past its freshness limit
+	// (SPEC §4): Value is the last one the data gives, greyed as the
+	// pages grey a stale figure, never in full ink beside "unknown"
+	// (false for a line without a value).
+	Stale bool   `json:"stale,omitempty"`
+	Owner string `json:"owner"`
+	URL   string `json:"url,omitempty"`
 }
 
 // Change is a metric whose status worsened to amber or red.
@@ -197,6 +215,16 @@ func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Ac
 			Previous: scorecard.FormatValue(c.Trend.Previous, c.Unit, opt.Currency), Trend: c.Trend.Assessment, Direction: c.Trend.Direction,
 			Status: now[i].Status, StatusCovers: scorecard.WeekCovers(m.Span, now[i].Window), Reason: now[i].Reason, Owner: m.Owner, URL: d.links.metric(m.ID)}
 		l.Change, l.Covers, l.NotCompared = change(c), scorecard.WeekCovers(m.Span, c.Window), c.Trend.NotComparable
+		// A value on data past its limit; "—" (no data, or never sent) is
+		// greyed by its unknown status, and says nothing of stale data.
+		l.Stale = c.Value != nil && c.Freshness.Stale
+		if c.Trend.Short == staleData && l.Reason != "" {
+			// "not compared on stale data: no survey data since …" beside
+			// the status's own "no survey data since …" said it twice: the
+			// few words the CLI's "not compared: stale data" uses, the
+			// reason once, beside the status.
+			l.NotCompared = c.Trend.Short
+		}
 		d.Headline = append(d.Headline, l)
 	}
 	for i, m := range shown {
@@ -216,6 +244,10 @@ func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Ac
 	}
 	return d
 }
+
+// Muted says the line's value is greyed, as the pages grey a stale
+// figure and an unknown one: stale, or its status unknown.
+func (l Line) Muted() bool { return l.Stale || l.Status == catalog.Unknown }
 
 // headlineMetric says whether the digest leads with m: the scorecard's
 // headline metrics and, for whoever may see them, the revenue snapshot

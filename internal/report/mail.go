@@ -31,6 +31,9 @@ func periodText(a Annotation) string {
 	return a.From.UTC().Format("2 Jan") + " – " + last.UTC().Format("2 Jan 2006")
 }
 
+// pageTime is how the pages, and so the digest, write a time: in UTC.
+const pageTime = "2 Jan 2006 15:04 MST"
+
 // statusLook is a status's colours and icon: colour is never the only
 // signal, the word and the icon say it too.
 var statusLook = map[catalog.Status]struct{ fg, bg, icon string }{
@@ -42,9 +45,12 @@ var statusLook = map[catalog.Status]struct{ fg, bg, icon string }{
 
 var funcs = map[string]any{
 	"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
-	"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
+	"datetime": func(t time.Time) string { return t.UTC().Format(pageTime) },
 	"kind":     func(k string) string { return strings.ReplaceAll(k, "_", " ") },
-	"period":   periodText,
+	// reason writes the RFC 3339 times a reason quotes as the pages do
+	// ("no survey data since 7 Dec 2026 08:59 UTC").
+	"reason": func(s string) string { return scorecard.ReadableTimes(s, pageTime) },
+	"period": periodText,
 	// moved says a change with its assessment, once: "+20 % worse", "no change".
 	"moved": func(l Line) string {
 		if l.Trend == "" || l.Trend == "same" {
@@ -52,7 +58,9 @@ var funcs = map[string]any{
 		}
 		return l.Change + " " + l.Trend
 	},
-	"upper": func(s catalog.Status) string { return fmt.Sprintf("%-7s", strings.ToUpper(string(s))) },
+	"notCompared": notCompared,
+	"noLinks":     func() string { return NoLinks },
+	"upper":       func(s catalog.Status) string { return fmt.Sprintf("%-7s", strings.ToUpper(string(s))) },
 	"why": func(e escalation.Escalation) string {
 		if e.Why == escalation.Overdue && e.Acknowledgement != nil {
 			return "action overdue since " + e.Acknowledgement.Deadline().UTC().Format("2 Jan 2006")
@@ -90,6 +98,29 @@ var funcs = map[string]any{
 	},
 }
 
+// NoLinks is the line a digest without reports.base_url has in place of
+// its links: a message with none at all had not said why.
+const NoLinks = "No links: the links to the scorecard, each metric's definition and records, and the escalations are off until reports.base_url (Candor's address) is set — see docs/configuration.md, Reports."
+
+// staleData is scorecard.Trend.Short's words for a trend not compared
+// on stale data, which Line.NotCompared then holds.
+const staleData = "stale data"
+
+// notCompared says why a headline line is not compared with before ("the
+// 7 days before"), and that its value is stale, once: "stale data: not
+// compared with the 7 days before", where the status's reason beside it
+// says since when.
+func notCompared(l Line, before string) string {
+	if l.NotCompared == staleData {
+		return "stale data: not compared with " + before
+	}
+	s := "not compared with " + before + ": " + scorecard.ReadableTimes(l.NotCompared, pageTime)
+	if l.Stale {
+		s = "stale data; " + s
+	}
+	return s
+}
+
 var (
 	htmlDigest = template.Must(template.New("digest.html").Funcs(funcs).ParseFS(templates, "templates/digest.html"))
 	textDigest = ttemplate.Must(ttemplate.New("digest.txt").Funcs(funcs).ParseFS(templates, "templates/digest.txt"))
@@ -102,15 +133,22 @@ type view struct {
 	Subject string
 }
 
-// Subject is the digest's subject line: the week and what needs eyes.
+// Subject is the digest's subject line: the week and what needs eyes —
+// the headline metrics red, amber and unknown (stale data, no data: a
+// week whose every headline metric went unknown had read as all clear),
+// and the escalations; "all headline metrics green" only when every one
+// is, and nothing turned amber or red or is escalated.
 func (d *Digest) Subject() string {
-	var red, amber int
+	var red, amber, unknown int
 	for _, l := range d.Headline {
 		switch l.Status {
 		case catalog.Red:
 			red++
 		case catalog.Amber:
 			amber++
+		case catalog.Green:
+		default:
+			unknown++
 		}
 	}
 	s := "Candor weekly digest, week to " + d.AsOf.Format("2 Jan 2006")
@@ -121,9 +159,22 @@ func (d *Digest) Subject() string {
 	if amber > 0 {
 		parts = append(parts, fmt.Sprintf("%d amber", amber))
 	}
+	if unknown > 0 {
+		parts = append(parts, fmt.Sprintf("%d unknown", unknown))
+	}
+	if d.NoRevenue != "" {
+		// The Growth lines are left out for one sentence (NoRevenue):
+		// unknown all the same.
+		parts = append(parts, "no revenue data")
+	}
 	// The list is cut to MaxEscalations; the subject counts them all.
 	if n := len(d.Escalations) + d.MoreEscalations; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d escalated", n))
+	}
+	if len(parts) == 0 && len(d.Headline) > 0 && len(d.Turned) == 0 {
+		// The counts are the headline metrics'; another metric may be
+		// amber (with an action in force), so the all-clear names them.
+		parts = append(parts, "all headline metrics green")
 	}
 	if len(parts) > 0 {
 		s += ": " + strings.Join(parts, ", ")

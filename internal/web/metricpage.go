@@ -456,10 +456,9 @@ func metricPageState(r *http.Request, q Query, m *catalog.Metric) (metricState, 
 				e.Err = scopeNamesFilter{f}
 				return st, scope, e
 			}
-			var ok bool
-			if scope, ok = scope.And(f.Dim, f.Value); !ok || len(scope.Filters()) > metrics.MaxFilters-1 {
-				return st, scope, badParam("scope", "at most %d filters in all, the team, service and environment filters included", metrics.MaxFilters-1)
-			}
+		}
+		if scope, err = narrowScope(scope, ps); err != nil {
+			return st, scope, err
 		}
 		st.Scope = ps.String()
 	}

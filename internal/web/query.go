@@ -280,3 +280,56 @@ func choices(ds *metrics.Dataset) Choices {
 		BusinessUnits: ds.DimValues("business_unit"),
 	}
 }
+
+// narrowScope narrows scope (the carried filters') by the filters of a scope parameter, as the
+// metric page and the API read scope=DIM:VALUE[,…]: a dimension the filters fix to another value
+// would match nothing (a record has one team), and more filters in all than a breakdown can add
+// one to, are a 400 naming scope.
+func narrowScope(scope, by metrics.Scope) (metrics.Scope, error) {
+	for _, f := range by.Filters() {
+		for _, g := range scope.Filters() {
+			if g.Dim == f.Dim && g.Value != f.Value {
+				return scope, badParam("scope", "the scope names %s %q, but %s=%s is given too; one value per dimension", f.Dim, f.Value, g.Dim, g.Value)
+			}
+		}
+		var ok bool
+		if scope, ok = scope.And(f.Dim, f.Value); !ok || len(scope.Filters()) > metrics.MaxFilters-1 {
+			return scope, badParam("scope", "at most %d filters in all, the team, service, environment and business unit filters included", metrics.MaxFilters-1)
+		}
+	}
+	return scope, nil
+}
+
+// apiFilterParams are an API read's date and filters: its page's (as_of, window, month, team,
+// service, environment, business_unit) and scope, as candor scorecard --scope takes it.
+var apiFilterParams = append(slices.Clone(monthPageParams), "scope")
+
+// apiQuery reads an API read's date and filters as its page reads them (pageQuery), and
+// scope=DIM:VALUE[,…] as `candor scorecard --scope` and `candor metric --scope` take it, on any
+// dimension, a filter's too (scope=team:payments is team=payments): opt.Scope is the filters
+// and the scope together. Whether the values exist is checkAPIScope's to say.
+func (s *Server) apiQuery(r *http.Request) (Query, scorecard.Options, error) {
+	q, opt, err := s.pageQuery(r)
+	if err != nil {
+		return q, opt, err
+	}
+	if x := strings.TrimSpace(r.URL.Query().Get("scope")); x != "" {
+		ps, err := metrics.ParseScope(x)
+		if err != nil {
+			return q, opt, badParam("scope", "%v", err)
+		}
+		if opt.Scope, err = narrowScope(opt.Scope, ps); err != nil {
+			return q, opt, err
+		}
+	}
+	return q, opt, nil
+}
+
+// checkAPIScope refuses a value the data does not have, naming the known ones: a filter's by
+// its parameter (team), the scope parameter's by scope. Call it under the engine's read lock.
+func checkAPIScope(ds *metrics.Dataset, q Query, scope metrics.Scope) error {
+	if err := checkScope(ds, q.Scope()); err != nil {
+		return err
+	}
+	return checkScopeAs(ds, scope, "scope")
+}

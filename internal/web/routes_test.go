@@ -73,9 +73,9 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 	return map[string]routeCase{
 		"GET /healthz":                                {who: "anyone", ok: 200},
 		"GET /readyz":                                 {who: "anyone", ok: 200},
-		"GET /api/v1/scorecard":                       {who: "scorecard:read", path: "/api/v1/scorecard?as_of=" + asOf, ok: 200},
+		"GET /api/v1/scorecard":                       {who: "scorecard:read", path: "/api/v1/scorecard?as_of=" + asOf + "&team=core", ok: 200},
 		"GET /api/v1/metrics":                         {who: "metric:read", ok: 200},
-		"GET /api/v1/metrics/{id}":                    {who: "metric:read", path: "/api/v1/metrics/change_failure_rate?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "change_failure_rate")},
+		"GET /api/v1/metrics/{id}":                    {who: "metric:read", path: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&team=core", ok: 200, sees: seesMetric(cat, "change_failure_rate")},
 		"POST /api/v1/records":                        {who: "records:write", body: d5, ok: 200},
 		"GET /api/v1/records/{kind}/{source}/{id...}": {who: "records:read", path: "/api/v1/records/deployment/import/d1", ok: 200},
 		"GET /api/v1/views":                           {who: "signed in", ok: 200},

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/candor/candor/internal/metrics"
@@ -46,7 +48,7 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 			role, strings.Join(scorecard.ViewIDs(s.Catalog), ", ")))
 		return
 	}
-	opt, err := s.options(r)
+	q, opt, err := s.apiQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -54,6 +56,14 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 	opt.Visible = s.access(r).CanSeeMetric
 	var v *scorecard.ViewResult
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		if !opt.Scope.IsZero() {
+			// As the page: a value the data lacks is that mistake, named
+			// with the known ones; a real one does not apply.
+			if err := checkAPIScope(ds, q, opt.Scope); err != nil {
+				return err
+			}
+			return viewNotFiltered(q, r.URL.Query().Get("scope"))
+		}
 		var verr error
 		v, verr = scorecard.View(s.Catalog, ds, role, opt)
 		return verr
@@ -63,4 +73,31 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// viewNotFiltered refuses the filters and scope of a role view's API read, which the page takes
+// and says do not apply: a role view covers the whole organisation. An answer for the whole
+// organisation to a request for one team would be read as the team's; the error says so as the
+// page does, and where the filters do apply.
+func viewNotFiltered(q Query, scope string) error {
+	var named []string
+	narrowed := url.Values{}
+	for _, f := range q.Filters() {
+		named = append(named, fmt.Sprintf("the %s filter %s", idWords(f.Dim), f.Value))
+		narrowed.Set(f.Dim, f.Value)
+	}
+	param := "scope"
+	if len(named) > 0 {
+		param = q.Filters()[0].Dim
+	}
+	if scope = strings.TrimSpace(scope); scope != "" {
+		named = append(named, "the scope "+scope)
+		narrowed.Set("scope", scope)
+	}
+	verb := "does"
+	if len(named) > 1 {
+		verb = "do"
+	}
+	return badParam(param, "role views cover the whole organisation: %s %s not apply here (a view takes as_of, window or month); GET /api/v1/scorecard?%s narrows the scorecard",
+		strings.Join(named, ", "), verb, strings.NewReplacer("%3A", ":", "%2C", ",").Replace(encodeOrdered(narrowed)))
 }

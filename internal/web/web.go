@@ -381,8 +381,11 @@ func (s *Server) options(r *http.Request) (scorecard.Options, error) {
 	return opt, s.feeds(r, &opt)
 }
 
+// getScorecard is the scorecard page's (home) as JSON, narrowed by the same filters, or by
+// scope as candor scorecard --scope narrows it: a metric that cannot be broken down so is left
+// out, and a value the data lacks is a 400 naming its parameter and the known ones.
 func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
-	opt, err := s.options(r)
+	q, opt, err := s.apiQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -390,6 +393,9 @@ func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
 	opt.Visible = s.access(r).CanSeeMetric
 	var sc *scorecard.Scorecard
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		if err := checkAPIScope(ds, q, opt.Scope); err != nil {
+			return err
+		}
 		sc = scorecard.Build(s.Catalog, ds, opt)
 		return nil
 	})
@@ -492,9 +498,12 @@ func (s *Server) listMetrics(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"metrics": out})
 }
 
+// getMetric is a metric's drill-down, under the metric page's filters and scope together
+// (apiQuery): a filter the metric cannot take, or a value the data lacks, is a 400 naming the
+// parameter, as on the page.
 func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	opt, err := s.options(r)
+	q, opt, err := s.apiQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -505,13 +514,6 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	by := r.URL.Query().Get("by")
-	var scope metrics.Scope
-	if v := r.URL.Query().Get("scope"); v != "" {
-		if scope, err = metrics.ParseScope(v); err != nil {
-			s.writeError(w, r, badParam("scope", "%v", err))
-			return
-		}
-	}
 	// A 30-day window at scale holds a quarter of a million records; they
 	// come a page at a time so a drill-down stays a quick answer.
 	limit, err := intParam(r, "limit", defaultRecordLimit, 1, maxRecordLimit)
@@ -531,9 +533,12 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 	}
 	var d *scorecard.MetricDetail
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		if err := checkScope(ds, q.Scope()); err != nil {
+			return err
+		}
 		var derr error
-		if d, derr = scorecard.Detail(s.Catalog, ds, id, opt, by, scope); derr != nil {
-			return derr
+		if d, derr = scorecard.Detail(s.Catalog, ds, id, opt, by, opt.Scope); derr != nil {
+			return pageDimensionError(derr, q)
 		}
 		// The page's row fields come from the dataset, so under its lock.
 		d.Page(ds, offset, limit)

@@ -70,10 +70,15 @@ func csat(d *Dataset, q Query) Result {
 	good := 0
 	d.surveysIn(q, "csat", func(s *surveyRow) {
 		r.Count++
+		// The unhappy answers are noted, as SLA adherence notes its
+		// breaches: a records table puts them first, where the 2s and 3s
+		// had been scattered among a hundred, oldest first.
+		note := "dissatisfied"
 		if s.score >= 4 {
 			good++
+			note = ""
 		}
-		r.rowRef(q, d, s, refValue(q, s.score), "")
+		r.rowRef(q, d, s, refValue(q, s.score), note)
 	})
 	r.Value = share(good, r.Count)
 	return r
@@ -84,13 +89,15 @@ func nps(d *Dataset, q Query) Result {
 	promoters, detractors := 0, 0
 	d.surveysIn(q, "nps", func(s *surveyRow) {
 		r.Count++
+		note := ""
 		switch {
 		case s.score >= 9:
 			promoters++
 		case s.score <= 6:
 			detractors++
+			note = "detractor" // listed first, as csat's dissatisfied
 		}
-		r.rowRef(q, d, s, refValue(q, s.score), "")
+		r.rowRef(q, d, s, refValue(q, s.score), note)
 	})
 	if r.Count > 0 {
 		r.Value = num(100 * float64(promoters-detractors) / float64(r.Count))

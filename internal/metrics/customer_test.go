@@ -50,6 +50,29 @@ func TestSurveys(t *testing.T) {
 		{"nps before", "nps", prev, bizF(-100)},
 		{"nps none", "nps", bizQ(bizT("2026-01-01")), nil},
 	})
+	// The unhappy answers are noted (a records table lists them first),
+	// the others not.
+	for _, tc := range []struct {
+		metric string
+		want   map[string]string
+	}{
+		{"csat", map[string]string{"s1": "", "s2": "", "s3": "dissatisfied", "s4": "dissatisfied"}},
+		{"nps", map[string]string{"n1": "", "n2": "", "n3": "", "n4": "", "n5": "detractor"}},
+	} {
+		q := bizQ(bizAsOf)
+		q.Records = true
+		r, err := d.Compute(tc.metric, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, ref := range r.Records {
+			got[ref.ID] = ref.Note
+		}
+		if !maps.Equal(got, tc.want) {
+			t.Errorf("%s notes %v, want %v", tc.metric, got, tc.want)
+		}
+	}
 }
 
 func TestLogoChurnRate(t *testing.T) {

@@ -39,9 +39,9 @@ func TestREADMENamesTheFlags(t *testing.T) {
 			continue
 		}
 		h := run(t, append(c.help, "--help")...)
-		flags := flag.FindAllStringSubmatch(h.stderr, -1)
+		flags := flag.FindAllStringSubmatch(h.stdout, -1)
 		if len(flags) == 0 {
-			t.Fatalf("candor %s --help lists no flags:\n%s", strings.Join(c.help, " "), h.stderr)
+			t.Fatalf("candor %s --help lists no flags:\n%s", strings.Join(c.help, " "), h.stdout)
 		}
 		for _, f := range flags {
 			if !strings.Contains(row, f[1]) && !slices.Contains(c.shared, f[1]) {

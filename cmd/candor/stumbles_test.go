@@ -305,8 +305,8 @@ func TestMistypedFlagReportedOnce(t *testing.T) {
 		t.Errorf("stderr (error %d times):\n%s", n, r.stderr)
 	}
 	r = run(t, "scorecard", "-h")
-	if !strings.Contains(r.stderr, "Flags:") || !strings.Contains(r.stderr, "--window") {
-		t.Errorf("-h did not print the usage:\n%s", r.stderr)
+	if !strings.Contains(r.stdout, "Flags:") || !strings.Contains(r.stdout, "--window") {
+		t.Errorf("-h did not print the usage:\n%s", r.stdout)
 	}
 }
 

@@ -270,6 +270,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.ImageEvery(); err != nil {
 		return c, c.loadError(err)
 	}
+	if err := c.checkImage(); err != nil {
+		return c, c.loadError(err)
+	}
 	return c, nil
 }
 
@@ -363,7 +366,7 @@ var envVars = []envVar{
 	{"CANDOR_CURRENCY", "currency", text(func(c *Config) *string { return &c.Currency })},
 	{"CANDOR_ATTRIBUTION_WINDOW", "attribution_window", text(func(c *Config) *string { return &c.AttributionWindow })},
 	{"CANDOR_SNAPSHOT_INTERVAL", "snapshot_interval", text(func(c *Config) *string { return &c.SnapshotInterval })},
-	{"CANDOR_IMAGE", "image.path", func(c *Config, v string) error { c.applyImage(v); return nil }},
+	{"CANDOR_IMAGE", "image.path", func(c *Config, v string) error { return c.applyImage(v) }},
 	{"CANDOR_PRODUCTION_ENVIRONMENTS", "production_environments", func(c *Config, v string) error {
 		c.ProductionEnvironments = nil
 		for _, s := range strings.Split(v, ",") {

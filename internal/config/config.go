@@ -93,8 +93,9 @@ type Config struct {
 	// ReadCopies is how many copies of the data `candor serve` keeps in
 	// memory: 1 (default; a read waits for at most one apply step) or 2
 	// (reads never wait for new rows being applied, at twice the memory
-	// and the applying). See Copies.
-	ReadCopies int `yaml:"read_copies"`
+	// and the applying). See Copies. Unset (nil) is 1; a 0 written in the
+	// file is refused, as CANDOR_READ_COPIES=0 is.
+	ReadCopies *int `yaml:"read_copies"`
 	// Metrics overrides catalog definitions per metric id.
 	Metrics map[string]catalog.Override `yaml:"metrics"`
 	// Views are the organisation's own role views, after the built-in ones (views.go).
@@ -382,12 +383,11 @@ var envVars = []envVar{
 		return err
 	}},
 	{"CANDOR_READ_COPIES", "read_copies", func(c *Config, v string) error {
-		// 0 would read as unset (1) in read_copies; here it is a mistake.
 		n, err := strconv.Atoi(v)
 		if err != nil || (n != 1 && n != 2) {
 			return fmt.Errorf("%q is not 1 or 2", v)
 		}
-		c.ReadCopies = n
+		c.ReadCopies = &n
 		return nil
 	}},
 	{"CANDOR_MAX_BODY_BYTES", "max_body_bytes", func(c *Config, v string) error {
@@ -572,15 +572,18 @@ func (c Config) Lag() (time.Duration, error) {
 	return d, nil
 }
 
-// Copies is read_copies: 1 when unset; 1 or 2 otherwise.
+// Copies is read_copies: 1 when unset; 1 or 2 otherwise. A 0 in the file
+// is refused as CANDOR_READ_COPIES=0 is: it had been read as unset.
 func (c Config) Copies() (int, error) {
-	switch c.ReadCopies {
-	case 0:
+	if c.ReadCopies == nil {
 		return 1, nil
-	case 1, 2:
-		return c.ReadCopies, nil
 	}
-	return 0, fmt.Errorf("read_copies: %d is not 1 or 2", c.ReadCopies)
+	switch n := *c.ReadCopies; n {
+	case 1, 2:
+		return n, nil
+	default:
+		return 0, fmt.Errorf("read_copies: %d is not 1 or 2", n)
+	}
 }
 
 // setDuration parses v ("30d", "12h") into dst, naming field when it is

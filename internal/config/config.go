@@ -328,8 +328,8 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_SMTP_URL", "mail server of the alert e-mails, smtp://user:pass@host:port (STARTTLS when offered) or smtps://; over alerts.smtp.url"},
 	{"CANDOR_SMTP_FROM", "sender address of the alert e-mails; over alerts.smtp.from"},
 	{"CANDOR_RETENTION_KEY_FILE", "file holding the pseudonym key of retention (default for the embedded store: DATA/pseudonym.key)"},
-	{"CANDOR_URL", "candor gate check: the Candor server to ask (instead of opening the store)"},
-	{"CANDOR_TOKEN", "candor gate check: the API token (role ingest) sent to CANDOR_URL"},
+	{"CANDOR_URL", "candor gate check, approve, reject and retro-validate: the Candor server to ask (instead of opening the store)"},
+	{"CANDOR_TOKEN", "candor gate check, approve, reject and retro-validate: the API token sent to CANDOR_URL"},
 	{"CANDOR_IMAGE", "path of the dataset image read at start (default DATA/candor.image), or off"},
 }
 

@@ -413,8 +413,8 @@ func configSource(cfg config.Config) string {
 
 func openStore(ctx context.Context, cfg config.Config, create bool) (store.Store, error) {
 	if cfg.DB != "" {
-		if !config.IsPostgresURL(cfg.DB) {
-			return nil, usagef("--db: %q is not a postgres:// URL", cfg.DB)
+		if err := config.CheckPostgresURL(cfg.DB); err != nil {
+			return nil, usagef("--db: %v", err)
 		}
 		return openPostgres(ctx, cfg.DB, create)
 	}

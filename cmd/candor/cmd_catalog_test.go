@@ -234,7 +234,7 @@ func TestCatalogApproverMustBeExecutive(t *testing.T) {
 // setting to change".
 func TestCatalogProposeHelpNamesTheSettings(t *testing.T) {
 	r := mustRun(t, "catalog", "propose", "-h")
-	_, setting, _ := strings.Cut(r.stderr, "  --setting ")
+	_, setting, _ := strings.Cut(r.stdout, "  --setting ")
 	setting, _, _ = strings.Cut(setting, "\n  --")
 	for _, name := range config.GovernedSettings() {
 		if !strings.Contains(setting, name) {

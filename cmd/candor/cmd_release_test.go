@@ -122,12 +122,12 @@ func TestReleaseHelpUsage(t *testing.T) {
 		"customers": "usage: candor release customers DEPLOYMENT [--source S] [--as-of T] [--format csv|text|json] [--send]\n\n",
 	} {
 		r := mustRun(t, "release", sub, "-h")
-		if !strings.HasPrefix(r.stderr, want) {
-			t.Errorf("candor release %s -h:\n%s\nwant it to start %q", sub, r.stderr, want)
+		if !strings.HasPrefix(r.stdout, want) {
+			t.Errorf("candor release %s -h:\n%s\nwant it to start %q", sub, r.stdout, want)
 		}
 	}
-	if r := mustRun(t, "release", "customers", "-h"); !strings.Contains(r.stderr, `(default "csv")`) {
-		t.Errorf("release customers' --format does not say its default is csv:\n%s", r.stderr)
+	if r := mustRun(t, "release", "customers", "-h"); !strings.Contains(r.stdout, `(default "csv")`) {
+		t.Errorf("release customers' --format does not say its default is csv:\n%s", r.stdout)
 	}
 }
 

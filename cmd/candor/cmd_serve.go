@@ -73,6 +73,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := cfg.CheckAlertSecrets(); err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	// So does it run the scheduled collectors: one without its token
+	// is refused now, naming its line, rather than failing every run.
+	if err := cfg.CheckSyncReady(); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	// The address is taken before the store is opened: a mistyped one
 	// stops serve before it makes a store in a new --data directory.
 	// config.Load checked the configured one's form.

@@ -112,3 +112,24 @@ func TestServeRunsScheduledSync(t *testing.T) {
 		t.Fatalf("sync runs after serving: %+v %v", runs, err)
 	}
 }
+
+// candor serve refuses a collector scheduled without its token (exit 2,
+// naming the line of its every and the variable) before it makes a store,
+// as it refuses an alert channel without its secret: docs/configuration.md's
+// example had started, then logged an ERROR at every scheduled run.
+func TestServeRefusesScheduledCollectorWithoutToken(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "candor.yaml")
+	if err := os.WriteFile(cfg, []byte("connectors:\n  github:\n    sync:\n      repos: [acme/payments-api]\n      every: 1h\n      token: \"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	r := run(t, "serve", "--config", cfg, "--data", data, "--addr", "127.0.0.1:0")
+	r.want(t, 2, "serve")
+	if !strings.Contains(r.stderr, "candor serve: config "+cfg+":5: connectors.github.sync.every: the github collector is scheduled, but cannot run: no token for the github collector: set connectors.github.sync.token or CANDOR_SYNC_TOKEN_GITHUB") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("serve refused left a data directory: %v", err)
+	}
+}

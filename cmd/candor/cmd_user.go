@@ -49,15 +49,16 @@ func subcommand(ctx context.Context, env *Env, cmd string, args []string, subs m
 		return usagef("a subcommand is required: %s", strings.Join(order, ", "))
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintf(env.Stderr, "usage: candor %s %s [flags]\n\n", cmd, strings.Join(order, "|"))
+		// Asked for: on standard output, as a command's own help is.
+		fmt.Fprintf(env.Stdout, "usage: candor %s %s [flags]\n\n", cmd, strings.Join(order, "|"))
 		// The list of commands' line says what the subcommands are for,
 		// which their names alone do not.
 		for _, c := range commands {
 			if c.name == cmd && c.help != "" {
-				fmt.Fprintf(env.Stderr, "%s%s.\n\n", strings.ToUpper(c.help[:1]), c.help[1:])
+				fmt.Fprintf(env.Stdout, "%s%s.\n\n", strings.ToUpper(c.help[:1]), c.help[1:])
 			}
 		}
-		fmt.Fprintf(env.Stderr, "Run candor %s SUBCOMMAND -h for a subcommand's flags.\n", cmd)
+		fmt.Fprintf(env.Stdout, "Run candor %s SUBCOMMAND -h for a subcommand's flags.\n", cmd)
 		return flag.ErrHelp
 	}
 	run, ok := subs[args[0]]
@@ -180,6 +181,12 @@ func inputError(err error) error {
 		}
 		if ie.NotFound {
 			return fmt.Errorf("%s: %s", f, ie.Msg)
+		}
+		if rest, ok := strings.CutPrefix(ie.Msg, ie.Field+" "); ok && !strings.HasPrefix(f, "--") {
+			// A field named in words is its message's subject: "the
+			// password is shorter than 12 characters", not "the password:
+			// password is shorter …".
+			return usagef("%s %s", f, rest)
 		}
 		return usagef("%s: %s", f, ie.Msg)
 	}

@@ -139,8 +139,8 @@ func TestViewUsage(t *testing.T) {
 		})
 	}
 	r := mustRun(t, "view", "-h")
-	if !strings.Contains(r.stderr, "Roles: ") || !strings.Contains(r.stderr, "engineering") {
-		t.Errorf("view -h does not list the roles:\n%s", r.stderr)
+	if !strings.Contains(r.stdout, "Roles: ") || !strings.Contains(r.stdout, "engineering") {
+		t.Errorf("view -h does not list the roles:\n%s", r.stdout)
 	}
 	r = mustRun(t, "help")
 	for _, c := range []string{"view", "reconcile"} {

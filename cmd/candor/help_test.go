@@ -13,7 +13,7 @@ func TestHelpCommand(t *testing.T) {
 		got := run(t, append([]string{"help"}, args...)...)
 		want := run(t, append(args, "--help")...)
 		got.want(t, 0, "help", args[0])
-		if got != want || !strings.Contains(got.stderr, "usage: candor "+strings.Join(args, " ")) {
+		if got != want || !strings.Contains(got.stdout, "usage: candor "+strings.Join(args, " ")) || got.stderr != "" {
 			t.Errorf("candor help %s = %+v\nwant as candor %[1]s --help: %+v", strings.Join(args, " "), got, want)
 		}
 		if strings.Contains(got.stdout+got.stderr, "Usage: candor COMMAND") {
@@ -38,18 +38,18 @@ func TestHelpFlagsHaveTwoDashes(t *testing.T) {
 	lines = append(lines, []string{"report", "board"}, []string{"user", "disable"}, []string{"alert", "silence"})
 	for _, args := range lines {
 		r := run(t, append([]string{"help"}, args...)...)
-		if oneDash.MatchString(r.stderr) {
-			t.Errorf("candor help %s lists a flag with one dash:\n%s", strings.Join(args, " "), r.stderr)
+		if oneDash.MatchString(r.stdout) {
+			t.Errorf("candor help %s lists a flag with one dash:\n%s", strings.Join(args, " "), r.stdout)
 		}
 	}
 	r := run(t, "help", "scorecard")
 	for _, want := range []string{"\n  --as-of string\n", "\n  --all\n", "\n  --window string\n", `(default "text")`} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("candor help scorecard lacks %q:\n%s", want, r.stderr)
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("candor help scorecard lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if r := run(t, "help", "generate"); !strings.Contains(r.stderr, "  --scale float\n") {
-		t.Errorf("candor help generate:\n%s", r.stderr)
+	if r := run(t, "help", "generate"); !strings.Contains(r.stdout, "  --scale float\n") {
+		t.Errorf("candor help generate:\n%s", r.stdout)
 	}
 }
 
@@ -75,7 +75,9 @@ func TestUnknownFlagSuggests(t *testing.T) {
 	}
 }
 
-// Every command answers -h, --help and candor help COMMAND with its help,
+// Every command answers -h, --help and candor help COMMAND with its help
+// on standard output (it had been stderr, so candor help serve | less
+// showed nothing), nothing on stderr,
 // and so does each subcommand its registration names (gate check, release
 // show): gate and release had called -h an unknown subcommand, exit 2,
 // while their own usage line pointed at it.
@@ -93,16 +95,16 @@ func TestEveryCommandHelps(t *testing.T) {
 		for _, args := range lines {
 			helped := run(t, append([]string{"help"}, args...)...)
 			for _, asked := range []result{helped, run(t, append(args, "-h")...), run(t, append(args, "--help")...)} {
-				if asked.code != 0 || asked != helped || !strings.HasPrefix(asked.stderr, "usage: candor "+strings.Join(args, " ")) {
-					t.Errorf("candor %s's help = %+v\nwant exit 0, the same for -h, --help and candor help, starting with its usage", strings.Join(args, " "), asked)
+				if asked.code != 0 || asked != helped || !strings.HasPrefix(asked.stdout, "usage: candor "+strings.Join(args, " ")) || asked.stderr != "" {
+					t.Errorf("candor %s's help = %+v\nwant exit 0, the same for -h, --help and candor help, starting with its usage on stdout", strings.Join(args, " "), asked)
 					break
 				}
 			}
 			// A command's help names each of its subcommands.
 			if len(args) == 1 {
 				for _, s := range subs {
-					if !strings.Contains(helped.stderr, s) {
-						t.Errorf("candor help %s does not name its subcommand %s:\n%s", c.name, s, helped.stderr)
+					if !strings.Contains(helped.stdout, s) {
+						t.Errorf("candor help %s does not name its subcommand %s:\n%s", c.name, s, helped.stdout)
 					}
 				}
 			}

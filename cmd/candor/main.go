@@ -139,7 +139,7 @@ func Run(ctx context.Context, env *Env, args []string) int {
 		// candor help CMD [SUB] is candor CMD [SUB] --help: the command's
 		// own help, not the list of commands.
 		if !slices.ContainsFunc(commands, func(c command) bool { return c.name == args[1] }) {
-			fmt.Fprintf(env.Stderr, "candor help: unknown command %q\n\n", args[1])
+			fmt.Fprintf(env.Stderr, "candor help: unknown command %q%s\n\n", args[1], didYouMean(closestCommand(args[1])))
 			printUsage(env.Stderr)
 			return 2
 		}
@@ -174,9 +174,28 @@ func Run(ctx context.Context, env *Env, args []string) int {
 			return 1
 		}
 	}
-	fmt.Fprintf(env.Stderr, "candor: unknown command %q\n\n", args[0])
+	fmt.Fprintf(env.Stderr, "candor: unknown command %q%s\n\n", args[0], didYouMean(closestCommand(args[0])))
 	printUsage(env.Stderr)
 	return 2
+}
+
+// closestCommand is the command nearest to a mistyped name (serve for
+// serv), as closestFlag finds a flag, or "" when none is near.
+func closestCommand(name string) string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return domain.Closest(name, names)
+}
+
+// didYouMean words a suggestion after an unknown name: " (did you mean
+// serve?)", or nothing when there is none.
+func didYouMean(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (did you mean " + s + "?)"
 }
 
 func printUsage(w io.Writer) {
@@ -204,9 +223,12 @@ func flags(env *Env, name, args, help string) *flag.FlagSet {
 	// is printed only when asked for (-h).
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
+	// Help asked for (-h, candor help CMD) is the command's output, on
+	// standard output as candor help's list is: it had gone to stderr,
+	// so that candor help serve | less showed nothing.
 	helpText.Store(fs, func() {
-		fmt.Fprintf(env.Stderr, "usage: candor %s %s\n\n%s\n\nFlags:\n", name, args, help)
-		printFlags(env.Stderr, fs)
+		fmt.Fprintf(env.Stdout, "usage: candor %s %s\n\n%s\n\nFlags:\n", name, args, help)
+		printFlags(env.Stdout, fs)
 	})
 	return fs
 }

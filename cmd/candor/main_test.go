@@ -454,7 +454,18 @@ func TestUsage(t *testing.T) {
 		// 1 from the driver), without its password.
 		{[]string{"scorecard", "--db", "mysql://x/y"}, 2, nil, []string{`--db: "mysql://x/y" is not a postgres:// URL`, "usage: candor scorecard"}},
 		{[]string{"scorecard", "--db", "postgres://u:pw@h/%zz"}, 2, nil, []string{`--db: the postgres:// URL cannot be parsed: invalid URL escape "%zz"`}},
-		{[]string{"scorecard", "-h"}, 0, nil, []string{"usage: candor scorecard", "-as-of"}},
+		// A mistyped scheme had printed the URL whole, password and all,
+		// and a port only the driver refused had exited 1.
+		{[]string{"scorecard", "--db", "postgress://candor:choose-one@127.0.0.1:55432/x"}, 2, nil, []string{`--db: "postgress://candor:xxxxx@127.0.0.1:55432/x" is not a postgres:// URL`, "usage: candor scorecard"}},
+		{[]string{"scorecard", "--db", "postgresql:/candor:choose-one@127.0.0.1:55432/x"}, 2, nil, []string{`--db: "postgresql:/xxxxx@127.0.0.1:55432/x" is not a postgres:// URL`}},
+		{[]string{"scorecard", "--db", "postgres://candor:choose-one@127.0.0.1:5432:1/x"}, 2, nil, []string{`--db: the postgres:// URL cannot be parsed: the port "5432:1" is not a number from 1 to 65535`, "usage: candor scorecard"}},
+		// Help asked for goes to standard output (candor help serve | less
+		// had shown nothing); usage printed for a mistake stays on stderr.
+		{[]string{"scorecard", "-h"}, 0, []string{"usage: candor scorecard", "-as-of"}, nil},
+		{[]string{"help", "serve"}, 0, []string{"usage: candor serve", "--addr"}, nil},
+		{[]string{"user", "--help"}, 0, []string{"usage: candor user add|list", "Run candor user SUBCOMMAND -h"}, nil},
+		{[]string{"serv"}, 2, nil, []string{`unknown command "serv" (did you mean serve?)`, "Usage: candor COMMAND"}},
+		{[]string{"help", "serv"}, 2, nil, []string{`candor help: unknown command "serv" (did you mean serve?)`}},
 		{[]string{"import"}, 2, nil, []string{"no files given"}},
 		{[]string{"import", "--kind", "bogus", "x.ndjson"}, 2, nil, []string{"--kind"}},
 		{[]string{"metric"}, 2, nil, []string{"exactly one metric id"}},
@@ -491,6 +502,12 @@ func TestUsage(t *testing.T) {
 				if !strings.Contains(r.stderr, s) {
 					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
 				}
+			}
+			if tc.code == 0 && r.stderr != "" {
+				t.Errorf("stderr of a command that did what was asked:\n%s", r.stderr)
+			}
+			if strings.Contains(r.stdout+r.stderr, "choose-one") {
+				t.Errorf("the password is shown:\n%s%s", r.stdout, r.stderr)
 			}
 		})
 	}

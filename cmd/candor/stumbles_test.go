@@ -191,10 +191,16 @@ func TestNoArgumentsAndVersion(t *testing.T) {
 	if got := versionLine(info, true, ""); got != "candor (devel) (revision 0123abcd, modified, 2026-03-01T00:00:00Z) go1.26.0" {
 		t.Errorf("versionLine = %q", got)
 	}
-	defer func(v string) { version = v }(version)
+	defer func(v string) { version = v; stampVersion() }(version)
 	version = "v1.4.0"
 	if got := versionLine(info, true, ""); !strings.HasPrefix(got, "candor v1.4.0 (revision 0123abcd") {
 		t.Errorf("with -ldflags: %q", got)
+	}
+	// The dataset image's log lines name the build as candor version
+	// does: a stamped release had been "(devel)" there.
+	stampVersion()
+	if got := image.Build(); !strings.HasPrefix(got, "v1.4.0 ") || !strings.HasSuffix(got, " buildid="+image.BuildID()) {
+		t.Errorf("image.Build() with -ldflags = %q", got)
 	}
 	if got := versionLine(nil, false, ""); got != "candor v1.4.0" {
 		t.Errorf("without build info: %q", got)
@@ -305,8 +311,8 @@ func TestMistypedFlagReportedOnce(t *testing.T) {
 		t.Errorf("stderr (error %d times):\n%s", n, r.stderr)
 	}
 	r = run(t, "scorecard", "-h")
-	if !strings.Contains(r.stderr, "Flags:") || !strings.Contains(r.stderr, "--window") {
-		t.Errorf("-h did not print the usage:\n%s", r.stderr)
+	if !strings.Contains(r.stdout, "Flags:") || !strings.Contains(r.stdout, "--window") {
+		t.Errorf("-h did not print the usage:\n%s", r.stdout)
 	}
 }
 

@@ -16,7 +16,14 @@ var version string
 
 func init() {
 	register(command{name: "version", args: "", help: "print the version, VCS revision and Go version", run: runVersion})
+	stampVersion()
 }
+
+// stampVersion passes the stamped version down to what names the build
+// in the dataset image's header and log lines (image.Build), which
+// debug.BuildInfo alone had called "(devel)" in a release built with
+// -ldflags "-X main.version=v1.2.0".
+func stampVersion() { image.SetVersion(version) }
 
 func runVersion(ctx context.Context, env *Env, args []string) error {
 	fs := flags(env, "version", "", "Prints the version of this candor binary, its VCS revision when the build recorded one, and the Go version.")

@@ -799,6 +799,7 @@ func TestApplyRefuses(t *testing.T) {
 		want string
 	}{
 		{"unknown metric", map[string]Override{"uptime": {Owner: "x"}}, `override "uptime": no metric with this id`},
+		{"mistyped metric", map[string]Override{"chnage_failure_rate": {Owner: "x"}}, `override "chnage_failure_rate": no metric with this id in the catalog (did you mean change_failure_rate?)`},
 		{"higher: green below amber", map[string]Override{"availability": {Thresholds: &Thresholds{Green: 99, Amber: 99.5}}},
 			`override "availability": thresholds: green 99 is below amber 99.5; when higher is better green must be ≥ amber`},
 		{"lower: green above amber", map[string]Override{"change_failure_rate": {Thresholds: &Thresholds{Green: 20, Amber: 10}}},

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // Override is an organisation's change to a built-in metric, as written in its configuration
@@ -52,7 +54,11 @@ func (c *Catalog) Apply(overrides map[string]Override) (*Catalog, error) {
 		p := problem{kind: "override", id: id, errs: &errs}
 		m, ok := out.Metric(id)
 		if !ok {
-			p.add("", "no metric with this id in the catalog")
+			msg := "no metric with this id in the catalog"
+			if near := domain.Closest(id, out.metricIDs()); near != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", near)
+			}
+			p.add("", "%s", msg)
 			continue
 		}
 		var changed []string
@@ -224,4 +230,14 @@ func formatTarget(t *float64) string {
 		return "none"
 	}
 	return formatNumber(*t)
+}
+
+// metricIDs are the ids of the metrics in force, for a suggestion.
+func (c *Catalog) metricIDs() []string {
+	ms := c.MetricsInForce()
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	return ids
 }

@@ -31,6 +31,9 @@ func FractionsInWholeFields(what string, src []byte, t reflect.Type) error {
 		if ft == nil {
 			continue
 		}
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem() // an optional whole number (read_copies)
+		}
 		switch ft.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/catalog"
@@ -49,6 +52,22 @@ func (c Config) CheckAlertSecrets(channels ...string) error {
 		return err
 	}
 	return set.CheckSecrets(channels...)
+}
+
+// CheckSyncReady refuses the pull collectors scheduled
+// (connectors.<source>.sync.every) that cannot run — no token in the file
+// nor CANDOR_SYNC_TOKEN_<SOURCE>, no repositories, … —, naming the line
+// of their every: for serve, whose leader runs them, as CheckAlertSecrets
+// refuses a channel it could not sign for. Each run had logged an ERROR
+// instead ("no token for the github collector"), from the first start on.
+func (c Config) CheckSyncReady() error {
+	unready := c.Connectors.ScheduledUnready()
+	var errs []error
+	for _, src := range slices.Sorted(maps.Keys(unready)) {
+		errs = append(errs, c.loadError(fmt.Errorf("connectors.%s.sync.every: the %s collector is scheduled, but cannot run: %s; or leave every out to run it only with candor sync %s",
+			src, src, unready[src], src)))
+	}
+	return errors.Join(errs...)
 }
 
 // CheckWatchSecret refuses gate policies in force whose rollback

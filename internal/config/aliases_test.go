@@ -65,14 +65,19 @@ func TestEnvironmentAliases(t *testing.T) {
 }
 
 // A mistyped key names the file and line and the key meant, at the top
-// level and inside a metric override.
+// level and inside a metric override; a section's key at the top level
+// the section's, and a mistyped metric id the metric.
 func TestUnknownKeySuggests(t *testing.T) {
 	for _, c := range []struct{ file, want string }{
 		{"currency: EUR\nadr: 0.0.0.0:1\n", `:2: unknown key "adr" (did you mean "addr"?)`},
 		{"production_enviroments: [main]\n", `:1: unknown key "production_enviroments" (did you mean "production_environments"?)`},
+		// A section's key at the left margin: where it belongs.
+		{"session_max_age: 7d\n", `:1: unknown key "session_max_age" (did you mean "auth.session_max_age"?)`},
+		{"key_file: /etc/candor/ledger.key\n", `:1: unknown key "key_file" (did you mean "ledger.key_file" or "retention.key_file"?)`},
 		{"metrics:\n  change_failure_rate:\n    ownr: VP\n", `:3: unknown key "ownr" (did you mean "owner"?)`},
 		{"metrics:\n  change_failure_rate:\n    thresholds: {gren: 1, amber: 2}\n", `unknown key "gren" (did you mean "green"?)`},
 		{"zebra: 1\n", `:1: unknown key "zebra"`},
+		{"metrics:\n  chnage_failure_rate:\n    owner: VP\n", `:2: metrics.chnage_failure_rate: no metric with this id in the catalog (did you mean change_failure_rate?)`},
 	} {
 		path := write(t, c.file)
 		_, err := Load(path, env(nil))

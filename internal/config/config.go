@@ -93,8 +93,9 @@ type Config struct {
 	// ReadCopies is how many copies of the data `candor serve` keeps in
 	// memory: 1 (default; a read waits for at most one apply step) or 2
 	// (reads never wait for new rows being applied, at twice the memory
-	// and the applying). See Copies.
-	ReadCopies int `yaml:"read_copies"`
+	// and the applying). See Copies. Unset (nil) is 1; a 0 written in the
+	// file is refused, as CANDOR_READ_COPIES=0 is.
+	ReadCopies *int `yaml:"read_copies"`
 	// Metrics overrides catalog definitions per metric id.
 	Metrics map[string]catalog.Override `yaml:"metrics"`
 	// Views are the organisation's own role views, after the built-in ones (views.go).
@@ -270,6 +271,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.ImageEvery(); err != nil {
 		return c, c.loadError(err)
 	}
+	if err := c.checkImage(); err != nil {
+		return c, c.loadError(err)
+	}
 	return c, nil
 }
 
@@ -324,8 +328,8 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_SMTP_URL", "mail server of the alert e-mails, smtp://user:pass@host:port (STARTTLS when offered) or smtps://; over alerts.smtp.url"},
 	{"CANDOR_SMTP_FROM", "sender address of the alert e-mails; over alerts.smtp.from"},
 	{"CANDOR_RETENTION_KEY_FILE", "file holding the pseudonym key of retention (default for the embedded store: DATA/pseudonym.key)"},
-	{"CANDOR_URL", "candor gate check: the Candor server to ask (instead of opening the store)"},
-	{"CANDOR_TOKEN", "candor gate check: the API token (role ingest) sent to CANDOR_URL"},
+	{"CANDOR_URL", "candor gate check, approve, reject and retro-validate: the Candor server to ask (instead of opening the store)"},
+	{"CANDOR_TOKEN", "candor gate check, approve, reject and retro-validate: the API token sent to CANDOR_URL"},
 	{"CANDOR_IMAGE", "path of the dataset image read at start (default DATA/candor.image), or off"},
 }
 
@@ -363,7 +367,7 @@ var envVars = []envVar{
 	{"CANDOR_CURRENCY", "currency", text(func(c *Config) *string { return &c.Currency })},
 	{"CANDOR_ATTRIBUTION_WINDOW", "attribution_window", text(func(c *Config) *string { return &c.AttributionWindow })},
 	{"CANDOR_SNAPSHOT_INTERVAL", "snapshot_interval", text(func(c *Config) *string { return &c.SnapshotInterval })},
-	{"CANDOR_IMAGE", "image.path", func(c *Config, v string) error { c.applyImage(v); return nil }},
+	{"CANDOR_IMAGE", "image.path", func(c *Config, v string) error { return c.applyImage(v) }},
 	{"CANDOR_PRODUCTION_ENVIRONMENTS", "production_environments", func(c *Config, v string) error {
 		c.ProductionEnvironments = nil
 		for _, s := range strings.Split(v, ",") {
@@ -379,12 +383,11 @@ var envVars = []envVar{
 		return err
 	}},
 	{"CANDOR_READ_COPIES", "read_copies", func(c *Config, v string) error {
-		// 0 would read as unset (1) in read_copies; here it is a mistake.
 		n, err := strconv.Atoi(v)
 		if err != nil || (n != 1 && n != 2) {
 			return fmt.Errorf("%q is not 1 or 2", v)
 		}
-		c.ReadCopies = n
+		c.ReadCopies = &n
 		return nil
 	}},
 	{"CANDOR_MAX_BODY_BYTES", "max_body_bytes", func(c *Config, v string) error {
@@ -569,15 +572,18 @@ func (c Config) Lag() (time.Duration, error) {
 	return d, nil
 }
 
-// Copies is read_copies: 1 when unset; 1 or 2 otherwise.
+// Copies is read_copies: 1 when unset; 1 or 2 otherwise. A 0 in the file
+// is refused as CANDOR_READ_COPIES=0 is: it had been read as unset.
 func (c Config) Copies() (int, error) {
-	switch c.ReadCopies {
-	case 0:
+	if c.ReadCopies == nil {
 		return 1, nil
-	case 1, 2:
-		return c.ReadCopies, nil
 	}
-	return 0, fmt.Errorf("read_copies: %d is not 1 or 2", c.ReadCopies)
+	switch n := *c.ReadCopies; n {
+	case 1, 2:
+		return n, nil
+	default:
+		return 0, fmt.Errorf("read_copies: %d is not 1 or 2", n)
+	}
 }
 
 // setDuration parses v ("30d", "12h") into dst, naming field when it is

@@ -318,6 +318,9 @@ func TestReadCopies(t *testing.T) {
 		{file: "read_copies: 2\n", want: 2},
 		{file: "read_copies: 1\n", env: "2", want: 2},
 		{file: "read_copies: 3\n", bad: "read_copies"},
+		// 0 in the file had been read as unset (1) without a word.
+		{file: "# copies\nread_copies: 0\n", bad: "c.yaml:2: read_copies: 0 is not 1 or 2"},
+		{file: "read_copies: 0\n", env: "2", want: 2},
 		{file: "", env: "0", bad: "CANDOR_READ_COPIES"},
 		{file: "", env: "two", bad: "CANDOR_READ_COPIES"},
 	} {

@@ -121,3 +121,38 @@ connectors:
 		}
 	}
 }
+
+// A collector scheduled (sync.every) that cannot run — no token in the
+// file nor its variable — is refused by CheckSyncReady, which serve asks
+// at start, naming the line of its every and the variable: it had logged
+// an ERROR at every run, from the first start of docs/configuration.md's
+// own example on. One run only when asked (no every) needs nothing yet.
+func TestScheduledCollectorNeedsItsToken(t *testing.T) {
+	file := write(t, "connectors:\n  github:\n    sync:\n      repos: [acme/payments]\n      every: 1h\n      token: \"\"\n  jira:\n    sync: {every: 30m, token: t}\n")
+	c, err := Load(file, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.CheckSyncReady()
+	want := "config " + file + ":5: connectors.github.sync.every: the github collector is scheduled, but cannot run: no token for the github collector: set connectors.github.sync.token or CANDOR_SYNC_TOKEN_GITHUB"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("CheckSyncReady = %v, want it to start %q", err, want)
+	}
+	if !strings.Contains(err.Error(), "connectors.jira.sync.every: the jira collector is scheduled, but cannot run: no Jira site") {
+		t.Errorf("the Jira collector without a site is not named: %v", err)
+	}
+	c, err = Load(file, env(map[string]string{"CANDOR_SYNC_TOKEN_GITHUB": "t"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckSyncReady(); err == nil || strings.Contains(err.Error(), "github") {
+		t.Errorf("with CANDOR_SYNC_TOKEN_GITHUB: %v, want only the Jira collector refused", err)
+	}
+	c, err = Load(write(t, "connectors: {github: {sync: {repos: [acme/payments]}}}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckSyncReady(); err != nil {
+		t.Errorf("an unscheduled collector without a token: %v", err)
+	}
+}

@@ -31,9 +31,10 @@ func docYAML(t *testing.T, path, heading string) string {
 
 // The reference configuration file of docs/configuration.md ("## File") loads as it is written,
 // with what it needs beside it (the ledger key and gates.yaml it names, the OIDC client secret and
-// the alert channels' secrets it leaves to the environment), so that the reference cannot rot into
-// a file Candor refuses (as it had: two metric overrides hung under annotations:, "value is not
-// allowed in this context"). Every top-level key of the configuration is in it.
+// the alert channels' secrets and the collector's token it leaves to the environment), so that the
+// reference cannot rot into a file Candor refuses (as it had: two metric overrides hung under
+// annotations:, "value is not allowed in this context"). Every top-level key of the configuration
+// is in it.
 func TestReferenceConfigurationLoads(t *testing.T) {
 	src := docYAML(t, "../../docs/configuration.md", "## File")
 	dir := t.TempDir()
@@ -60,6 +61,7 @@ func TestReferenceConfigurationLoads(t *testing.T) {
 		"CANDOR_OIDC_CLIENT_SECRET": "s3cret",
 		"CANDOR_OPS_HOOK_SECRET":    "hook",
 		"CANDOR_SLACK_URL":          "https://hooks.slack.com/services/T0/B0/X",
+		"CANDOR_SYNC_TOKEN_GITHUB":  "ghp_example",
 	}))
 	if err != nil {
 		t.Fatalf("docs/configuration.md's reference file: %v", err)
@@ -69,6 +71,11 @@ func TestReferenceConfigurationLoads(t *testing.T) {
 	}
 	if err := c.CheckAlertSecrets(); err != nil {
 		t.Errorf("alert secrets: %v", err)
+	}
+	// As serve checks at start: the scheduled GitHub collector had no
+	// token, and logged an ERROR at every run.
+	if err := c.CheckSyncReady(); err != nil {
+		t.Errorf("scheduled collectors: %v", err)
 	}
 	cat, err := c.Catalog()
 	if err != nil {

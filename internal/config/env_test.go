@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -93,5 +95,25 @@ func TestGovernedEnvFromTheTable(t *testing.T) {
 	got := GovernedEnv(func(k string) string { return set[k] })
 	if len(got) != 2 || got["currency"] != "CANDOR_CURRENCY" || got["attribution_window"] != "CANDOR_ATTRIBUTION_WINDOW" {
 		t.Errorf("GovernedEnv = %v", got)
+	}
+}
+
+// Every CANDOR_* variable the README names is one Candor takes, the tests'
+// ones included: CANDOR_ARTIFACTS (where the browser tests keep their
+// screenshots) had made every command refuse to run while it was
+// exported, "not a variable Candor reads".
+func TestREADMEVariablesAccepted(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`\bCANDOR_[A-Z0-9_]*[A-Z0-9]\b`).FindAllString(string(b), -1)
+	if !slices.Contains(names, "CANDOR_ARTIFACTS") {
+		t.Fatal("the README no longer names CANDOR_ARTIFACTS: update this test")
+	}
+	for _, n := range names {
+		if err := CheckEnviron([]string{n + "=1"}); err != nil {
+			t.Errorf("the README names %s, refused: %v", n, err)
+		}
 	}
 }

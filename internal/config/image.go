@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 )
 
 // ImageConfig is the dataset image (docs/design.md, "The image"): a file
@@ -50,13 +51,48 @@ func (c Config) ImageEvery() (time.Duration, error) {
 // DefaultImageEvery is image.every when unset.
 const DefaultImageEvery = 10 * time.Minute
 
-// applyImage reads CANDOR_IMAGE: a path, or "off".
-func (c *Config) applyImage(v string) {
-	switch v = strings.TrimSpace(v); v {
-	case "":
-	case "off":
+// applyImage reads CANDOR_IMAGE: off (in any case), or a path. A bare
+// word — no directory, no extension — is neither: OFF and of had been
+// taken for files in the working directory, which serve then wrote
+// (OFF, OFF.dataset) with the image on.
+func (c *Config) applyImage(v string) error {
+	switch v = strings.TrimSpace(v); {
+	case v == "":
+	case strings.EqualFold(v, "off"):
 		c.Image.Off = true
+	case bareWord(v) && nearOff(v):
+		return fmt.Errorf("%q is neither off nor a path: did you mean off?", v)
+	case bareWord(v):
+		return fmt.Errorf("%q is neither off nor a path: a path names a directory or has an extension (./%s, /var/lib/candor/candor.image)", v, v)
 	default:
 		c.Image.Off, c.Image.Path = false, v
 	}
+	return nil
+}
+
+// checkImage refuses an image.path that is a bare word, as CANDOR_IMAGE
+// does: the file turns the image off with image.off, so path: off is a
+// mistake too, not a file named off.
+func (c Config) checkImage() error {
+	v := strings.TrimSpace(c.Image.Path)
+	switch {
+	case v == "" || !bareWord(v):
+		return nil
+	case strings.EqualFold(v, "off") || nearOff(v):
+		return fmt.Errorf("image.path: %q is not a path: to turn the image off write image.off: true", v)
+	}
+	return fmt.Errorf("image.path: %q is not a path: a path names a directory or has an extension (./%s, /var/lib/candor/candor.image)", v, v)
+}
+
+// bareWord says whether an image path names neither a directory nor an
+// extension (candor.image, ./img and /var/lib/candor/img do).
+func bareWord(v string) bool {
+	return !strings.ContainsRune(v, filepath.Separator) && filepath.Ext(v) == ""
+}
+
+// nearOff says whether a bare word was probably meant as off: of, offf,
+// 0ff (not on, which is as near by letters).
+func nearOff(v string) bool {
+	l := strings.ToLower(v)
+	return domain.Closest(l, []string{"off"}) != "" && (strings.HasPrefix(l, "of") || strings.HasSuffix(l, "ff"))
 }

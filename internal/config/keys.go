@@ -56,6 +56,13 @@ func yamlError(path string, src []byte, err error) error {
 	top := tok.Position.Column == 1
 	if s := domain.Closest(key, yamlKeys(reflect.TypeFor[Config](), top)); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	} else if paths := nestedKeyPaths(reflect.TypeFor[Config](), key); top && len(paths) > 0 && len(paths) <= 3 {
+		// A section's key written at the left margin (session_max_age
+		// for auth.session_max_age): where it belongs.
+		for i, p := range paths {
+			paths[i] = strconv.Quote(p)
+		}
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(paths, " or "))
 	}
 	// The library's snippet, without its own "[line:col] message" line.
 	if _, src, ok := strings.Cut(snippet, "\n"); ok {
@@ -238,13 +245,56 @@ func yamlKeys(t reflect.Type, top bool) []string {
 	return slices.Compact(out)
 }
 
+// nestedKeyPaths are the paths ("auth.session_max_age") of the keys named
+// key below the top level of t, through sections alone: a key under a
+// list or a map (a metric's owner) needs its entry, which a suggestion
+// cannot know.
+func nestedKeyPaths(t reflect.Type, key string) []string {
+	var out []string
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type, path string)
+	walk = func(t reflect.Type, path string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		defer delete(seen, t)
+		for f := range t.Fields() {
+			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			switch {
+			case name == "-" || !f.IsExported():
+				continue
+			case name == "" && opts == "inline":
+				walk(f.Type, path)
+				continue
+			case name == "":
+				continue
+			}
+			p := name
+			if path != "" {
+				p = path + "." + name
+				if name == key {
+					out = append(out, p)
+				}
+			}
+			walk(f.Type, p)
+		}
+	}
+	walk(t, "")
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // devEnv are CANDOR_* variables read by Candor's tests and benchmarks, not
 // by the binary; a developer's shell may hold them.
 // A variable read by the benchmark (candor bench: its profiles and memory
 // log) had made every other command refuse to run while it was exported.
 var devEnv = []string{
 	"CANDOR_BENCH_SCALE", "CANDOR_BENCH_CPUPROFILE", "CANDOR_BENCH_DURING_CPUPROFILE", "CANDOR_BENCH_DURING_TRACE",
-	"CANDOR_BENCH_HEAPPROFILE", "CANDOR_BENCH_MEMLOG", "CANDOR_DIGEST_EML", "CANDOR_HUGEPAGES_CHILD",
+	"CANDOR_ARTIFACTS", "CANDOR_BENCH_HEAPPROFILE", "CANDOR_BENCH_MEMLOG", "CANDOR_DIGEST_EML", "CANDOR_HUGEPAGES_CHILD",
 	"CANDOR_REQUIRE_BROWSER", "CANDOR_REQUIRE_POPPLER", "CANDOR_REQUIRE_POSTGRES", "CANDOR_REQUIRE_PROMETHEUS",
 	"CANDOR_TEST_POSTGRES_URL", "CANDOR_UPDATE_CATALOG", "CANDOR_UPDATE_DOCS",
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -59,17 +61,101 @@ func (c Config) checkDB() error {
 // exited 1 as a failure of the store.
 func CheckPostgresURL(db string) error {
 	if !IsPostgresURL(db) {
-		return fmt.Errorf("%q is not a postgres:// URL", db)
+		// Shown without its password: a mistyped scheme (postgress://,
+		// postgresql:/) had printed the URL whole, password and all.
+		return fmt.Errorf("%q is not a postgres:// URL", RedactURL(db))
 	}
-	if _, err := url.Parse(db); err != nil {
+	u, err := url.Parse(db)
+	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("the postgres:// URL cannot be parsed: %v", err)
+		msg := err.Error()
+		if quotesUserinfo(msg, db) {
+			// url.Parse quotes what it stumbled on: in the user name or
+			// password (an unescaped '/' ends the host early, and what
+			// follows its ':' is then a bad port) that is the password.
+			msg = "the user name or password holds a character that must be percent-encoded (/ as %2F, % as %25, @ as %40, ? as %3F, # as %23)"
+		}
+		return fmt.Errorf("the postgres:// URL cannot be parsed: %s", msg)
+	}
+	// A port the driver cannot read (127.0.0.1:5432:1, which url.Parse
+	// takes) is the same mistake as one url.Parse refuses: it had been
+	// found only when the driver parsed it, exiting 1 as a failure of the
+	// store. The driver's rule: a host ends at the first ':' (after the
+	// brackets of an IPv6 address), and hosts are separated by commas.
+	for _, h := range strings.Split(u.Host, ",") {
+		if strings.HasPrefix(h, "[") {
+			if i := strings.IndexByte(h, ']'); i >= 0 {
+				h = h[i+1:]
+			}
+		}
+		_, port, ok := strings.Cut(h, ":")
+		if !ok || port == "" {
+			continue
+		}
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+			return fmt.Errorf("the postgres:// URL cannot be parsed: the port %q is not a number from 1 to 65535", port)
+		}
 	}
 	return nil
 }
+
+// passwordParam is a password given as a parameter of a URL's query
+// (?password=…) or of a key=value connection string.
+var passwordParam = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)`)
+
+// RedactURL is db as a message may show it: the password of its user
+// information, and a password parameter, replaced by xxxxx (as the
+// driver's own messages write it). A string that does not parse as a URL
+// with user information (postgresql:/candor:pw@host/db) has everything
+// between its scheme and its last '@' replaced: what it holds there
+// cannot be told apart, and may be the password.
+func RedactURL(db string) string {
+	if u, err := url.Parse(db); err == nil && u.User != nil {
+		db = u.Redacted()
+	} else if start, at, ok := userinfoSpan(db); ok {
+		db = db[:start] + "xxxxx" + db[at:]
+	}
+	return passwordParam.ReplaceAllString(db, "${1}xxxxx")
+}
+
+// quotesUserinfo says whether msg quotes a piece of what may be db's user
+// information: the text between its scheme and its last '@'.
+func quotesUserinfo(msg, db string) bool {
+	start, at, ok := userinfoSpan(db)
+	if !ok {
+		return false
+	}
+	info := db[start:at]
+	for _, q := range quoted.FindAllStringSubmatch(msg, -1) {
+		if v := strings.TrimLeft(q[1], ":"); v != "" && strings.Contains(info, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// userinfoSpan is where db's user information may be: from the end of
+// its scheme and slashes to its last '@'; ok false when it has no '@'.
+func userinfoSpan(db string) (start, at int, ok bool) {
+	at = strings.LastIndexByte(db, '@')
+	if at < 0 {
+		return 0, 0, false
+	}
+	if m := schemePrefix.FindStringIndex(db); m != nil && m[1] <= at {
+		start = m[1]
+	}
+	return start, at, true
+}
+
+// quoted is a value a message quotes.
+var quoted = regexp.MustCompile(`"([^"]*)"`)
+
+// schemePrefix is a URL's scheme and the slashes after it ("postgres://",
+// "postgresql:/", "pg:").
+var schemePrefix = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:/*`)
 
 // IsPostgresURL says whether db is a PostgreSQL URL (postgres:// or
 // postgresql://): the test of db, CANDOR_DB and --db.

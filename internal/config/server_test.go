@@ -41,3 +41,63 @@ func TestIsPostgresURL(t *testing.T) {
 		}
 	}
 }
+
+// A db that is not a postgres:// URL, or cannot be parsed, is refused
+// without its password, from the file, CANDOR_DB or a URL the parser
+// stumbles in: a mistyped scheme had printed the URL whole
+// ("postgress://candor:choose-one@…"), into the journal.
+func TestDBErrorsNeverShowThePassword(t *testing.T) {
+	cases := []struct {
+		file string
+		vars map[string]string
+		want string
+	}{
+		{"db: postgress://candor:choose-one@127.0.0.1:55432/x\n", nil, `candor.yaml:1: db: "postgress://candor:xxxxx@127.0.0.1:55432/x" is not a postgres:// URL`},
+		{"db: postgresql:/candor:choose-one@127.0.0.1:55432/candor\n", nil, `candor.yaml:1: db: "postgresql:/xxxxx@127.0.0.1:55432/candor" is not a postgres:// URL`},
+		{"", map[string]string{"CANDOR_DB": "pg://candor:choose-one@127.0.0.1:55432/candor"}, `CANDOR_DB: "pg://candor:xxxxx@127.0.0.1:55432/candor" is not a postgres:// URL`},
+		{"", map[string]string{"CANDOR_DB": "host=db user=candor password=choose-one"}, `CANDOR_DB: "host=db user=candor password=xxxxx" is not a postgres:// URL`},
+		{"", map[string]string{"CANDOR_DB": "postgresq://candor@db/candor?sslmode=disable&password=choose-one"}, `CANDOR_DB: "postgresq://candor@db/candor?sslmode=disable&password=xxxxx" is not a postgres:// URL`},
+		// An unescaped '/' in the password ends the host early, and the
+		// parser quotes the rest as a bad port.
+		{"db: postgres://candor:choose/one@127.0.0.1/candor\n", nil, `candor.yaml:1: db: the postgres:// URL cannot be parsed: the user name or password holds a character that must be percent-encoded`},
+		{"db: postgres://candor:choose%zzone@127.0.0.1/candor\n", nil, `the user name or password holds a character that must be percent-encoded`},
+	}
+	for _, c := range cases {
+		_, err := Load(write(t, c.file), env(c.vars))
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "choose") {
+			t.Errorf("%q %v: err = %v, want one holding %q, without the password", c.file, c.vars, err, c.want)
+		}
+	}
+	for db, want := range map[string]string{
+		"postgres://u@h/db":         "postgres://u@h/db",
+		"postgres://u:pw@h/db":      "postgres://u:xxxxx@h/db",
+		"mysql://x":                 "mysql://x",
+		"postgresql:/u:p@w@h/db":    "postgresql:/xxxxx@h/db",
+		"u:pw@h/db":                 "u:xxxxx@h/db",
+		"host=h password='a b' x=y": "host=h password=xxxxx x=y",
+	} {
+		if got := RedactURL(db); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", db, got, want)
+		}
+	}
+}
+
+// A port the driver cannot read is a mistake of the URL, found where it
+// is read (exit 2, naming where it was set), as url.Parse's own are: one
+// url.Parse takes (5432:1) had reached the driver and exited 1.
+func TestDBPortChecked(t *testing.T) {
+	for _, c := range []struct{ db, want string }{
+		{"postgres://u:pw@127.0.0.1:5432:1/candor", `CANDOR_DB: the postgres:// URL cannot be parsed: the port "5432:1" is not a number from 1 to 65535`},
+		{"postgres://u:pw@127.0.0.1:notaport/candor", `CANDOR_DB: the postgres:// URL cannot be parsed: invalid port ":notaport" after host`},
+		{"postgres://u:pw@h1:5432,h2:0/candor", `the port "0" is not a number`},
+	} {
+		if _, err := Load("", env(map[string]string{"CANDOR_DB": c.db})); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.db, err, c.want)
+		}
+	}
+	for _, db := range []string{"postgres://u@h1:5432,h2:5433/db", "postgres://u@[::1]:5432/db", "postgres://u@/db?host=/run/postgresql", "postgres://u@h/db"} {
+		if err := CheckPostgresURL(db); err != nil {
+			t.Errorf("%s: %v", db, err)
+		}
+	}
+}

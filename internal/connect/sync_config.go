@@ -123,6 +123,19 @@ func (c Config) SyncEvery() map[string]time.Duration {
 	return out
 }
 
+// ScheduledUnready says, by source, why each scheduled collector
+// (sync.every set) cannot run — no token, no repositories, … —: the
+// reason its every run would fail with. None when all can.
+func (c Config) ScheduledUnready() map[string]string {
+	out := map[string]string{}
+	for src := range c.SyncEvery() {
+		if why := c.ready(src); why != "" {
+			out[src] = why
+		}
+	}
+	return out
+}
+
 // defaultBaseURL is each API's public root.
 var defaultBaseURL = map[string]string{"github": "https://api.github.com", "gitlab": "https://gitlab.com", "pagerduty": "https://api.pagerduty.com"}
 

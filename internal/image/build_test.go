@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -101,4 +102,34 @@ func goBuildID(t *testing.T, goTool, path string) string {
 		t.Fatalf("go tool buildid %s printed nothing", path)
 	}
 	return id
+}
+
+// The version stamped into the binary (SetVersion, from cmd/candor's
+// main.version) names the build over the module's "(devel)": the image's
+// log lines had called a release built with -ldflags "-X
+// main.version=v1.2.0" "(devel)".
+func TestBuildNameTakesTheStampedVersion(t *testing.T) {
+	info := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.time", Value: "x"}}}
+	v := "v1.2.0"
+	for _, c := range []struct {
+		stamped *string
+		info    *debug.BuildInfo
+		ok      bool
+		want    string
+	}{
+		{&v, info, true, "v1.2.0 vcs.revision=0123abcd buildid=ID"},
+		{nil, info, true, "(devel) vcs.revision=0123abcd buildid=ID"},
+		{new(string), info, true, "(devel) vcs.revision=0123abcd buildid=ID"},
+		{&v, nil, false, "v1.2.0 buildid=ID"},
+		{nil, nil, false, "(unknown) buildid=ID"},
+	} {
+		if got := buildName(c.stamped, c.info, c.ok, "ID"); got != c.want {
+			t.Errorf("buildName = %q, want %q", got, c.want)
+		}
+	}
+	defer stamped.Store(stamped.Load())
+	SetVersion("v9.9.9")
+	if got := Build(); !strings.HasPrefix(got, "v9.9.9 ") || !strings.HasSuffix(got, " buildid="+BuildID()) {
+		t.Errorf("Build() after SetVersion = %q", got)
+	}
 }

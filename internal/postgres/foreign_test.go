@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -54,7 +55,28 @@ func TestNotOwnerSaysWhatIsNeeded(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "permission denied for schema public") || !strings.Contains(err.Error(), "OWNER TO") {
 		t.Fatalf("Open as a role that does not own the database: %v, want permission denied and what to grant", err)
 	}
+	// With the names filled in, as docs/postgres.md shows it (it had
+	// said "ALTER DATABASE … OWNER TO …").
+	u, _ := url.Parse(roleURL)
+	db, role := strings.TrimPrefix(u.Path, "/"), u.User.Username()
+	if want := "(ALTER DATABASE " + db + " OWNER TO " + role + ") or have CREATE on its schema (GRANT CREATE ON SCHEMA public TO " + role + ")"; !strings.Contains(err.Error(), want) {
+		t.Errorf("Open as a role that does not own the database: %v\nwant %q", err, want)
+	}
 	if errors.Is(err, ErrNoSchema) {
 		t.Errorf("refused as a missing schema: %v", err)
+	}
+}
+
+// The not-owned hint names the database and the role as SQL takes them:
+// bare when they need no quotes, quoted otherwise.
+func TestNotOwnedHintNames(t *testing.T) {
+	for _, c := range []struct{ db, role, want string }{
+		{"candor", "candor", "ALTER DATABASE candor OWNER TO candor) or have CREATE on its schema (GRANT CREATE ON SCHEMA public TO candor)"},
+		{"Candor-Prod", "user", `ALTER DATABASE "Candor-Prod" OWNER TO "user") or have CREATE on its schema (GRANT CREATE ON SCHEMA public TO "user")`},
+		{"", "", "ALTER DATABASE … OWNER TO …"},
+	} {
+		if got := notOwnedHint(c.db, c.role); !strings.Contains(got, c.want) {
+			t.Errorf("notOwnedHint(%q, %q) = %q, want %q", c.db, c.role, got, c.want)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -118,7 +119,7 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 		if errors.As(err, &pe) && pe.Code == "42501" {
 			// From PostgreSQL 15 on only the database's owner may create
 			// in its public schema unless granted.
-			err = fmt.Errorf("%w; the role needs to own the database (ALTER DATABASE … OWNER TO …) or have CREATE on its schema (GRANT CREATE ON SCHEMA public TO …): see README, PostgreSQL", err)
+			err = fmt.Errorf("%w; %s", err, notOwnedHint(cfg.ConnConfig.Database, cfg.ConnConfig.User))
 		}
 		// Classified: candor serve waits for a database that cannot be
 		// reached yet (or refuses the sign-in) rather than exiting.
@@ -126,6 +127,35 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 	}
 	return s, nil
 }
+
+// notOwnedHint says what a role that may not create in the database's
+// schema needs, with the database's and the role's names filled in as
+// docs/postgres.md shows them (it had written "ALTER DATABASE … OWNER TO
+// …").
+func notOwnedHint(database, role string) string {
+	return fmt.Sprintf("the role needs to own the database (ALTER DATABASE %s OWNER TO %s) or have CREATE on its schema (GRANT CREATE ON SCHEMA public TO %[2]s): see README, PostgreSQL",
+		sqlName(database), sqlName(role))
+}
+
+// sqlName writes an identifier as SQL takes it: bare when PostgreSQL
+// would not fold or refuse it (candor, candor_guest), quoted otherwise
+// ("Candor", "candor-prod"); … when it is not known.
+func sqlName(s string) string {
+	if s == "" {
+		return "…"
+	}
+	if bareName.MatchString(s) && !slices.Contains(reservedNames, s) {
+		return s
+	}
+	return pgx.Identifier{s}.Sanitize()
+}
+
+// bareName is an identifier PostgreSQL reads as written, unquoted.
+var bareName = regexp.MustCompile(`^[a-z_][a-z0-9_$]*$`)
+
+// reservedNames are the reserved words a database or role is likeliest
+// to be named, which must be quoted.
+var reservedNames = []string{"user", "all", "default", "grant", "public", "select", "table", "to", "on", "order", "group"}
 
 // classifyUnreachable makes the failures to reach the server — looking
 // its host up, dialling it, a deadline met meanwhile — a

@@ -2,7 +2,6 @@ package governance
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"os"
@@ -12,11 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/config"
-	"github.com/candor/candor/internal/engine"
-	"github.com/candor/candor/internal/ledger"
-	"github.com/candor/candor/internal/sqlite/sqlitetest"
 )
 
 // loadConfig loads a configuration file of the given text.
@@ -126,14 +121,7 @@ func TestConfigurationMayGiveWhatIsInForce(t *testing.T) {
 // real configuration was then refused as a change.
 func TestCheckRecordsNothing(t *testing.T) {
 	ctx := context.Background()
-	st := sqlitetest.Open(t)
-	st.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
-	base, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mcfg, _ := config.Default().EngineConfig()
-	reg := &Registry{Docs: st, Catalog: base.Governed(), Engine: engine.New(st, mcfg), Config: config.Default(), Now: func() time.Time { return start }}
+	reg, st := emptyRegistry(t)
 	if err := reg.Check(ctx, initialOf(t, config.Default())); err != nil {
 		t.Fatalf("a check before the first start: %v", err)
 	}

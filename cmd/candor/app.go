@@ -30,6 +30,10 @@ import (
 // common holds the flags every data command shares.
 type common struct {
 	config, data, db string
+	// access marks a command that manages access (candor user, candor
+	// token) and computes nothing from the definitions: it does not
+	// record the configuration's initial set (governance.Registry.Check).
+	access bool
 }
 
 func (c *common) bind(fs *flag.FlagSet) {
@@ -174,7 +178,7 @@ func (c *common) openStore(ctx context.Context, env *Env, create bool) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	a, err := openConfig(ctx, cfg, create, environ)
+	a, err := openConfig(ctx, cfg, create, environ, !c.access)
 	if err != nil {
 		return nil, err
 	}
@@ -215,8 +219,13 @@ func (a *app) migrated() string {
 // proposal, name them — a variable a proposal names is exported before it
 // is approved (governance checks it then). With environ, no store or
 // ledger key is made: where there is none, the file's sections are the
-// ones in force, and the variables are refused.
-func openConfig(ctx context.Context, cfg config.Config, create bool, environ []string) (*app, error) {
+// ones in force, and the variables are refused. record says whether the
+// configuration's initial set is recorded on a store that has none yet:
+// by every command but those that manage access (common.access), which
+// compute nothing from it, so that the first administrator, added before
+// the first start, does not fix the definitions of a command given no
+// configuration.
+func openConfig(ctx context.Context, cfg config.Config, create bool, environ []string, record bool) (*app, error) {
 	mcfg, err := cfg.EngineConfig()
 	if err != nil {
 		return nil, err
@@ -275,8 +284,10 @@ func openConfig(ctx context.Context, cfg config.Config, create bool, environ []s
 	if err == nil {
 		in.Sections, err = governance.SectionValues(cfg)
 	}
-	if err == nil {
+	if err == nil && record {
 		err = gov.Init(ctx, in)
+	} else if err == nil {
+		err = gov.Check(ctx, in)
 	}
 	// Gate policies, alert rules and custom views in force are the
 	// governed sections' (the configuration's at first start, then

@@ -91,7 +91,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer ln.Close()
 	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
-	a, err := openWaiting(ctx, log, ln, func() (*app, error) { return openConfig(ctx, cfg, false, environ) })
+	a, err := openWaiting(ctx, log, ln, func() (*app, error) { return openConfig(ctx, cfg, false, environ, true) })
 	if errors.Is(err, sqlite.ErrNoStore) || errors.Is(err, postgres.ErrNoSchema) {
 		// A new store: no proposal put other gate policies in force, the
 		// file's are, and an unset secret they name stops serve before
@@ -99,7 +99,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		if err := cfg.CheckWatchSecret(); err != nil {
 			return &exitError{code: 2, err: err}
 		}
-		a, err = openWaiting(ctx, log, ln, func() (*app, error) { return openConfig(ctx, cfg, true, environ) })
+		a, err = openWaiting(ctx, log, ln, func() (*app, error) { return openConfig(ctx, cfg, true, environ, true) })
 	}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -83,6 +83,7 @@ type authApp struct {
 // openAuth opens an existing store: a token or a change made in a new,
 // empty one (a mistyped --data) would silently not be the one served.
 func openAuth(ctx context.Context, env *Env, c common) (*authApp, error) {
+	c.access = true
 	a, err := c.open(ctx, env)
 	if err != nil {
 		return nil, err
@@ -261,7 +262,7 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := openConfig(ctx, cfg, false, environ)
+	a, err := openConfig(ctx, cfg, false, environ, false)
 	fresh := errors.Is(err, sqlite.ErrNoStore) || errors.Is(err, postgres.ErrNoSchema)
 	var grants *auth.Grants
 	switch {
@@ -299,7 +300,7 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 		return inputError(err)
 	}
 	if fresh {
-		if a, err = openConfig(ctx, cfg, true, nil); err != nil {
+		if a, err = openConfig(ctx, cfg, true, nil, false); err != nil {
 			return err
 		}
 		defer a.Close()

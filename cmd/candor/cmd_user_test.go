@@ -192,7 +192,7 @@ func TestUsersAndTokens(t *testing.T) {
 		"user_created user:ann@example.com", "user_created user:bob@example.com", "user_created user:cy@example.com", "user_created user:di@example.com",
 		"sign_in user:ann@example.com", "sign_in user:bob@example.com", "sign_in user:di@example.com",
 		"roles_changed user:bob@example.com", "token_created token:ci", "token_created token:ann-admin",
-		"user_disabled user:ann@example.com", "token_revoked token:ci",
+		"user_disabled user:ann@example.com", "token_revoked token:ann-admin", "token_revoked token:ci",
 	}
 	// The three sign-ins ran in map order.
 	slices.Sort(got[4:7])

@@ -32,6 +32,9 @@ const (
 	// ReasonNoPassword: the user has no password (created by an external
 	// sign-in) and tried one.
 	ReasonNoPassword = "no_password"
+	// ReasonOwnerDisabled is a token_revoked event's: the token was
+	// revoked because the user it acts for was disabled.
+	ReasonOwnerDisabled = "user_disabled"
 )
 
 // Event is one access event, kept as JSON in the store's access collection

@@ -299,8 +299,16 @@ func TestDisableRevokesSessionsAndTokens(t *testing.T) {
 	if _, err := f.svc.Login(ctx, "ann@example.com", pw, browser); !errors.Is(err, ErrBadCredentials) {
 		t.Errorf("disabled user signs in: %v", err)
 	}
-	if e := f.events(t); e[len(e)-2].Type != EventUserDisabled || e[len(e)-2].Actor != "user:x@example.com" || e[len(e)-2].Client != "198.51.100.7" {
-		t.Errorf("disable event = %+v", e[len(e)-2])
+	// The user's event, then one per token revoked, as revoking it alone
+	// records (docs/access.md: every revocation is appended); the
+	// revocation had gone unrecorded beside "User disabled".
+	e := f.events(t)
+	if d := e[len(e)-3]; d.Type != EventUserDisabled || d.Actor != "user:x@example.com" || d.Client != "198.51.100.7" {
+		t.Errorf("disable event = %+v", d)
+	}
+	if r := e[len(e)-2]; r.Type != EventTokenRevoked || r.Subject != "token:ann-ci" || r.Actor != "user:x@example.com" ||
+		r.Client != "198.51.100.7" || r.Reason != ReasonOwnerDisabled || r.Token == "" || !strings.HasPrefix(mine, strings.TrimSuffix(r.Token, "…")) || !r.At.Equal(e[len(e)-3].At) {
+		t.Errorf("token revocation event = %+v", r)
 	}
 	var ie *InputError
 	if _, _, err := f.svc.DisableUser(ctx, cli, "ann@example.com"); !errors.As(err, &ie) || !strings.Contains(ie.Msg, "disabled already") {

@@ -140,8 +140,16 @@ func (s *Service) DisableUser(ctx context.Context, by Actor, email string) (sess
 		return 0, 0, inputErr("email", "%s is disabled already (since %s)", u.Email, u.DisabledAt.Format("2006-01-02 15:04 MST"))
 	}
 	e := s.event(EventUserDisabled, by, "user:"+u.Email)
+	// Each token revoked is a token_revoked event of its own, as
+	// RevokeToken's is (docs/access.md: every revocation is appended),
+	// saying why.
+	revoked := func(t store.Token) []byte {
+		te := s.event(EventTokenRevoked, by, "token:"+t.Name)
+		te.At, te.Token, te.Reason = e.At, TokenDisplay(t.Lookup), ReasonOwnerDisabled
+		return te.encode()
+	}
 	defer s.tokens.clear()
-	return s.st.DisableUser(ctx, u.ID, e.At, e.encode())
+	return s.st.DisableUser(ctx, u.ID, e.At, e.encode(), revoked)
 }
 
 // EnableUser lets a disabled user sign in again, recording user_enabled.

@@ -241,3 +241,22 @@ func (c *Catalog) metricIDs() []string {
 	}
 	return ids
 }
+
+// SameDefinition reports whether m and o define the metric alike in every field an override or a
+// definition proposal changes (owner, window, target, thresholds and how they are judged, the
+// thresholds per tier and per service, min_sample, priority, sign-off, degrading_exempt),
+// whatever versions or changes made them. Retirement is not compared: no override retires.
+func (m *Metric) SameDefinition(o *Metric) bool {
+	return m.ID == o.ID && m.Owner == o.Owner && m.Window == o.Window && equalPtr(m.Target, o.Target) &&
+		equalPtr(m.Thresholds, o.Thresholds) && m.JudgedBy == o.JudgedBy &&
+		maps.Equal(m.ThresholdsByTier, o.ThresholdsByTier) && maps.Equal(m.ThresholdsByService, o.ThresholdsByService) &&
+		m.MinSample == o.MinSample && m.Priority == o.Priority && m.Signoff == o.Signoff && m.SignoffBy == o.SignoffBy &&
+		slices.Equal(m.DegradingExempt, o.DegradingExempt)
+}
+
+func equalPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

@@ -3,14 +3,11 @@ package governance
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
-	"github.com/candor/candor/internal/config"
 )
 
 // An organisation's own metric is governed like a built-in (SPEC §5): while it is red, loosening
@@ -110,14 +107,7 @@ const failedShare = `custom_metrics:
 // the app's catalog: the built-ins with the organisation's own.
 func customFixture(t *testing.T) *fixture {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "candor.yaml")
-	if err := os.WriteFile(path, []byte(failedShare), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfig(t, failedShare)
 	f := newFixture(t, cfg)
 	withOwn, err := cfg.AddViews(f.cat)
 	if err != nil {

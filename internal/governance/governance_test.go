@@ -93,6 +93,20 @@ func newFixtureFrom(t *testing.T, cfg config.Config, first Initial) *fixture {
 	return f
 }
 
+// emptyRegistry is a registry of the default configuration over a new,
+// empty store, with nothing recorded yet.
+func emptyRegistry(t *testing.T) (*Registry, store.Store) {
+	t.Helper()
+	st := sqlitetest.Open(t)
+	st.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+	base, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mcfg, _ := config.Default().EngineConfig()
+	return &Registry{Docs: st, Catalog: base.Governed(), Engine: engine.New(st, mcfg), Config: config.Default(), Now: func() time.Time { return start }}, st
+}
+
 func initial(t *testing.T, cfg config.Config, env map[string]string) Initial {
 	t.Helper()
 	s, err := cfg.Governed()
@@ -453,14 +467,7 @@ func TestInitialSettingAtItsDefaultIsNoChange(t *testing.T) {
 
 	// A store whose first start recorded the default written out (as
 	// this version's predecessors did) starts without it.
-	st := sqlitetest.Open(t)
-	st.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
-	base, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mcfg, _ := config.Default().EngineConfig()
-	reg := &Registry{Docs: st, Catalog: base.Governed(), Engine: engine.New(st, mcfg), Config: config.Default(), Now: func() time.Time { return start }}
+	reg, _ := emptyRegistry(t)
 	legacy := initial(t, config.Default(), nil)
 	legacy.Settings["attribution_window"] = json.RawMessage(`"24h"`)
 	if err := reg.Init(context.Background(), legacy); err != nil {

@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,6 +69,17 @@ func (r *Registry) configureIn(st *State, cfg config.Config, t time.Time) (confi
 		if v.Section != config.CustomMetricsSection || v.Effective.After(t) {
 			continue
 		}
+		if len(eras) == 1 {
+			// The configuration's value is the one recorded at the first
+			// start that governed it: a later file may give the value an
+			// approval put in force since (Init accepts it), which is not
+			// the value before that approval.
+			first, err := r.recordedSection(st, cfg, config.CustomMetricsSection)
+			if err != nil {
+				return cfg, nil, err
+			}
+			eras[0].Defs = first.CustomMetricDefs
+		}
 		next, err := cfg.WithSection(v.Section, v.label(), []byte(v.Source), r.Catalog)
 		if err != nil {
 			return cfg, nil, fmt.Errorf("section %s approved at %s: %w", v.Section, v.Effective.Format(time.RFC3339), err)
@@ -86,6 +98,25 @@ func (r *Registry) configureIn(st *State, cfg config.Config, t time.Time) (confi
 		}
 	}
 	return cfg.WithCustomEras(eras), ids, nil
+}
+
+// recordedSection is cfg with the section's value recorded from the
+// configuration at the first start that governed it (as it is when none
+// was recorded). The recorded value is JSON, which YAML reads.
+func (r *Registry) recordedSection(st *State, cfg config.Config, name string) (config.Config, error) {
+	p := st.Sections[name]
+	if p == nil {
+		return cfg, nil
+	}
+	var src []byte
+	if v := bytes.TrimSpace(p.Value); len(v) > 0 && string(v) != "null" {
+		src = v
+	}
+	out, err := cfg.WithSection(name, "the configuration's "+name+" at first start", src, r.Catalog)
+	if err != nil {
+		return cfg, fmt.Errorf("section %s recorded at first start: %w", name, err)
+	}
+	return out, nil
 }
 
 // Live keeps a running server's governed sections in step with the

@@ -99,8 +99,8 @@ func (e *ChangedError) Error() string {
 		example = `candor catalog propose --setting NAME --value JSON --reason "…"`
 	}
 	return fmt.Sprintf("the configuration changes definitions recorded at first start (%s): %s. "+
-		"Definitions and value-changing settings change only through approved proposals: restore the configuration "+
-		"(and unset the variables) as it was, then propose the change: %s (or POST /api/v1/proposals)",
+		"Definitions and value-changing settings change only through approved proposals: give each in the configuration "+
+		"(and the variables) as it was at first start or as approved proposals have put it in force, then propose the change: %s (or POST /api/v1/proposals)",
 		e.Since.Format(time.DateOnly), strings.Join(parts, "; "), example)
 }
 
@@ -153,19 +153,50 @@ func canonicalJSON(b []byte) (json.RawMessage, error) {
 
 // Init records the configuration's initial set at first start (a proposal
 // under InitialKey, chained in the ledger), or, at a later start, refuses
-// one that differs from what was recorded (*ChangedError); then it loads.
+// one that differs from what is recorded (*ChangedError,
+// *SectionChangedError); then it loads. A later configuration may give
+// each definition, setting and section as it was at first start or as
+// approved proposals have put it in force now: the file need not stay as
+// it was once its changes are approved, but any other value, which no
+// approval put in force, is refused.
 func (r *Registry) Init(ctx context.Context, in Initial) error {
+	return r.init(ctx, in, true)
+}
+
+// Check is Init for a command that computes nothing from the definitions
+// (candor user, candor token): on a store whose initial set is not
+// recorded yet, nothing is recorded — the first command that reads the
+// definitions records the configuration it is given — and the store loads
+// with none; on one whose set is recorded, the configuration is checked
+// as Init checks it, and a section recorded in no document is not
+// recorded now either.
+func (r *Registry) Check(ctx context.Context, in Initial) error {
+	return r.init(ctx, in, false)
+}
+
+func (r *Registry) init(ctx context.Context, in Initial, record bool) error {
 	set, err := in.set()
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(Proposal{Reason: "the configuration's definitions and settings at first start", By: "config", At: r.now(), Initial: set})
-	if err != nil {
-		return err
-	}
-	doc, created, err := r.Docs.AppendDocOnce(ctx, Proposals, InitialKey, body)
-	if err != nil {
-		return fmt.Errorf("recording the initial definitions: %w", err)
+	var doc store.Doc
+	created := false
+	if record {
+		body, err := json.Marshal(Proposal{Reason: "the configuration's definitions and settings at first start", By: "config", At: r.now(), Initial: set})
+		if err != nil {
+			return err
+		}
+		if doc, created, err = r.Docs.AppendDocOnce(ctx, Proposals, InitialKey, body); err != nil {
+			return fmt.Errorf("recording the initial definitions: %w", err)
+		}
+	} else {
+		var found bool
+		if doc, found, err = r.Docs.DocByKey(ctx, Proposals, InitialKey); err != nil {
+			return fmt.Errorf("reading the initial definitions: %w", err)
+		}
+		if !found {
+			return r.Load(ctx)
+		}
 	}
 	if !created {
 		var was Proposal
@@ -173,25 +204,39 @@ func (r *Registry) Init(ctx context.Context, in Initial) error {
 			return fmt.Errorf("the recorded initial definitions (document %d) cannot be read: %v", doc.ID, err)
 		}
 		if was.Initial.SHA256 != set.SHA256 {
-			if err := r.changed(was, *set, in.Env); err != nil {
+			if err := r.changed(ctx, was, *set, in); err != nil {
 				return err
 			}
 		}
-		if err := r.checkSections(ctx, was, in); err != nil {
+		if err := r.checkSections(ctx, was, in, record); err != nil {
 			return err
 		}
 	}
 	return r.Load(ctx)
 }
 
+// folded is every proposal folded with its decisions, read now (Init
+// compares with what is in force before it loads).
+func (r *Registry) folded(ctx context.Context) (*State, error) {
+	props, decs, _, err := r.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return Fold(props, decs), nil
+}
+
 // changed says how the configuration differs from the initial set recorded
-// at first start, nil when it does not. Settings are compared as the
-// configuration gives them now (config.Config.Governed: null for a value
-// that leaves every effective value as its default does), the recorded
-// ones put through the same: a store whose first start recorded
-// attribution_window: 24h starts with it removed, and one that recorded
-// nothing with the default written out.
-func (r *Registry) changed(was Proposal, now InitialSet, env map[string]string) error {
+// at first start and from the definitions and settings in force now, nil
+// when each metric and setting it gives is as one of them has it. Settings
+// are compared as the configuration gives them now (config.Config.Governed:
+// null for a value that leaves every effective value as its default does),
+// the recorded ones and those in force put through the same: a store whose
+// first start recorded attribution_window: 24h starts with it removed, and
+// one that recorded nothing with the default written out. A metric's
+// override is compared by the definition it gives (catalog.Metric.
+// SameDefinition) with the one in force, the initial override and the
+// approved changes applied.
+func (r *Registry) changed(ctx context.Context, was Proposal, now InitialSet, in Initial) error {
 	recorded := was.Initial.Settings
 	if rc, err := r.Config.WithRecordedSettings(was.Initial.Settings); err == nil {
 		if g, err := rc.Governed(); err == nil {
@@ -201,26 +246,120 @@ func (r *Registry) changed(was Proposal, now InitialSet, env map[string]string) 
 			}
 		}
 	}
-	e := &ChangedError{Since: was.At}
+	var metricIDs, settings []string
 	for _, id := range union(was.Initial.Metrics, now.Metrics) {
 		if !bytes.Equal(was.Initial.Metrics[id], now.Metrics[id]) {
-			e.Metrics = append(e.Metrics, id)
+			metricIDs = append(metricIDs, id)
 		}
 	}
 	for _, k := range union(recorded, now.Settings) {
 		if !bytes.Equal(recorded[k], now.Settings[k]) {
-			s := k
-			if v := env[k]; v != "" {
-				s += " (set by " + v + ")"
-			}
-			s += ": " + settingWords(was.Initial.Settings[k]) + " at first start, now " + settingWords(now.Settings[k])
-			e.Settings = append(e.Settings, s)
+			settings = append(settings, k)
 		}
+	}
+	if len(metricIDs) == 0 && len(settings) == 0 {
+		return nil
+	}
+	st, err := r.folded(ctx)
+	if err != nil {
+		return err
+	}
+	t := r.now()
+	e := &ChangedError{Since: was.At}
+	if len(metricIDs) > 0 {
+		changes, err := st.Changes()
+		if err != nil {
+			return err
+		}
+		for _, id := range metricIDs {
+			o, given := in.Metrics[id]
+			if !r.definitionInForce(changes, id, o, given, t) {
+				e.Metrics = append(e.Metrics, id)
+			}
+		}
+	}
+	inForce := r.settingsInForce(st, t)
+	for _, k := range settings {
+		v, ok := inForce[k]
+		if ok && bytes.Equal(v, now.Settings[k]) {
+			continue
+		}
+		s := k
+		if v := in.Env[k]; v != "" {
+			s += " (set by " + v + ")"
+		}
+		s += ": " + settingWords(was.Initial.Settings[k]) + " at first start, "
+		if ok && !bytes.Equal(v, recorded[k]) {
+			by, _ := st.SettingSource(k, t)
+			if by == "" {
+				by = "an approved proposal"
+			}
+			s += settingWords(v) + " in force (" + by + "), "
+		}
+		s += "now " + settingWords(now.Settings[k])
+		e.Settings = append(e.Settings, s)
 	}
 	if len(e.Metrics) == 0 && len(e.Settings) == 0 {
 		return nil
 	}
 	return e
+}
+
+// definitionInForce reports whether the configuration's override of a
+// metric (given: it has one) defines it as the changes in force (the
+// initial set's overrides and the approved proposals, State.Changes) have
+// it at t.
+func (r *Registry) definitionInForce(changes []catalog.Change, id string, o catalog.Override, given bool, t time.Time) bool {
+	var own, file []catalog.Change
+	for _, c := range changes {
+		if c.Metric == id {
+			own = append(own, c)
+		}
+	}
+	if given {
+		file = []catalog.Change{{Metric: id, Override: o, Ref: "configuration"}}
+	}
+	inForce, err := r.definitionAt(own, id, t)
+	if err != nil {
+		return false
+	}
+	fromFile, err := r.definitionAt(file, id, t)
+	return err == nil && inForce.SameDefinition(fromFile)
+}
+
+// definitionAt is the metric's definition at t that the changes (of it
+// alone) make of the built-in one.
+func (r *Registry) definitionAt(changes []catalog.Change, id string, t time.Time) (*catalog.Metric, error) {
+	g := r.Catalog.Governed()
+	if err := g.Govern(changes); err != nil {
+		return nil, err
+	}
+	m, ok := g.Metric(id)
+	if !ok {
+		return nil, fmt.Errorf("no metric %q in the catalog", id)
+	}
+	return m.At(t), nil
+}
+
+// settingsInForce are the governed settings' values in force at t, as
+// config.Config.Governed gives them (canonical JSON); nil when they cannot
+// be read.
+func (r *Registry) settingsInForce(st *State, t time.Time) map[string]json.RawMessage {
+	rc, err := r.Config.WithRecordedSettings(st.SettingsAt(t))
+	if err != nil {
+		return nil
+	}
+	g, err := rc.Governed()
+	if err != nil {
+		return nil
+	}
+	out := map[string]json.RawMessage{}
+	for k, v := range g {
+		if b, err := canonicalJSON(v); err == nil {
+			out[k] = b
+		}
+	}
+	return out
 }
 
 // settingWords is a recorded setting's value for the refusal's reader.

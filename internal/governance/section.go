@@ -39,8 +39,8 @@ func (e *SectionChangedError) ErrorCode() domain.Code { return domain.EConflict 
 
 func (e *SectionChangedError) Error() string {
 	return fmt.Sprintf("the configuration changes sections recorded at first start (%s): %s. "+
-		"Gate policies, alert rules, custom views and the organisation's own metrics change only through approved proposals: restore the configuration "+
-		"as it was, then propose the new section: candor catalog propose --section %s --file NEW.yaml --reason \"…\" "+
+		"Gate policies, alert rules, custom views and the organisation's own metrics change only through approved proposals: give each section "+
+		"as it was at first start or as approved proposals have put it in force, then propose the new section: candor catalog propose --section %s --file NEW.yaml --reason \"…\" "+
 		"(NEW.yaml holds the section as the configuration file writes it; for gates, the policies file), or POST /api/v1/proposals",
 		e.Since.Format(time.DateOnly), strings.Join(e.Sections, ", "), e.Sections[0])
 }
@@ -65,14 +65,16 @@ func SectionValues(cfg config.Config) (map[string]json.RawMessage, error) {
 const sectionsKey = "sections"
 
 // checkSections refuses (*SectionChangedError) a configuration whose
-// sections differ from those recorded at first start: in the initial set,
-// or, for a store whose initial set predates governed sections, in a
+// sections differ both from those recorded at first start and from those
+// in force now (an approved proposal's value): recorded in the initial
+// set, or, for a store whose initial set predates governed sections, in a
 // document of their own, recorded now the first time; a section governed
 // since the store's sections were recorded is recorded now in a document
-// of its own.
-func (r *Registry) checkSections(ctx context.Context, was Proposal, in Initial) error {
+// of its own. Unless record (Check), nothing is recorded, and a section
+// not recorded yet is not compared.
+func (r *Registry) checkSections(ctx context.Context, was Proposal, in Initial, record bool) error {
 	recorded, since := maps.Clone(was.Initial.Sections), was.At
-	if recorded == nil {
+	if recorded == nil && record {
 		p, err := r.recordSections(ctx, sectionsKey, in.Sections, in.Source, "the configuration's sections at the first start that governed them")
 		if err != nil {
 			return err
@@ -84,7 +86,7 @@ func (r *Registry) checkSections(ctx context.Context, was Proposal, in Initial) 
 	}
 	for _, s := range config.Sections {
 		v, ok := in.Sections[s.Name]
-		if _, had := recorded[s.Name]; had || !ok {
+		if _, had := recorded[s.Name]; had || !ok || !record {
 			continue
 		}
 		p, err := r.recordSections(ctx, sectionsKey+":"+s.Name, map[string]json.RawMessage{s.Name: v}, in.Source,
@@ -97,10 +99,22 @@ func (r *Registry) checkSections(ctx context.Context, was Proposal, in Initial) 
 		}
 	}
 	e := &SectionChangedError{Since: since}
+	var st *State
 	for _, s := range config.Sections {
-		if v, ok := recorded[s.Name]; ok && !bytes.Equal(v, in.Sections[s.Name]) {
-			e.Sections = append(e.Sections, s.Name)
+		v, ok := recorded[s.Name]
+		if !ok || bytes.Equal(v, in.Sections[s.Name]) {
+			continue
 		}
+		if st == nil {
+			var err error
+			if st, err = r.folded(ctx); err != nil {
+				return err
+			}
+		}
+		if p := st.SectionAt(s.Name, r.now()); p != nil && bytes.Equal(p.Value, in.Sections[s.Name]) {
+			continue
+		}
+		e.Sections = append(e.Sections, s.Name)
 	}
 	if len(e.Sections) > 0 {
 		return e

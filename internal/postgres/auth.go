@@ -24,17 +24,24 @@ func (s *DB) writeAuth(ctx context.Context, event []byte, fn func(tx pgx.Tx) err
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if event != nil {
-		d := store.Doc{Collection: store.AccessCollection, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: event}
-		if err := tx.QueryRow(ctx, `INSERT INTO docs (collection, created_at, body) VALUES ($1, $2, $3) RETURNING id`,
-			d.Collection, d.CreatedAt.UnixNano(), event).Scan(&d.ID); err != nil {
-			return fmt.Errorf("postgres: appending the access event: %w", err)
-		}
-		if err := s.docLedgerTx(ctx, tx, d); err != nil {
-			return err
-		}
+	if err := s.appendAccess(ctx, tx, event); err != nil {
+		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// appendAccess appends an access event (nil: none) in tx, chained in the
+// ledger.
+func (s *DB) appendAccess(ctx context.Context, tx pgx.Tx, event []byte) error {
+	if event == nil {
+		return nil
+	}
+	d := store.Doc{Collection: store.AccessCollection, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: event}
+	if err := tx.QueryRow(ctx, `INSERT INTO docs (collection, created_at, body) VALUES ($1, $2, $3) RETURNING id`,
+		d.Collection, d.CreatedAt.UnixNano(), event).Scan(&d.ID); err != nil {
+		return fmt.Errorf("postgres: appending the access event: %w", err)
+	}
+	return s.docLedgerTx(ctx, tx, d)
 }
 
 func (s *DB) CreateUser(ctx context.Context, u store.User, event []byte) (store.User, error) {
@@ -86,8 +93,8 @@ func (s *DB) SetUserRoles(ctx context.Context, id int64, roles []string, event [
 	})
 }
 
-func (s *DB) DisableUser(ctx context.Context, id int64, at time.Time, event []byte) (sessions, tokens int64, err error) {
-	err = s.writeAuth(ctx, event, func(tx pgx.Tx) error {
+func (s *DB) DisableUser(ctx context.Context, id int64, at time.Time, event []byte, tokenEvent func(store.Token) []byte) (sessions, tokens int64, err error) {
+	err = s.writeAuth(ctx, nil, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE users SET disabled_at = coalesce(disabled_at, $1) WHERE id = $2`, at.UnixNano(), id)
 		if err := mustAffect(tag, err, fmt.Sprintf("no user with id %d", id)); err != nil {
 			return err
@@ -96,10 +103,27 @@ func (s *DB) DisableUser(ctx context.Context, id int64, at time.Time, event []by
 			return err
 		}
 		sessions = tag.RowsAffected()
-		if tag, err = tx.Exec(ctx, `UPDATE tokens SET revoked_at = $1 WHERE owner_id = $2 AND revoked_at IS NULL`, at.UnixNano(), id); err != nil {
+		rows, err := tx.Query(ctx, `UPDATE tokens SET revoked_at = $1 WHERE owner_id = $2 AND revoked_at IS NULL RETURNING id, name, lookup`, at.UnixNano(), id)
+		if err != nil {
 			return err
 		}
-		tokens = tag.RowsAffected()
+		revoked, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Token, error) {
+			var t store.Token
+			err := row.Scan(&t.ID, &t.Name, &t.Lookup)
+			return t, err
+		})
+		if err != nil {
+			return err
+		}
+		tokens = int64(len(revoked))
+		if err := s.appendAccess(ctx, tx, event); err != nil {
+			return err
+		}
+		for _, b := range store.TokenEvents(revoked, tokenEvent) {
+			if err := s.appendAccess(ctx, tx, b); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	return sessions, tokens, err

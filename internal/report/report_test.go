@@ -369,7 +369,7 @@ func TestResendWithinTodaysGrants(t *testing.T) {
 	if _, _, err := f.svc.Resend(ctx, run.Report.ID, []string{"eng@example.com"}, "test"); err != nil {
 		t.Errorf("resend to a recipient whose grants still cover it: %v", err)
 	}
-	if _, _, err := f.st.DisableUser(ctx, ann.ID, asOf, nil); err != nil {
+	if _, _, err := f.st.DisableUser(ctx, ann.ID, asOf, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := f.svc.Resend(ctx, toAnn.Report.ID, nil, "test"); err == nil || !strings.Contains(err.Error(), "ann@example.com is disabled") {

@@ -19,16 +19,22 @@ func (s *DB) writeAuth(ctx context.Context, event []byte, fn func(tx *sql.Tx) er
 		if err := fn(tx); err != nil {
 			return err
 		}
-		if event == nil {
-			return nil
-		}
-		d := store.Doc{Collection: store.AccessCollection, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: event}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO docs (collection, created_at, body) VALUES (?, ?, ?) RETURNING id`,
-			d.Collection, d.CreatedAt.UnixNano(), event).Scan(&d.ID); err != nil {
-			return fmt.Errorf("appending the access event: %w", err)
-		}
-		return s.docLedgerTx(ctx, tx, d)
+		return s.appendAccess(ctx, tx, event)
 	})
+}
+
+// appendAccess appends an access event (nil: none) in tx, chained in the
+// ledger.
+func (s *DB) appendAccess(ctx context.Context, tx *sql.Tx, event []byte) error {
+	if event == nil {
+		return nil
+	}
+	d := store.Doc{Collection: store.AccessCollection, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: event}
+	if err := tx.QueryRowContext(ctx, `INSERT INTO docs (collection, created_at, body) VALUES (?, ?, ?) RETURNING id`,
+		d.Collection, d.CreatedAt.UnixNano(), event).Scan(&d.ID); err != nil {
+		return fmt.Errorf("appending the access event: %w", err)
+	}
+	return s.docLedgerTx(ctx, tx, d)
 }
 
 func (s *DB) CreateUser(ctx context.Context, u store.User, event []byte) (store.User, error) {
@@ -82,8 +88,8 @@ func (s *DB) SetUserRoles(ctx context.Context, id int64, roles []string, event [
 	})
 }
 
-func (s *DB) DisableUser(ctx context.Context, id int64, at time.Time, event []byte) (sessions, tokens int64, err error) {
-	err = s.writeAuth(ctx, event, func(tx *sql.Tx) error {
+func (s *DB) DisableUser(ctx context.Context, id int64, at time.Time, event []byte, tokenEvent func(store.Token) []byte) (sessions, tokens int64, err error) {
+	err = s.writeAuth(ctx, nil, func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?`, at.UnixNano(), id)
 		if err := mustAffect(r, err, fmt.Sprintf("no user with id %d", id)); err != nil {
 			return err
@@ -92,10 +98,32 @@ func (s *DB) DisableUser(ctx context.Context, id int64, at time.Time, event []by
 			return err
 		}
 		sessions, _ = r.RowsAffected()
-		if r, err = tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE owner_id = ? AND revoked_at IS NULL`, at.UnixNano(), id); err != nil {
+		rows, err := tx.QueryContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE owner_id = ? AND revoked_at IS NULL RETURNING id, name, lookup`, at.UnixNano(), id)
+		if err != nil {
 			return err
 		}
-		tokens, _ = r.RowsAffected()
+		var revoked []store.Token
+		for rows.Next() {
+			var t store.Token
+			if err := rows.Scan(&t.ID, &t.Name, &t.Lookup); err != nil {
+				rows.Close()
+				return err
+			}
+			revoked = append(revoked, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		tokens = int64(len(revoked))
+		if err := s.appendAccess(ctx, tx, event); err != nil {
+			return err
+		}
+		for _, b := range store.TokenEvents(revoked, tokenEvent) {
+			if err := s.appendAccess(ctx, tx, b); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	return sessions, tokens, err

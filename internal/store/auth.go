@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -69,6 +71,21 @@ type Token struct {
 // Revoked reports whether the token can no longer be used.
 func (t Token) Revoked() bool { return !t.RevokedAt.IsZero() }
 
+// TokenEvents are the access events of the tokens a DisableUser revoked,
+// in id order: tokenEvent of each (none when nil).
+func TokenEvents(revoked []Token, tokenEvent func(Token) []byte) [][]byte {
+	if tokenEvent == nil {
+		return nil
+	}
+	revoked = slices.Clone(revoked)
+	slices.SortFunc(revoked, func(a, b Token) int { return cmp.Compare(a.ID, b.ID) })
+	out := make([][]byte, 0, len(revoked))
+	for _, t := range revoked {
+		out = append(out, tokenEvent(t))
+	}
+	return out
+}
+
 // AuthStore keeps users, sessions and API tokens: mutable rows, unlike the
 // append-only documents. Every method that changes access takes an event:
 // a JSON document appended to AccessCollection in the same transaction
@@ -87,9 +104,11 @@ type AuthStore interface {
 	SetUserRoles(ctx context.Context, id int64, roles []string, event []byte) error
 	// DisableUser marks the user disabled at `at` (unless already), deletes
 	// all its sessions and revokes all tokens it owns, in one transaction,
-	// and returns how many sessions and tokens that ended. ErrNotFound for
-	// no such user.
-	DisableUser(ctx context.Context, id int64, at time.Time, event []byte) (sessions, tokens int64, err error)
+	// and returns how many sessions and tokens that ended. After event,
+	// each token it revokes appends tokenEvent of it (ID, Name and Lookup
+	// set; in id order; nil appends none), so that every revocation is an
+	// access event, as RevokeToken's is. ErrNotFound for no such user.
+	DisableUser(ctx context.Context, id int64, at time.Time, event []byte, tokenEvent func(Token) []byte) (sessions, tokens int64, err error)
 	// EnableUser lets a disabled user sign in again. The sessions and
 	// tokens disabling ended stay ended: a revoked token is revoked for
 	// good. ErrNotFound when no disabled user has the id, and then the

@@ -229,10 +229,12 @@ var eventWords = map[string]string{
 }
 
 // reasonWords say why a sign-in failed (the page is for administrators;
-// the person signing in is told only that it failed).
+// the person signing in is told only that it failed), or why a token was
+// revoked without a revocation of its own.
 var reasonWords = map[string]string{
 	auth.ReasonUnknownUser: "no such user", auth.ReasonWrongPassword: "wrong password",
 	auth.ReasonDisabled: "account disabled", auth.ReasonRateLimited: "too many attempts",
+	auth.ReasonOwnerDisabled: "its user was disabled",
 }
 
 func eventRows(events []auth.Event) []eventRow {

@@ -267,3 +267,18 @@ func TestFlashStore(t *testing.T) {
 		t.Errorf("the store holds %d outcomes, at most %d", len(fs.m), maxFlash)
 	}
 }
+
+// A token revoked by disabling its user is listed as a revocation, saying
+// why, beside the user's event.
+func TestDisabledUsersTokensAreListedAsRevoked(t *testing.T) {
+	e := newEnv(t, 0)
+	adm := e.sessionAs(t, "admin")
+	addUser(t, e.srv.Auth, "ann@example.com", "engineering")
+	if _, _, err := e.srv.Auth.CreateToken(context.Background(), admin, auth.NewToken{Name: "ann-laptop", Roles: []string{"engineering"}, Owner: "ann@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := e.post(t, adm, "/admin/users/disable", url.Values{"email": {"ann@example.com"}}); status != 303 {
+		t.Fatalf("disabling ann: %d", status)
+	}
+	mustContain(t, "the access events", e.page(t, adm, "/admin", 200), []string{"User disabled", "Token revoked", "ann-laptop", "its user was disabled"})
+}

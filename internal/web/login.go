@@ -88,7 +88,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Auth.SetSessionCookie(w, r, l)
-	http.Redirect(w, r, lp.Next, http.StatusSeeOther)
+	http.Redirect(w, r, s.afterSignIn(r, lp.Next, l.Principal), http.StatusSeeOther)
+}
+
+// afterSignIn is where a sign-in leads: next, a local path, unless it is
+// the scorecard p may not open, for which p's first page (landing).
+func (s *Server) afterSignIn(r *http.Request, next string, p auth.Principal) string {
+	if next == "/" {
+		next, _ = s.landing(r, p)
+	}
+	return next
 }
 
 // logout ends the session and returns to the sign-in page.

@@ -179,3 +179,45 @@ func TestLogoutRevokesSession(t *testing.T) {
 		t.Errorf("the old cookie on the API after sign-out: %d, want 401", status)
 	}
 }
+
+// A user who may not read the scorecard — the admin role reads no numbers
+// (docs/access.md) — signs in to the administration page, and an error
+// page's way out leads where the reader may go: an admin-only user had
+// landed on a 403 "needs scorecard:read" whose "Go to the scorecard" was
+// the same 403. A scorecard reader still lands on the scorecard, and a
+// page asked for is still where a sign-in returns.
+func TestSignInLandsWhereTheReaderMayGo(t *testing.T) {
+	e := newEnv(t, 0)
+	addUser(t, e.srv.Auth, "root@example.com", "admin")
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	signIn := func(email, next string) (string, string) {
+		t.Helper()
+		status, _, hdr := postForm(t, e.url, "/login", url.Values{"email": {email}, "password": {testPassword}, "next": {next}}, "")
+		c := sessionCookie(hdr)
+		if status != http.StatusSeeOther || c == nil {
+			t.Fatalf("sign-in of %s: %d", email, status)
+		}
+		return hdr.Get("Location"), c.Value
+	}
+	to, root := signIn("root@example.com", "")
+	if to != "/admin" {
+		t.Errorf("an administrator's sign-in leads to %q, want /admin", to)
+	}
+	if status, _, _ := e.call(t, "GET", to, "", "", caller{cookie: root}); status != 200 {
+		t.Errorf("GET %s: %d", to, status)
+	}
+	if to, _ := signIn("root@example.com", "/sources"); to != "/sources" {
+		t.Errorf("an administrator's sign-in to /sources leads to %q", to)
+	}
+	if to, _ := signIn("ann@example.com", ""); to != "/" {
+		t.Errorf("an executive's sign-in leads to %q, want /", to)
+	}
+	status, page, _ := e.call(t, "GET", "/", "", "", caller{cookie: root})
+	if status != http.StatusForbidden || !strings.Contains(string(page), `href="/admin">Go to Admin</a>`) || strings.Contains(string(page), "Go to the scorecard") {
+		t.Errorf("the scorecard for an administrator: %d\n%s", status, clip(page))
+	}
+	status, page, _ = e.call(t, "GET", "/metrics/no_such_metric", "", "", caller{cookie: root})
+	if status != http.StatusForbidden && status != http.StatusNotFound || !strings.Contains(string(page), `href="/admin">Go to Admin</a>`) {
+		t.Errorf("a metric page for an administrator: %d\n%s", status, clip(page))
+	}
+}

@@ -61,7 +61,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Auth.SetSessionCookie(w, r, l)
-	http.Redirect(w, r, localNext(next), http.StatusSeeOther)
+	http.Redirect(w, r, s.afterSignIn(r, localNext(next), l.Principal), http.StatusSeeOther)
 }
 
 // oidcRefused shows the sign-in page with what went wrong, in the status

@@ -196,3 +196,16 @@ func TestOIDCNotConfigured(t *testing.T) {
 		}
 	}
 }
+
+// An administrator signing in through the provider, with nowhere asked
+// for, lands on the administration page, as a password sign-in does: the
+// admin role may not read the scorecard.
+func TestOIDCSignInLandsWhereTheReaderMayGo(t *testing.T) {
+	idp := oidctest.New(t, "candor", "s3cret")
+	e := newEnvWith(t, 0, withOIDC(t, idp, func(c *oidc.Config) { c.RoleMapping["it-admins"] = []string{"admin"} }))
+	idp.SignInAs(map[string]any{"email": "root@example.com", "name": "Root", "groups": []any{"it-admins"}})
+	b := newBrowser(t)
+	if status, _ := b.get(t, e.url+"/auth/oidc/start"); status != 200 || b.at.Path != "/admin" {
+		t.Fatalf("ended at %d %s, want 200 /admin", status, b.at)
+	}
+}

@@ -397,6 +397,32 @@ func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
 	return out
 }
 
+// landing is the first page p may open, and its name for a link: the
+// scorecard for a reader of it (README: "the scorecard is the first
+// page"); else the administration page for an administrator, whose role
+// reads no numbers (docs/access.md); else the first page the navigation
+// offers them. A sign-in without a page to return to goes there, and an
+// error page links there: an admin-only user had landed on a 403 whose
+// "Go to the scorecard" was the same 403.
+func (s *Server) landing(r *http.Request, p auth.Principal) (href, label string) {
+	access := s.Auth.Grants().Access(p.Roles)
+	if !p.Authenticated() || access.Can(auth.ScorecardRead) {
+		return "/", "the scorecard"
+	}
+	if _, ok := s.route("GET /admin"); ok && access.Can(auth.UsersAdmin) {
+		return "/admin", "Admin"
+	}
+	for _, item := range s.nav(r, p, Query{}) {
+		if len(item.Items) > 0 {
+			item = item.Items[0]
+		}
+		if item.Href != "" {
+			return item.Href, item.Label
+		}
+	}
+	return "/", "the scorecard"
+}
+
 // route finds a route of the table by "METHOD PATTERN".
 func (s *Server) route(key string) (Route, bool) {
 	for _, rt := range s.routes {
@@ -437,6 +463,9 @@ type errorPage struct {
 	Status  int
 	Heading string
 	Message string
+	// Home and HomeLabel are the way out: the first page the reader may
+	// open (landing).
+	Home, HomeLabel string
 }
 
 var errorHeadings = map[int]string{
@@ -485,5 +514,9 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 		heading = "That form has expired"
 		message = "It was not sent: the page it came from is older than your session (signed out and in again since, or opened in another browser tab). Go back, reload the page and send it again."
 	}
-	s.render(w, r, e.status, "error", s.newPage(r, heading, Query{}, errorPage{Status: e.status, Heading: heading, Message: message}))
+	ep := errorPage{Status: e.status, Heading: heading, Message: message, Home: "/", HomeLabel: "the scorecard"}
+	if !e.unreachable {
+		ep.Home, ep.HomeLabel = s.landing(r, auth.PrincipalFrom(r.Context()))
+	}
+	s.render(w, r, e.status, "error", s.newPage(r, heading, Query{}, ep))
 }

@@ -290,14 +290,23 @@ func runAuth(t *testing.T, open Factory, o options) {
 		if err := s.RevokeToken(ctx, old.ID, t0, nil); err != nil {
 			t.Fatal(err)
 		}
+		createToken(t, s, "ann2", "l5", ann.ID, "admin")
 
+		// Each token revoked appends its own event, after the user's, in
+		// id order.
+		revoked := func(tok store.Token) []byte {
+			if tok.ID == 0 {
+				t.Errorf("a revoked token without its id: %+v", tok)
+			}
+			return []byte(`{"type":"token_revoked","subject":"` + tok.Name + `","lookup":"` + tok.Lookup + `"}`)
+		}
 		at := t0.Add(2 * time.Hour)
-		ns, nt, err := s.DisableUser(ctx, ann.ID, at, []byte(`{"type":"user_disabled"}`))
+		ns, nt, err := s.DisableUser(ctx, ann.ID, at, []byte(`{"type":"user_disabled"}`), revoked)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ns != 2 || nt != 1 {
-			t.Errorf("DisableUser ended %d sessions and %d tokens, want 2 and 1", ns, nt)
+		if ns != 2 || nt != 2 {
+			t.Errorf("DisableUser ended %d sessions and %d tokens, want 2 and 2", ns, nt)
 		}
 		got, _ := s.UserByID(ctx, ann.ID)
 		if !got.Disabled() {
@@ -309,9 +318,9 @@ func runAuth(t *testing.T, open Factory, o options) {
 				t.Errorf("session %s: err = %v, want kept %v", hash, err, want)
 			}
 		}
-		for _, lookup := range []string{"l1", "l2", "l3", "l4"} {
+		for _, lookup := range []string{"l1", "l2", "l3", "l4", "l5"} {
 			tok, _ := s.TokenByLookup(ctx, lookup)
-			if want := lookup == "l1" || lookup == "l4"; tok.Revoked() != want {
+			if want := lookup == "l1" || lookup == "l4" || lookup == "l5"; tok.Revoked() != want {
 				t.Errorf("token %s revoked %v, want %v", tok.Name, tok.Revoked(), want)
 			}
 			if lookup == "l1" {
@@ -322,14 +331,14 @@ func runAuth(t *testing.T, open Factory, o options) {
 			}
 		}
 		// Disabling again keeps the first time and ends nothing more.
-		ns, nt, err = s.DisableUser(ctx, ann.ID, at.Add(time.Hour), nil)
+		ns, nt, err = s.DisableUser(ctx, ann.ID, at.Add(time.Hour), nil, revoked)
 		if err != nil || ns != 0 || nt != 0 {
 			t.Errorf("second DisableUser = %d, %d, %v", ns, nt, err)
 		}
 		if got, _ := s.UserByID(ctx, ann.ID); !got.DisabledAt.Equal(at) {
 			t.Errorf("disabled_at moved to %v", got.DisabledAt)
 		}
-		if _, _, err := s.DisableUser(ctx, ann.ID+bob.ID, at, []byte(`{"none":true}`)); !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := s.DisableUser(ctx, ann.ID+bob.ID, at, []byte(`{"none":true}`), revoked); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("DisableUser of no user: err = %v, want ErrNotFound", err)
 		}
 		events := []string{
@@ -339,7 +348,10 @@ func runAuth(t *testing.T, open Factory, o options) {
 			`{"type":"token_created","subject":"bob1"}`,
 			`{"type":"token_created","subject":"svc"}`,
 			`{"type":"token_created","subject":"ann-old"}`,
+			`{"type":"token_created","subject":"ann2"}`,
 			`{"type":"user_disabled"}`,
+			`{"type":"token_revoked","subject":"ann1","lookup":"l1"}`,
+			`{"type":"token_revoked","subject":"ann2","lookup":"l5"}`,
 		}
 		wantEvents(t, s, events...)
 
@@ -365,7 +377,7 @@ func runAuth(t *testing.T, open Factory, o options) {
 			}
 		}
 		// And the user can be disabled again, at a new time.
-		if _, _, err := s.DisableUser(ctx, ann.ID, at.Add(2*time.Hour), nil); err != nil {
+		if _, _, err := s.DisableUser(ctx, ann.ID, at.Add(2*time.Hour), nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := s.UserByID(ctx, ann.ID); !got.DisabledAt.Equal(at.Add(2 * time.Hour)) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/customer"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
@@ -26,7 +27,9 @@ func init() {
 const customerHelp = "Signals over the window [as-of − window, as-of) (default 30 days): churn (a subscription active at the\n" +
 	"window's start, none at as-of; a plan change is not churn), MRR contraction (less MRR than at the window's start,\n" +
 	"the net of all its subscriptions), tickets past SLA (resolved in the window after their due time, or open past it),\n" +
-	"open escalated tickets, an NPS of 0–6 or a CSAT of 2 or less in the window. docs/customers.md says more."
+	"open escalated tickets, an NPS of 0–6 or a CSAT of 2 or less in the window. A \"Data:\" line says how fresh the\n" +
+	"subscriptions, tickets and surveys the signals read are, as `candor sources` judges them, and which signals stale\n" +
+	"or never-sent data may undercount (JSON: data). docs/customers.md says more."
 
 // customerWhen reads the date and format flags the customer commands
 // share.
@@ -90,10 +93,14 @@ func runCustomer(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	j, err := customerJudge(ctx, a, at)
+	if err != nil {
+		return err
+	}
 	var cu *customer.Customer
 	err = a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		var err error
-		cu, err = customer.Page(ds, rest[0], at, window, customer.Options{})
+		cu, err = customer.Page(ds, j, rest[0], at, window, customer.Options{})
 		return err
 	})
 	if err != nil {
@@ -127,9 +134,13 @@ func runCustomers(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	j, err := customerJudge(ctx, a, at)
+	if err != nil {
+		return err
+	}
 	var l customer.List
 	err = a.engine.Read(ctx, func(ds *metrics.Dataset) error {
-		l = customer.ListOf(ds, at, window, customer.Options{}, *atRisk)
+		l = customer.ListOf(ds, j, at, window, customer.Options{}, *atRisk)
 		return nil
 	})
 	if err != nil {
@@ -137,9 +148,27 @@ func runCustomers(ctx context.Context, env *Env, args []string) error {
 	}
 	if *when.format == "json" {
 		return writeJSONOut(env, map[string]any{"as_of": l.AsOf, "window": catalog.FormatWindow(l.Window), "at_risk": *atRisk,
-			"currency": l.Currency, "customers_considered": l.Considered, "customers": l.Customers})
+			"currency": l.Currency, "customers_considered": l.Considered, "customers": l.Customers, "data": l.Data})
 	}
 	return writeCustomersList(env.Stdout, l, *atRisk)
+}
+
+// customerJudge judges the freshness of the data the customer commands
+// read as `candor sources` does: by the limits of the metrics in force and
+// the configured connectors feeding a state kind.
+func customerJudge(ctx context.Context, a *app, at time.Time) (customer.Judge, error) {
+	conns, err := connect.Feeds(ctx, a.store, a.cfg.Connectors, at)
+	return customer.Judge{Catalog: a.catalog, Connectors: conns}, err
+}
+
+// dataLine is the freshness of the kinds read, on one line, with what
+// stale or never-sent data may undercount.
+func dataLine(data []customer.KindData) string {
+	line := customer.DataLine(data)
+	if w := customer.DataWarning(data); w != "" {
+		line += ". " + w
+	}
+	return line
 }
 
 // writeCustomerText writes one customer as the page shows it.
@@ -155,6 +184,7 @@ func writeCustomerText(w io.Writer, c *customer.Customer) error {
 		fmt.Fprintf(w, " (segment %s, %s)", c.Segment, c.SegmentWords())
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, dataLine(c.Data))
 	if c.MRR != nil {
 		fmt.Fprintf(w, "MRR (%s): now %s", c.Currency, mrrText(*c.MRR, nil))
 		fmt.Fprintf(w, " · 30 days before %s · 365 days before %s\n", mrrText(*c.MRRMonthAgo, c.MRR), mrrText(*c.MRRYearAgo, c.MRR))
@@ -266,6 +296,8 @@ func emDash(s string) string {
 // writeCustomersList writes the list, a customer and its signals a block.
 func writeCustomersList(w io.Writer, l customer.List, atRisk bool) error {
 	to := l.AsOf.UTC().Format("2 Jan 2006 15:04 MST")
+	// First: how far the list can be trusted, before what it says.
+	fmt.Fprintln(w, dataLine(l.Data))
 	win := catalog.WindowWords(l.Window)
 	if len(l.Customers) == 0 {
 		if atRisk {

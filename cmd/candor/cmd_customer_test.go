@@ -95,3 +95,63 @@ func TestCustomerCommands(t *testing.T) {
 		}
 	}
 }
+
+// freshOrg: the newest ticket came at 12:00 on 30 March, the newest survey
+// at 10:00 that day.
+const freshOrg = `{"kind":"subscription","id":"s1","customer":"acme","started_at":"2025-01-01T00:00:00Z","mrr":1000}
+{"kind":"ticket","id":"k1","customer":"acme","created_at":"2026-03-20T00:00:00Z","sla_due_at":"2026-03-21T00:00:00Z"}
+{"kind":"ticket","id":"k2","customer":"globex","created_at":"2026-03-30T12:00:00Z"}
+{"kind":"survey","id":"v1","customer":"acme","at":"2026-03-30T10:00:00Z","type":"nps","score":3}
+`
+
+// The customer commands say how fresh the data their signals read is, as
+// `candor sources` judges it, on one line: "as of" the hours after the
+// newest ticket, stale (and what it may undercount) the day after, in
+// text and in JSON (`data`).
+func TestCustomerCommandsSayHowFreshTheirDataIs(t *testing.T) {
+	dir := t.TempDir()
+	data, in := filepath.Join(dir, "data"), filepath.Join(dir, "org.ndjson")
+	os.WriteFile(in, []byte(freshOrg), 0o600)
+	mustRun(t, "import", "--data", data, in)
+
+	fresh := mustRun(t, "customers", "--at-risk", "--data", data, "--as-of", "2026-03-31T00:00:00Z").stdout
+	if !strings.Contains(fresh, "Data: subscriptions (a state kind, not judged by age) · tickets as of 30 Mar 2026 12:00 UTC · surveys as of 30 Mar 2026 10:00 UTC\n") {
+		t.Errorf("customers --at-risk with fresh data:\n%s", fresh)
+	}
+	if strings.Contains(fresh, "stale") {
+		t.Errorf("fresh data called stale:\n%s", fresh)
+	}
+	stale := mustRun(t, "customers", "--at-risk", "--data", data, "--as-of", "2026-03-31T13:00:00Z").stdout
+	for _, want := range []string{"tickets as of 30 Mar 2026 12:00 UTC, stale: older than its 1d limit",
+		"Ticket data is stale: tickets past SLA and open escalated tickets may be undercounted.",
+		"Survey data is stale: NPS detractors and CSATs of 2 or less may be undercounted."} {
+		if !strings.Contains(stale, want) {
+			t.Errorf("customers --at-risk with stale data lacks %q:\n%s", want, stale)
+		}
+	}
+	if first, _, _ := strings.Cut(stale, "\n"); !strings.HasPrefix(first, "Data: ") || !strings.Contains(first, "may be undercounted") {
+		t.Errorf("the data line is not one line, first: %q", first)
+	}
+	page := mustRun(t, "customer", "acme", "--data", data, "--as-of", "2026-03-31T13:00:00Z").stdout
+	if !strings.Contains(page, "tickets as of 30 Mar 2026 12:00 UTC, stale: older than its 1d limit") || !strings.Contains(page, "Ticket data is stale") {
+		t.Errorf("candor customer with stale tickets:\n%s", page)
+	}
+	if page := mustRun(t, "customer", "acme", "--data", data, "--as-of", "2026-03-31T00:00:00Z").stdout; !strings.Contains(page, "tickets as of 30 Mar 2026 12:00 UTC ·") || strings.Contains(page, "stale") {
+		t.Errorf("candor customer with fresh tickets:\n%s", page)
+	}
+
+	js := mustRun(t, "customers", "--data", data, "--as-of", "2026-03-31T13:00:00Z", "--format", "json").stdout
+	var l struct {
+		Data []struct{ Kind, Limit, Status string } `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(js), &l); err != nil || len(l.Data) != 3 || l.Data[1].Kind != "ticket" || l.Data[1].Status != "stale" || l.Data[1].Limit != "1d" {
+		t.Errorf("customers --format json data: %v\n%s", err, js)
+	}
+	js = mustRun(t, "customer", "acme", "--data", data, "--as-of", "2026-03-31T00:00:00Z", "--format", "json").stdout
+	var c struct {
+		Data []struct{ Kind, Status string } `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(js), &c); err != nil || len(c.Data) != 3 || c.Data[1].Status != "fresh" {
+		t.Errorf("customer --format json data: %v\n%s", err, js)
+	}
+}

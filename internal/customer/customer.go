@@ -200,6 +200,11 @@ type Customer struct {
 	// amounts are hidden: the page says so rather than show nothing.
 	Hidden      []domain.Kind `json:"hidden_kinds,omitempty"`
 	HideAmounts bool          `json:"amounts_hidden,omitempty"`
+	// Data is the freshness at AsOf of each kind the page reads that the
+	// reader may see — the list's (List.Data), and measurements when
+	// the customer has some — as the data sources report judges it. Set
+	// by Page.
+	Data []KindData `json:"data"`
 }
 
 // Resolver resolves the release a record of the source names to its
@@ -207,12 +212,22 @@ type Customer struct {
 type Resolver func(source, id string) (metrics.LinkedRecord, bool)
 
 // Page builds the customer's page from the dataset as of asOf, its
-// releases resolved as a ticket's are (metrics.Dataset.TicketRelease): what
-// the page, the API and the CLI show.
-func Page(ds *metrics.Dataset, name string, asOf time.Time, window time.Duration, opt Options) (*Customer, error) {
-	return Of(name, ds.CustomerRecords(name, asOf), window, opt, func(source, id string) (metrics.LinkedRecord, bool) {
+// releases resolved as a ticket's are (metrics.Dataset.TicketRelease), with
+// the freshness of the kinds it reads as j judges them: what the page, the
+// API and the CLI show.
+func Page(ds *metrics.Dataset, j Judge, name string, asOf time.Time, window time.Duration, opt Options) (*Customer, error) {
+	c, err := Of(name, ds.CustomerRecords(name, asOf), window, opt, func(source, id string) (metrics.LinkedRecord, bool) {
 		return ds.TicketRelease(source, id, asOf)
 	})
+	if err != nil {
+		return nil, err
+	}
+	kinds := listKinds
+	if len(c.Measurements) > 0 {
+		kinds = append(slices.Clone(kinds), domain.KindMeasurement)
+	}
+	c.Data = j.data(ds, asOf, opt.Hide, kinds...)
+	return c, nil
 }
 
 // Of builds the customer's page from the records naming it (recs, as

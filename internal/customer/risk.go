@@ -83,6 +83,11 @@ type List struct {
 	Considered  int           `json:"customers_considered"`
 	Hidden      []domain.Kind `json:"hidden_kinds,omitempty"`
 	HideAmounts bool          `json:"amounts_hidden,omitempty"`
+	// Data is the freshness at AsOf of each kind the signals read that
+	// the reader may see (subscriptions, tickets, surveys), as the data
+	// sources report judges it: a list built on stale tickets undercounts
+	// tickets past SLA (DataWarning says so). Set by ListOf.
+	Data []KindData `json:"data"`
 }
 
 // Since is the window's start.
@@ -95,13 +100,18 @@ func (l List) WindowWords() string { return catalog.WindowWords(l.Window) }
 // showing a risk signal over the window before it (atRisk), read from the
 // records that can bear on that window alone (CustomerRecordsFrom: reading
 // every ticket and survey of the organisation's history had cost ~12 ms at
-// scale 0.1 a request), or every one. The pages, the API and the CLI list
-// through it, so they read the same records.
-func ListOf(ds *metrics.Dataset, asOf time.Time, window time.Duration, opt Options, atRisk bool) List {
+// scale 0.1 a request), or every one, with the freshness of the kinds it
+// reads as j judges them. The pages, the API and the CLI list through it,
+// so they read the same records.
+func ListOf(ds *metrics.Dataset, j Judge, asOf time.Time, window time.Duration, opt Options, atRisk bool) List {
+	var l List
 	if atRisk {
-		return AtRisk(ds.CustomerRecordsFrom("", asOf.Add(-window), asOf), window, opt)
+		l = AtRisk(ds.CustomerRecordsFrom("", asOf.Add(-window), asOf), window, opt)
+	} else {
+		l = Everyone(ds.CustomerRecords("", asOf), window, opt)
 	}
-	return Everyone(ds.CustomerRecords("", asOf), window, opt)
+	l.Data = j.data(ds, asOf, opt.Hide, listKinds...)
+	return l
 }
 
 // AtRisk lists the customers showing a risk signal over the window before

@@ -131,39 +131,55 @@ func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time, connecto
 		unrated[u.Kind] += u.Records
 	}
 	for _, k := range domain.Kinds {
-		ks := KindSource{Kind: string(k), Records: ds.CountAt(k, asOf), State: k.State(), Problems: perKind[k], Unrated: unrated[k]}
-		limit, longest := kindLimits(cat, ds, k)
-		sf := sourceFreshness(ds, k, limit, asOf, connectors)
-		ks.LastData, ks.Connector = sf.LastData, sf.Connector
-		ks.PeriodOpen = PeriodOpen(k, ks.LastData, r.AsOf)
-		if k == domain.KindVulnerability && ks.LastData != nil {
-			scan, ok := ds.LastScan(asOf)
-			ks.LastFullScan = ok && scan.Equal(*ks.LastData)
-		}
-		switch {
-		case ks.Records == 0 && sf.LastData == nil:
-			ks.Status = KindNeverSent
-		case sf.Stale:
-			ks.Status = KindStale
-		case ks.State && sf.Limit == "":
-			// No configured connector feeds it (one would have given it a
-			// limit): nothing judged it, and it is not called fresh.
-			ks.Status = KindNotJudged
-		default:
-			ks.Status = KindFresh
-		}
-		if !ks.State || sf.Limit != "" {
-			ks.Limit = sf.Limit
-		}
-		if !ks.State && longest > limit {
-			ks.Longest = catalog.FormatWindow(longest)
-		}
+		ks := JudgeKind(cat, ds, k, asOf, connectors)
+		ks.Problems, ks.Unrated = perKind[k], unrated[k]
 		r.Kinds = append(r.Kinds, ks)
 	}
 	for _, c := range connectors {
 		r.Connectors = append(r.Connectors, judgeConnector(cat, ds, c, asOf))
 	}
 	return r
+}
+
+// JudgeKind judges one record kind as of asOf as the data sources report
+// does (SPEC §4), so that a page giving the freshness of the data it
+// reads (the customer list and pages) says what the report says: the
+// records that exist then, the newest data (PeriodOpen, LastFullScan), the
+// limit — a configured one, else the shortest any metric in force reading
+// the kind uses, else the default; none for a state kind no configured
+// connector feeds — and the status: never sent, stale (an event kind's
+// newest data older than the limit; a state kind's connector not working
+// within it, named in Connector), not judged (a state kind nothing feeds)
+// or fresh. Problems and Unrated are left for Sources to count.
+func JudgeKind(cat *catalog.Catalog, ds *metrics.Dataset, k domain.Kind, asOf time.Time, connectors []health.Connector) KindSource {
+	ks := KindSource{Kind: string(k), Records: ds.CountAt(k, asOf), State: k.State()}
+	limit, longest := kindLimits(cat, ds, k)
+	sf := sourceFreshness(ds, k, limit, asOf, connectors)
+	ks.LastData, ks.Connector = sf.LastData, sf.Connector
+	ks.PeriodOpen = PeriodOpen(k, ks.LastData, asOf)
+	if k == domain.KindVulnerability && ks.LastData != nil {
+		scan, ok := ds.LastScan(asOf)
+		ks.LastFullScan = ok && scan.Equal(*ks.LastData)
+	}
+	switch {
+	case ks.Records == 0 && sf.LastData == nil:
+		ks.Status = KindNeverSent
+	case sf.Stale:
+		ks.Status = KindStale
+	case ks.State && sf.Limit == "":
+		// No configured connector feeds it (one would have given it a
+		// limit): nothing judged it, and it is not called fresh.
+		ks.Status = KindNotJudged
+	default:
+		ks.Status = KindFresh
+	}
+	if !ks.State || sf.Limit != "" {
+		ks.Limit = sf.Limit
+	}
+	if !ks.State && longest > limit {
+		ks.Longest = catalog.FormatWindow(longest)
+	}
+	return ks
 }
 
 // judgeConnector sets a connector's limit, the tightest of the kinds it

@@ -433,3 +433,50 @@ func TestSourcesTextSaysNotLogged(t *testing.T) {
 		t.Errorf("the note with nothing not logged:\n%s", quietText)
 	}
 }
+
+// JudgeKind is the data sources report's judgement of one kind, which the
+// customer list and pages give for the kinds they read: every kind of the
+// report, for an event kind stale and fresh, a state kind not judged and
+// one a configured connector made stale, is what JudgeKind says of it
+// (but the problems and unrated money, which the report alone counts).
+func TestJudgeKindIsTheReportsJudgement(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), sourcesData)
+	lastOK := asOf.Add(-40 * 24 * time.Hour)
+	stripe := health.Connector{Source: "stripe", Kinds: []string{"subscription"}, Webhook: true, Configured: true, LastOK: &lastOK}
+	for _, conns := range [][]health.Connector{nil, {stripe}} {
+		r := Sources(cat, ds, asOf, conns...)
+		for _, want := range r.Kinds {
+			want.Problems, want.Unrated = 0, 0
+			got := JudgeKind(cat, ds, domain.Kind(want.Kind), asOf, conns)
+			a, _ := json.Marshal(got)
+			b, _ := json.Marshal(want)
+			if string(a) != string(b) {
+				t.Errorf("JudgeKind(%s) with %d connectors = %s, the report says %s", want.Kind, len(conns), a, b)
+			}
+		}
+	}
+	for _, c := range []struct {
+		kind     domain.Kind
+		conns    []health.Connector
+		status   string
+		limit    string
+		conn     string
+		lastData string
+	}{
+		{domain.KindTicket, nil, KindStale, "1d", "", "2026-03-01T00:00:00Z"},
+		{domain.KindDeployment, nil, KindFresh, "1d", "", "2026-03-30T10:00:00Z"},
+		{domain.KindSurvey, nil, KindNeverSent, "1d", "", ""},
+		{domain.KindSubscription, nil, KindNotJudged, "", "", "2025-01-01T00:00:00Z"},
+		{domain.KindSubscription, []health.Connector{stripe}, KindStale, "35d", "stripe", "2025-01-01T00:00:00Z"},
+	} {
+		k := JudgeKind(cat, ds, c.kind, asOf, c.conns)
+		last := ""
+		if k.LastData != nil {
+			last = k.LastData.Format(time.RFC3339)
+		}
+		if k.Status != c.status || k.Limit != c.limit || k.Connector != c.conn || last != c.lastData {
+			t.Errorf("JudgeKind(%s) = %+v, want %s, limit %q, connector %q, last data %q", c.kind, k, c.status, c.limit, c.conn, c.lastData)
+		}
+	}
+}

@@ -89,6 +89,20 @@ func customerWindow(opt scorecard.Options) time.Duration {
 	return customer.DefaultWindow
 }
 
+// customerJudge judges the freshness of the data the customer routes read
+// as the data sources page does: by the limits of the metrics in force and
+// the configured connectors feeding a state kind (Connectors.Feeds, as the
+// scorecard's cards read them).
+func (s *Server) customerJudge(r *http.Request, asOf time.Time) (customer.Judge, error) {
+	j := customer.Judge{Catalog: s.Catalog}
+	if s.Connectors == nil {
+		return j, nil
+	}
+	var err error
+	j.Connectors, err = s.Connectors.Feeds(r.Context(), asOf)
+	return j, err
+}
+
 // customerOf computes the customer the path names as of the request's
 // as_of.
 func (s *Server) customerOf(r *http.Request, opt scorecard.Options) (*customer.Customer, customer.Options, error) {
@@ -96,11 +110,15 @@ func (s *Server) customerOf(r *http.Request, opt scorecard.Options) (*customer.C
 	if err != nil {
 		return nil, co, err
 	}
+	j, err := s.customerJudge(r, opt.AsOf)
+	if err != nil {
+		return nil, co, err
+	}
 	name := r.PathValue("id")
 	var c *customer.Customer
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var err error
-		c, err = customer.Page(ds, name, opt.AsOf, customerWindow(opt), co)
+		c, err = customer.Page(ds, j, name, opt.AsOf, customerWindow(opt), co)
 		return err
 	})
 	return c, co, err
@@ -113,12 +131,42 @@ func (s *Server) customersList(r *http.Request, opt scorecard.Options, atRisk bo
 	if err != nil {
 		return customer.List{}, err
 	}
+	j, err := s.customerJudge(r, opt.AsOf)
+	if err != nil {
+		return customer.List{}, err
+	}
 	var l customer.List
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		l = customer.ListOf(ds, opt.AsOf, customerWindow(opt), co, atRisk)
+		l = customer.ListOf(ds, j, opt.AsOf, customerWindow(opt), co, atRisk)
 		return nil
 	})
 	return l, err
+}
+
+// kindDataView is a kind's freshness as the customer pages show it:
+// "tickets as of 6 Dec 2026 10:40 UTC"; stale or never sent marked with
+// the data sources page's status (Bad) and worded without it ("Stale
+// tickets as of …, older than its 1d limit"), a state kind nothing judges
+// in muted ink.
+type kindDataView struct {
+	Noun, Words string
+	Bad, Muted  bool
+	Status      StatusView
+}
+
+// dataViews lays the kinds' freshness out for a customer page, with the
+// warning of the signals stale or missing data may undercount.
+func dataViews(data []customer.KindData) ([]kindDataView, string) {
+	var out []kindDataView
+	for _, d := range data {
+		v := kindDataView{Noun: d.Noun(), Words: d.Words(), Bad: d.Bad(), Muted: d.Status == scorecard.KindNotJudged, Status: kindStatus(d.Status)}
+		if v.Bad {
+			// The status beside it says stale or never sent.
+			v.Words = d.Detail()
+		}
+		out = append(out, v)
+	}
+	return out, customer.DataWarning(data)
 }
 
 // customerJSON is the API's customer: the window written as the other
@@ -163,7 +211,8 @@ func (s *Server) getCustomers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"as_of": l.AsOf, "window": catalog.FormatWindow(l.Window), "at_risk": atRisk,
-		"currency": l.Currency, "amounts_hidden": l.HideAmounts, "hidden_kinds": l.Hidden, "customers_considered": l.Considered, "customers": l.Customers})
+		"currency": l.Currency, "amounts_hidden": l.HideAmounts, "hidden_kinds": l.Hidden, "customers_considered": l.Considered, "customers": l.Customers,
+		"data": l.Data})
 }
 
 // atRiskParam reads at_risk: 1 or true, 0 or false, or absent.
@@ -198,6 +247,10 @@ type customerPageData struct {
 	ShowSubscriptions, ShowTickets, ShowSurveys bool
 	// ListHref is the at-risk list at the page's date.
 	ListHref string
+	// Data is the freshness of each kind the page reads, DataWarning
+	// what stale or missing data may undercount ("" for nothing).
+	Data        []kindDataView
+	DataWarning string
 	// More counts each table's rows beyond maxCustomerTableRows, which
 	// the JSON API (API) lists.
 	More struct{ Subscriptions, Tickets, Surveys, Measurements, Releases int }
@@ -257,6 +310,7 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 	}
 	access := s.access(r)
 	data := &customerPageData{C: c, WindowText: catalog.WindowWords(c.Window), Since: c.AsOf.Add(-c.Window), ListHref: q.URL("/customers")}
+	data.Data, data.DataWarning = dataViews(c.Data)
 	cur := c.Currency
 	money := func(v *float64, cur string) string {
 		if v == nil {
@@ -410,6 +464,10 @@ type customersPageData struct {
 	Rows       []riskRow
 	Page       pager
 	Hidden     string
+	// Data is the freshness of each kind the signals read, DataWarning
+	// what stale or missing data may undercount ("" for nothing).
+	Data        []kindDataView
+	DataWarning string
 }
 
 // riskRow is a customer of the list: its page, current MRR and signals.
@@ -436,6 +494,7 @@ func (s *Server) customersPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := &customersPageData{L: l, WindowText: catalog.WindowWords(l.Window), Hidden: hiddenWords(l.Hidden, l.HideAmounts)}
+	data.Data, data.DataWarning = dataViews(l.Data)
 	// Links hold the as_of the list was computed at, as the releases
 	// list's do, so its pages are one list.
 	lq := q

@@ -51,5 +51,15 @@ func TestBrowserCustomerPages(t *testing.T) {
 	if !strings.Contains(list, "At-risk customers") || !strings.Contains(list, "Ordered by MRR at stake") {
 		t.Errorf("the at-risk list:\n%.600s", list)
 	}
+	// It says how fresh the data its signals read is, near its heading:
+	// the demo's surveys (scale 0.01: a few a day) are stale at midnight,
+	// marked so, and the list says what they may undercount.
+	flat := strings.Join(strings.Fields(list), " ") // the status is a box of its own
+	for _, want := range []string{"Data: subscriptions (a state kind, not judged by age) · tickets as of 30 Mar 2026",
+		"· Stale surveys as of 29 Mar 2026", "Survey data is stale: NPS detractors and CSATs of 2 or less may be undercounted."} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the at-risk list does not say how fresh its data is: lacks %q\n%.600s", want, list)
+		}
+	}
 	shoot(t, ctx, "customers")
 }

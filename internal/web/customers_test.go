@@ -239,3 +239,64 @@ func TestCustomerErasedByRetention(t *testing.T) {
 		t.Errorf("the list after retention:\n%s", clip(list))
 	}
 }
+
+// The customer routes say how fresh the data their signals read is, as the
+// data sources page judges it: on 31 March the tickets (newest 25 March)
+// and the survey (28 March) are past their 1d limit, and the list, the
+// customer's page, the VP Customer Success view's line and the API say
+// stale and what it may undercount; twelve hours after the newest ticket
+// they say "as of", and the survey not yet sent "never sent". A kind the
+// reader may not see is not named.
+func TestCustomerRoutesSayHowFreshTheirDataIs(t *testing.T) {
+	e := customerEnv(t)
+	cs := e.sessionAs(t, "vp_cs")
+	const staleTickets = "Ticket data is stale: tickets past SLA and open escalated tickets may be undercounted."
+	list := e.page(t, cs, "/customers?as_of="+asOf, 200)
+	for _, want := range []string{`<span class="cust-data__lead">Data:</span>`, "subscriptions (a state kind, not judged by age)",
+		`<span class="status__word">Stale</span></span> tickets as of 25 Mar 2026 00:00 UTC, older than its 1d limit</span>`,
+		"surveys as of 28 Mar 2026 00:00 UTC, older than its 1d limit", staleTickets,
+		"Survey data is stale: NPS detractors and CSATs of 2 or less may be undercounted."} {
+		if !strings.Contains(list, want) {
+			t.Errorf("the at-risk list on stale data lacks %q", want)
+		}
+	}
+	page := e.page(t, cs, "/customers/acme?as_of="+asOf, 200)
+	if !strings.Contains(page, "<span class=\"status__word\">Stale</span></span> tickets as of 25 Mar 2026 00:00 UTC, older than its 1d limit") || !strings.Contains(page, staleTickets) {
+		t.Errorf("acme's page on stale data does not say so:\n%s", clip([]byte(page)))
+	}
+	if view := e.page(t, cs, "/views/vp_cs?as_of="+asOf, 200); !strings.Contains(view, staleTickets) {
+		t.Error("the VP Customer Success view's at-risk line does not say its tickets are stale")
+	}
+
+	const fresh = "2026-03-25T12:00:00Z"
+	list = e.page(t, cs, "/customers?as_of="+fresh, 200)
+	if !strings.Contains(list, "tickets as of 25 Mar 2026 00:00 UTC</span>") || !strings.Contains(list, `<span class="status__word">Never sent</span></span> surveys</span>`) ||
+		!strings.Contains(list, "No survey data was ever sent: NPS detractors and CSATs of 2 or less cannot show.") || strings.Contains(list, "Ticket data is stale") {
+		t.Errorf("the at-risk list twelve hours after the newest ticket:\n%s", clip([]byte(list)))
+	}
+	if page := e.page(t, cs, "/customers/acme?as_of="+fresh, 200); !strings.Contains(page, "tickets as of 25 Mar 2026 00:00 UTC</span>") || strings.Contains(page, "Ticket data is stale") {
+		t.Errorf("acme's page twelve hours after the newest ticket:\n%s", clip([]byte(page)))
+	}
+
+	type kindData struct {
+		Kind, Limit, Status string
+		LastData            *time.Time `json:"last_data"`
+	}
+	var l struct {
+		Data []kindData `json:"data"`
+	}
+	status, body := e.apiAs(t, "vp_cs", "/api/v1/customers?at_risk=1&as_of="+asOf)
+	if err := json.Unmarshal(body, &l); err != nil || status != 200 || len(l.Data) != 3 {
+		t.Fatalf("at risk: %d %s", status, clip(body))
+	}
+	if d := l.Data[1]; d.Kind != "ticket" || d.Status != "stale" || d.Limit != "1d" || d.LastData == nil || !d.LastData.Equal(time.Date(2026, 3, 25, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("the list's ticket data = %+v", d)
+	}
+	if d := l.Data[0]; d.Kind != "subscription" || d.Status != "not_judged" || d.Limit != "" {
+		t.Errorf("the list's subscription data = %+v", d)
+	}
+	status, body = e.apiAs(t, "vp_cs", "/api/v1/customers/acme?as_of="+fresh)
+	if err := json.Unmarshal(body, &l); err != nil || status != 200 || len(l.Data) != 3 || l.Data[1].Status != "fresh" || l.Data[2].Status != "never_sent" {
+		t.Errorf("acme's data twelve hours after the newest ticket: %d %s", status, clip(body))
+	}
+}

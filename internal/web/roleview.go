@@ -14,6 +14,7 @@ import (
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/customer"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
@@ -174,6 +175,9 @@ type atRiskLink struct {
 	Count, Of        int
 	Href, WindowText string
 	AsOf             time.Time
+	// DataWarning says which signals stale or never-sent data may
+	// undercount (customer.DataWarning), as the list does.
+	DataWarning string
 }
 
 // viewAtRisk counts the at-risk customers for a view showing a metric that
@@ -198,7 +202,8 @@ func (s *Server) viewAtRisk(r *http.Request, v *catalog.View, access auth.Access
 	if err != nil {
 		return nil, err
 	}
-	return &atRiskLink{Count: len(l.Customers), Of: l.Considered, Href: q.URL("/customers"), WindowText: l.WindowWords(), AsOf: l.AsOf}, nil
+	return &atRiskLink{Count: len(l.Customers), Of: l.Considered, Href: q.URL("/customers"), WindowText: l.WindowWords(), AsOf: l.AsOf,
+		DataWarning: customer.DataWarning(l.Data)}, nil
 }
 
 func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {

@@ -84,9 +84,24 @@ func (a *app) ledgerKeys() ([]ed25519.PublicKey, error) {
 	return append(trusted, a.ledgerKey.Public().(ed25519.PublicKey)), nil
 }
 
-// parseOptions are the record defaults from configuration.
+// parseOptions are the record defaults from configuration: the currency
+// in force as each record is parsed (a server's may change while it runs).
 func (a *app) parseOptions() domain.ParseOptions {
-	return domain.ParseOptions{DefaultCurrency: a.cfg.Currency}
+	return domain.ParseOptions{DefaultCurrency: a.cfg.Currency, Currency: func() string { return a.currencyAt(time.Now()) }}
+}
+
+// currencyAt is the organisation currency in force at t, which money as of
+// t is computed in: the settings approved proposals put in force, not the
+// configuration file's — a store whose currency a proposal changed, read
+// with the file as at first start (accepted), had labelled its money in
+// the old currency.
+func (a *app) currencyAt(t time.Time) string {
+	if a.engine != nil {
+		if c := a.engine.ConfigAt(t).Currency; c != "" {
+			return c
+		}
+	}
+	return a.cfg.Currency
 }
 
 // loadConfig reads the configuration file and the environment. A mistake

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"flag"
@@ -94,7 +96,7 @@ func runReconcile(ctx context.Context, env *Env, args []string) error {
 	if v.format == "json" {
 		return writeJSONOut(env, res)
 	}
-	fmt.Fprint(env.Stdout, reconcile.Text(res, a.cfg.Currency))
+	fmt.Fprint(env.Stdout, reconcile.Text(res, a.currencyAt(res.AsOf)))
 	return nil
 }
 
@@ -111,6 +113,6 @@ func listReconciliations(ctx context.Context, env *Env, c common, format string,
 	if format == "json" {
 		return writeJSONOut(env, map[string]any{"reconciliations": rs})
 	}
-	fmt.Fprint(env.Stdout, reconcile.ListText(rs, a.cfg.Currency))
+	fmt.Fprint(env.Stdout, reconcile.ListText(rs, a.currencyAt(time.Now())))
 	return nil
 }

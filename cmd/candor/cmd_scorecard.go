@@ -146,7 +146,7 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	if v.format == "json" {
 		return writeJSONOut(env, sc)
 	}
-	text := scorecard.Text(sc, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), All: *all, Currency: a.cfg.Currency,
+	text := scorecard.Text(sc, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), All: *all, Currency: a.currencyAt(sc.AsOf),
 		Actions: cardActions(sc, acks, opt.Scope.String(), opt.AsOf)})
 	if len(es) > 0 {
 		// After the heading and the DORA line, before the pillars.
@@ -258,7 +258,7 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 	if v.format == "json" {
 		return writeJSONOut(env, d)
 	}
-	fmt.Fprint(env.Stdout, scorecard.DetailText(d, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), Currency: a.cfg.Currency}))
+	fmt.Fprint(env.Stdout, scorecard.DetailText(d, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), Currency: a.currencyAt(opt.AsOf)}))
 	return nil
 }
 

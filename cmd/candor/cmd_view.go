@@ -77,7 +77,7 @@ func runView(ctx context.Context, env *Env, args []string) error {
 	for i, m := range vr.Metrics {
 		cards[i] = m.Card
 	}
-	fmt.Fprint(env.Stdout, scorecard.ViewText(vr, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), Currency: a.cfg.Currency,
+	fmt.Fprint(env.Stdout, scorecard.ViewText(vr, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), Currency: a.currencyAt(opt.AsOf),
 		Actions: actionWords(cards, acks, "", opt.AsOf)}))
 	return nil
 }

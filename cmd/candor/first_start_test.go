@@ -44,18 +44,7 @@ func TestFirstAdministratorBeforeTheFirstStart(t *testing.T) {
 
 	token := func(name string) string { return personToken(t, name, []string{"executive"}, c...) }
 	ann, bob := token("ann"), token("bob")
-	propose := func(args ...string) string {
-		t.Helper()
-		r := runWith(t, ann, false, append(append([]string{"catalog", "propose", "--reason", "the organisation's choice", "--format", "json"}, args...), c...)...)
-		r.want(t, 0, "catalog propose "+strings.Join(args, " "))
-		var v governance.View
-		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == 0 {
-			t.Fatalf("proposal: %s (%v)", r.stdout, err)
-		}
-		id := itoa(v.ID)
-		runWith(t, bob, false, append([]string{"catalog", "approve", id, "--reason", "agreed"}, c...)...).want(t, 0, "catalog approve "+id)
-		return id
-	}
+	propose := func(args ...string) string { t.Helper(); return approved(t, ann, bob, c, args...) }
 	const rates = "exchange_rates: {USD: 0.92, GBP: 1.17}\n"
 	propose("--setting", "exchange_rates", "--value", `{"USD": 0.92, "GBP": 1.17}`)
 	propose("--metric", "change_failure_rate", "--changes", `{"thresholds": {"green": 8, "amber": 20}}`)
@@ -74,4 +63,20 @@ func TestFirstAdministratorBeforeTheFirstStart(t *testing.T) {
 	if !strings.Contains(r.stderr, "metrics: change_failure_rate") {
 		t.Errorf("the refusal: %s", r.stderr)
 	}
+}
+
+// approved is the id of a proposal made with the command line args by
+// the token proposer and approved by the token approver, on the store the
+// flags c name.
+func approved(t *testing.T, proposer, approver string, c []string, args ...string) string {
+	t.Helper()
+	r := runWith(t, proposer, false, append(append([]string{"catalog", "propose", "--reason", "the organisation's choice", "--format", "json"}, args...), c...)...)
+	r.want(t, 0, "catalog propose "+strings.Join(args, " "))
+	var v governance.View
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == 0 {
+		t.Fatalf("proposal: %s (%v)", r.stdout, err)
+	}
+	id := itoa(v.ID)
+	runWith(t, approver, false, append([]string{"catalog", "approve", id, "--reason", "agreed"}, c...)...).want(t, 0, "catalog approve "+id)
+	return id
 }

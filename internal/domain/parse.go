@@ -100,6 +100,12 @@ type Fields map[string]Value
 type ParseOptions struct {
 	DefaultSource   string // "import" when empty
 	DefaultCurrency string // "USD" when empty
+	// Currency, when set, is the organisation currency in force as each
+	// record is parsed, and takes DefaultCurrency's place where it says
+	// one: an approved proposal may change the currency while a server
+	// runs, and a record without one had been given the configuration
+	// file's.
+	Currency func() string
 }
 
 // ParseJSON parses one NDJSON line or API record. kind, when non-empty,
@@ -260,7 +266,13 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 			m.Source = "import"
 		}
 	}
-	cur := strings.ToUpper(strings.TrimSpace(opt.DefaultCurrency))
+	cur := opt.DefaultCurrency
+	if opt.Currency != nil {
+		if c := opt.Currency(); c != "" {
+			cur = c
+		}
+	}
+	cur = strings.ToUpper(strings.TrimSpace(cur))
 	if cur == "" {
 		cur = "USD"
 	}

@@ -906,6 +906,10 @@ func TestDefaults(t *testing.T) {
 		{ParseOptions{}, "import", "USD"},
 		{ParseOptions{DefaultSource: "crm", DefaultCurrency: "EUR"}, "crm", "EUR"},
 		{ParseOptions{DefaultCurrency: "gbp"}, "import", "GBP"},
+		// The currency in force as the record is parsed takes the file's
+		// place; none said, the file's.
+		{ParseOptions{DefaultCurrency: "USD", Currency: func() string { return "eur" }}, "import", "EUR"},
+		{ParseOptions{DefaultCurrency: "GBP", Currency: func() string { return "" }}, "import", "GBP"},
 	} {
 		r, err := ParseJSON(jsonLine(t, KindOpportunity, f.min), "", c.opt)
 		if err != nil {

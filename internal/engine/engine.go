@@ -104,6 +104,9 @@ type Engine struct {
 	img   imageState
 
 	cur atomic.Pointer[world] // the published copy: what reads use
+	// settings are the configurations in force over time, oldest first
+	// (SetEpochs), read without a lock by ConfigAt.
+	settings atomic.Pointer[[]Epoch]
 
 	refresh sync.Mutex // one catch-up at a time
 	seq     int64      // highest seq applied, guarded by refresh
@@ -186,7 +189,9 @@ func New(st store.Store, cfg metrics.Config) *Engine {
 		readyCh: make(chan struct{}), pubCh: make(chan struct{}), poke: make(chan struct{}, 1),
 		spareLost: make(chan struct{}, 1), stale: metrics.NewStaleStats(),
 	}
-	e.cur.Store(newWorld(metrics.NewDataset(cfg), nil))
+	ds := metrics.NewDataset(cfg)
+	e.cur.Store(newWorld(ds, nil))
+	e.settings.Store(&[]Epoch{{Config: ds.Config()}})
 	e.copiesHeld.Store(1)
 	return e
 }

@@ -96,6 +96,11 @@ func (e *Engine) SetEpochs(ctx context.Context, epochs []Epoch) error {
 	if !sameEpochs(cur, next) {
 		e.dropSpare()
 	}
+	in := make([]Epoch, len(next))
+	for i, ep := range next {
+		in[i] = Epoch{From: ep.from, Config: ep.ds.Config()}
+	}
+	e.settings.Store(&in)
 	cur.mu.Lock()
 	defer cur.mu.Unlock()
 	if len(next) == 1 {
@@ -178,3 +183,22 @@ func (e *Engine) SetCustom(set metrics.CustomSet) {
 // loading the data: an import checks the currencies of the money it wrote
 // against its exchange rates.
 func (e *Engine) Config() metrics.Config { return e.cur.Load().ds.Config() }
+
+// ConfigAt is the configuration data as of t is computed under: the
+// settings in force at t (metrics.Dataset.At), read without waiting for or
+// loading the data. Money is labelled by it: a value as of a time before
+// an approved change of the currency is in the currency in force then.
+func (e *Engine) ConfigAt(t time.Time) metrics.Config {
+	in := *e.settings.Load()
+	return in[inForceAt(len(in), func(i int) time.Time { return in[i].From }, t)].Config
+}
+
+// inForceAt is the index of the epoch in force at t among n epochs in
+// order, the ith beginning at from(i) (the first at the start of time).
+func inForceAt(n int, from func(int) time.Time, t time.Time) int {
+	i := 0
+	for j := 1; j < n && !from(j).After(t); j++ {
+		i = j
+	}
+	return i
+}

@@ -66,3 +66,42 @@ func TestEpochsComputeUnderTheSettingsInForce(t *testing.T) {
 		t.Errorf("one epoch: %v, want 4", got)
 	}
 }
+
+// ConfigAt is the configuration in force at a time, without the data
+// loaded: money as of a time is labelled by it (the currency an approved
+// proposal changed had been labelled by the configuration file's).
+func TestConfigAtFollowsTheEpochs(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, t.TempDir())
+	usd := metrics.DefaultConfig()
+	eur := metrics.DefaultConfig()
+	eur.Currency = "EUR"
+	eur.ExchangeRates = map[string]float64{"USD": 0.9}
+	change := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	e := engine.New(st, usd)
+	if got := e.ConfigAt(change).Currency; got != "USD" {
+		t.Fatalf("before any epoch: %q", got)
+	}
+	if err := e.SetEpochs(ctx, []engine.Epoch{{Config: usd}, {From: change, Config: eur}}); err != nil {
+		t.Fatal(err)
+	}
+	for at, want := range map[time.Time]string{change.Add(-time.Nanosecond): "USD", change: "EUR", change.AddDate(1, 0, 0): "EUR", {}: "USD"} {
+		if got := e.ConfigAt(at).Currency; got != want {
+			t.Errorf("ConfigAt(%v): %q, want %q", at, got, want)
+		}
+		if err := e.Read(ctx, func(ds *metrics.Dataset) error {
+			if got := ds.At(at).Config().Currency; got != want {
+				t.Errorf("the dataset computing as of %v: %q, want %q", at, got, want)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.SetEpochs(ctx, []engine.Epoch{{Config: eur}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.ConfigAt(change.Add(-time.Hour)).Currency; got != "EUR" {
+		t.Errorf("one epoch: %q", got)
+	}
+}

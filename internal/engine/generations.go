@@ -77,14 +77,7 @@ func (w *world) set(ds *metrics.Dataset, epochs []epoch) {
 		}
 	}
 	at := func(t time.Time) *metrics.Dataset {
-		ds := epochs[0].ds
-		for _, ep := range epochs[1:] {
-			if ep.from.After(t) {
-				break
-			}
-			ds = ep.ds
-		}
-		return ds
+		return epochs[inForceAt(len(epochs), func(i int) time.Time { return epochs[i].from }, t)].ds
 	}
 	for _, ds := range w.sets {
 		ds.SetEpochs(at)

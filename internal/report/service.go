@@ -35,7 +35,9 @@ type Service struct {
 	// Mail sends; nil means reports can be written and archived but not sent.
 	Mail Mailer
 	// From is the sender address.
-	From     string
+	From string
+	// Currency labels money where no engine says the currency in force
+	// (currency).
 	Currency string
 	// Annotations reads the annotations in force when a report is made
 	// (none when nil).
@@ -193,7 +195,7 @@ func (s *Service) MakeDigest(ctx context.Context, asOf time.Time, to []string, s
 	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
 		for _, a := range aud {
 			d := BuildDigest(s.Catalog, ds, acks, DigestOptions{AsOf: asOf, Visible: a.access.CanSeeMetric,
-				Annotations: notes, BaseURL: s.Settings.BaseURL, Currency: s.Currency})
+				Annotations: notes, BaseURL: s.Settings.BaseURL, Currency: s.currency(asOf)})
 			msg, err := DigestMessage(d, s.From, a.to, now)
 			if err != nil {
 				return err
@@ -326,7 +328,7 @@ func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send boo
 	now := s.now()
 	var b *Board
 	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
-		b = BuildBoard(s.Catalog, ds, month, nil, notes, s.Currency, now)
+		b = BuildBoard(s.Catalog, ds, month, nil, notes, s.currency(month.AddDate(0, 1, 0)), now)
 		return nil
 	})
 	if err != nil {
@@ -364,4 +366,16 @@ func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send boo
 		return run, err
 	}
 	return run, deliver(ctx, s.Docs, s.Mail, run.Report, run.Report.Messages, false, by, s.now())
+}
+
+// currency labels the money a report computes as of t: the currency in
+// force then (an approved proposal's, not the configuration file's, which
+// a long-running server read at start).
+func (s *Service) currency(t time.Time) string {
+	if s.Engine != nil {
+		if c := s.Engine.ConfigAt(t).Currency; c != "" {
+			return c
+		}
+	}
+	return s.Currency
 }

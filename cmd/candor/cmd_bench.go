@@ -81,7 +81,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		opt.URL = *db
 		opt.Open = func(ctx context.Context) (store.Store, error) { return openPostgres(ctx, *db, true) }
 		if exeErr == nil {
-			opt.CLI = []string{exe, "--db", *db}
+			opt.CLI, opt.CLIEnv = []string{exe}, []string{"CANDOR_DB=" + *db}
 		}
 	}
 	if !*noLedger {

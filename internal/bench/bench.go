@@ -87,9 +87,13 @@ type Options struct {
 	// costs are measured. Without it the store keeps no ledger.
 	LedgerKey ed25519.PrivateKey
 	// CLI, when set, is a candor binary and the flags that point it at the
-	// store under test (--data DIR or --db URL): the whole-process
+	// store under test (--data DIR; for PostgreSQL none, CLIEnv): the whole-process
 	// scorecard is timed with it.
 	CLI []string
+	// CLIEnv is more environment for that command: the PostgreSQL URL
+	// goes there (CANDOR_DB), not on its command line, which every local
+	// user may read (ps), password included.
+	CLIEnv []string
 	// ImportDuring is the size of the import run while the API is read
 	// (default 1M records, scaled down below scale 1).
 	ImportDuring int

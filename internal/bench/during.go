@@ -247,7 +247,7 @@ func cliRun(ctx context.Context, opt *Options, image string, took, peakMB *float
 	if err != nil {
 		return err
 	}
-	cmd.Env = env
+	cmd.Env = append(env, opt.CLIEnv...)
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	settle()

@@ -167,6 +167,18 @@ func Default() Config {
 
 // Load reads the file at path (none when empty), then the environment.
 func Load(path string, env func(string) string) (Config, error) {
+	c, err := load(path, env)
+	if err != nil {
+		// A refusal may quote the file's lines around a mistake (the YAML
+		// library's snippet, a metric override's), and a line beside it
+		// may be the db: URL or a secret: the operator's logs are no place
+		// for them (docs/postgres.md: messages never show the password).
+		err = &redactedError{err}
+	}
+	return c, err
+}
+
+func load(path string, env func(string) string) (Config, error) {
 	c := Default()
 	if env == nil {
 		env = os.Getenv

@@ -106,6 +106,38 @@ func CheckPostgresURL(db string) error {
 // (?password=…) or of a key=value connection string.
 var passwordParam = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)`)
 
+// redactedError is an error whose text shows no password or secret
+// (RedactText); errors.As and errors.Is see the error it wraps.
+type redactedError struct{ err error }
+
+func (e *redactedError) Error() string { return RedactText(e.err.Error()) }
+func (e *redactedError) Unwrap() error { return e.err }
+
+var (
+	// urlUserinfo is a URL's user name and password in a text: the
+	// password runs to the last '@' of the word, as RedactURL takes it.
+	urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@"']*:)\S*@`)
+	// secretLine is a line of a quoted file (a YAML snippet: "  3 | key:
+	// value", the line of the mistake marked "> ") whose key names a
+	// secret: a password, a webhook or client secret, a token. Keys that
+	// name where a secret is (webhook_secret_env) or how it is used
+	// (token_recheck, password_login) do not end so.
+	// textPasswordParam is passwordParam in a message, which may quote
+	// the string it is in: the quote ends the value.
+	textPasswordParam = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&"]*)`)
+	secretLine        = regexp.MustCompile(`(?m)^(\s*>?\s*\d+\s*\|\s*(?:-\s+)?(?:secret|password|token|[A-Za-z0-9_]*_(?:secret|password|token))\s*:\s*)\S.*$`)
+)
+
+// RedactText is a message with every URL's password, password parameter
+// and quoted secret line's value replaced by xxxxx: for messages that
+// quote what the operator wrote, such as a configuration file's lines
+// around a mistake.
+func RedactText(s string) string {
+	s = urlUserinfo.ReplaceAllString(s, "${1}xxxxx@")
+	s = textPasswordParam.ReplaceAllString(s, "${1}xxxxx")
+	return secretLine.ReplaceAllString(s, "${1}xxxxx")
+}
+
 // RedactURL is db as a message may show it: the password of its user
 // information, and a password parameter, replaced by xxxxx (as the
 // driver's own messages write it). A string that does not parse as a URL

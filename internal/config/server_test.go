@@ -82,6 +82,32 @@ func TestDBErrorsNeverShowThePassword(t *testing.T) {
 	}
 }
 
+// A mistake beside the db: line, or beside a secret, quotes the file's
+// lines around it without the password or the secret: the YAML library's
+// snippet had shown "db: postgres://candor:s3cretpw@…" whole.
+func TestFileErrorsQuoteNoSecret(t *testing.T) {
+	const db = "db: postgres://candor:s3cretpw@db.example/candor\n"
+	for _, c := range []struct{ file, want string }{
+		{db + "sesion_max_age: 1h\n", `unknown key "sesion_max_age"`},
+		{db + "read_copies: x\n", "read_copies"},
+		{db + "addr: [\n", "candor.yaml"},
+		{"db: [postgres://candor:s3cretpw@db.example/candor]\n", "db"},
+		{"auth:\n  oidc:\n    client_secret: s3cretpw\n    client_idd: x\n", `unknown key "client_idd"`},
+		{"connectors:\n  github:\n    secret: s3cretpw\n    secrett: y\n", `unknown key "secrett"`},
+		{"db: host=db user=candor password=s3cretpw\nsesion_max_age: 1h\n", `unknown key "sesion_max_age"`},
+	} {
+		_, err := Load(write(t, c.file), env(nil))
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "s3cretpw") {
+			t.Errorf("%q: err = %v, want one holding %q, without the secret", c.file, err, c.want)
+		}
+	}
+	// What is not a secret is quoted as written.
+	_, err := Load(write(t, "auth:\n  token_recheck: 5m\n  password_login: true\n  oidc:\n    issuer: https://id.example.com\n    client_idd: x\n"), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "token_recheck: 5m") && !strings.Contains(err.Error(), "issuer: https://id.example.com") {
+		t.Errorf("a mistake's neighbours that are no secret: %v", err)
+	}
+}
+
 // A port the driver cannot read is a mistake of the URL, found where it
 // is read (exit 2, naming where it was set), as url.Parse's own are: one
 // url.Parse takes (5432:1) had reached the driver and exited 1.

@@ -177,6 +177,10 @@ func (l linker) page(path string) string {
 	return strings.TrimRight(l.base, "/") + path + "?as_of=" + url.QueryEscape(l.asOf.UTC().Format(time.RFC3339))
 }
 
+// EscalationsPanel is the id of the scorecard's escalations panel, which
+// a digest's escalations link names.
+const EscalationsPanel = "escalations"
+
 func (l linker) metric(id string) string { return l.page("/metrics/" + url.PathEscape(id)) }
 
 // BuildDigest computes a digest. Call it under the engine's read lock;
@@ -184,7 +188,12 @@ func (l linker) metric(id string) string { return l.page("/metrics/" + url.PathE
 func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Acknowledgement, opt DigestOptions) *Digest {
 	asOf := opt.AsOf.UTC()
 	d := &Digest{AsOf: asOf, From: asOf.Add(-Week), links: linker{opt.BaseURL, asOf}}
-	d.ScorecardURL, d.EscalationsURL = d.links.page("/"), d.links.page("/escalations")
+	// Escalations are a panel of the scorecard (its id "escalations"),
+	// not a page: "/escalations" had been a 404 in every digest.
+	d.ScorecardURL = d.links.page("/")
+	if d.ScorecardURL != "" {
+		d.EscalationsURL = d.ScorecardURL + "#" + EscalationsPanel
+	}
 	d.Annotations = Overlapping(opt.Annotations, d.From, asOf)
 	visible := func(m *catalog.Metric) bool { return opt.Visible == nil || opt.Visible(m) }
 	var shown []*catalog.Metric

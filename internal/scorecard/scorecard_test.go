@@ -991,6 +991,14 @@ func TestFormatValue(t *testing.T) {
 		{ptr(-20), "points", "−20"},
 		{ptr(0), "points", "0"},
 		{ptr(-0.4), "points", "0"},
+		// Never rounded up to a whole number it falls short of: a
+		// coverage of 0.9965 had read "1×", covered.
+		{ptr(0.99654), "x", "0.997×"},
+		{ptr(99.9996), "%", "99.9996 %"},
+		{ptr(99.99999), "%", "99.99999 %"},
+		{ptr(1.004), "x", "1×"},
+		{ptr(1.96), "x", "1.96×"},
+		{ptr(-0.9999), "count", "-0.9999"},
 	}
 	for _, tc := range cases {
 		if got := FormatValue(tc.v, tc.unit, ""); got != tc.want {

@@ -94,7 +94,7 @@ var decimals = map[string]decimal{
 // written as decimal numbers.
 func formatValue(x float64, unit, currency string, extra int) string {
 	if d, ok := decimals[unit]; ok {
-		return trim(x, d.prec+extra) + d.suffix
+		return notUp(x, d.prec+extra) + d.suffix
 	}
 	switch unit {
 	case "currency":
@@ -193,6 +193,24 @@ func windowHead(asOf time.Time, window string, own bool) string {
 
 // cliTime is how the CLI's text writes a time beside a value.
 const cliTime = "2006-01-02 15:04"
+
+// notUp is trim(x, prec), but a value rounded up to a whole number gets
+// up to three more decimals until it is not one: a pipeline coverage of
+// 0.9965 had read "1×" (covered) beside its own "202,000 USD over 202,700
+// USD left", and 99.996 % availability "100 %".
+func notUp(x float64, prec int) string {
+	s := trim(x, prec)
+	for more := 1; more <= 3 && !strings.Contains(s, ".") && math.Abs(x) < math.Abs(float64(wholeOf(s))); more++ {
+		s = trim(x, prec+more)
+	}
+	return s
+}
+
+// wholeOf is the whole number s writes (0 for anything else).
+func wholeOf(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
 
 func trim(x float64, prec int) string {
 	s := strconv.FormatFloat(x, 'f', prec, 64)

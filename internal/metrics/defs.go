@@ -182,9 +182,12 @@ func newRegistry() *registry {
 		{ID: "mrr_expansion", Fn: bridgeMetric(MoveExpansion), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Sum: true},
 		{ID: "mrr_contraction", Fn: bridgeMetric(MoveContraction), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Sum: true},
 		{ID: "mrr_churn", Fn: bridgeMetric(MoveChurn), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Sum: true},
-		{ID: "quick_ratio", Fn: quickRatio, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
+		// 2 (both): their cases are the divisor's — the customers lost or
+		// shrunk, the customers churned — not every customer that moved or
+		// was active.
+		{ID: "quick_ratio", Fn: quickRatio, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Formula: 2},
 		{ID: "ltv", Fn: ltv, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true,
-			Settings: s(SettingCurrency, SettingExchangeRates, SettingGrossMargin)},
+			Settings: s(SettingCurrency, SettingExchangeRates, SettingGrossMargin), Formula: 2},
 		// mql_volume's target is the targets overlapping W, prorated: it
 		// reads them itself.
 		{ID: "mql_volume", Fn: mqlVolume, Reads: k(lead, target), Requires: k(lead), Dims: []string{"channel", "campaign"}, Sum: true},

@@ -339,7 +339,12 @@ func quickRatio(d *Dataset, q Query) Result {
 	}
 	for _, cu := range b.customers {
 		if mv, _ := cu.move(); mv != "" {
-			r.Count++
+			// Its cases are the customers lost or shrunk, the divisor's:
+			// counting every customer whose MRR moved, a ratio resting on
+			// three losses had been judged green (n = 19).
+			if mv == MoveContraction || mv == MoveChurn {
+				r.Count++
+			}
 			if q.Records {
 				for _, x := range cu.subs {
 					r.rowRef(q, d, x, nil, "")
@@ -364,10 +369,10 @@ func quickRatio(d *Dataset, q Query) Result {
 
 // ltv = (mrr at as_of ÷ customers active at as_of) × gross margin ÷
 // monthly logo churn, the churn being logo_churn_rate over W scaled to 30
-// days. Its cases are logo churn's: the customers active at W's start.
+// days. Its cases are the customers who churned in W.
 func ltv(d *Dataset, q Query) Result {
 	r := logoChurnRate(d, q)
-	churnRate, base := r.Value, r.Count
+	churnRate := r.Value
 	r.Value = nil
 	c := d.converter()
 	var mrr domain.Money
@@ -385,7 +390,14 @@ func ltv(d *Dataset, q Query) Result {
 	if c.fail(&r) {
 		return r
 	}
-	r.Count = base
+	// Its cases are the customers who churned in W, the churn it divides
+	// by: counted as logo churn's base (every customer active at W's
+	// start), one churned customer had made a lifetime value green
+	// (n = 198), and the next would have halved it.
+	r.Count = 0
+	if r.Detail.Churned != nil {
+		r.Count = *r.Detail.Churned
+	}
 	gm := d.cfg.grossMargin()
 	r.Detail.GrossMargin = ptr(gm)
 	if len(active) > 0 {

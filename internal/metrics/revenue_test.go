@@ -62,24 +62,26 @@ func TestMRRBridge(t *testing.T) {
 		scope  Scope
 		want   []v // in bridgeIDs order
 	}{
-		// quick ratio 330 ÷ 480; ltv: ARPA 1040 ÷ 8 = 130, churn 1 of 7
-		// customers active at W's start (D), so 130 × 0.8 ÷ (1/7) = 728.
-		{"organisation", defaultAsOf, 30 * day, Scope{}, []v{{"200", 1}, {"80", 1}, {"50", 1}, {"180", 2}, {"300", 1}, {"0.6875", 6}, {"728", 7}}},
+		// quick ratio 330 ÷ 480, its cases the 3 customers lost or shrunk
+		// (the divisor's); ltv: ARPA 1040 ÷ 8 = 130, churn 1 of 7
+		// customers active at W's start (D), so 130 × 0.8 ÷ (1/7) = 728,
+		// its cases the 1 customer churned.
+		{"organisation", defaultAsOf, 30 * day, Scope{}, []v{{"200", 1}, {"80", 1}, {"50", 1}, {"180", 2}, {"300", 1}, {"0.6875", 3}, {"728", 1}}},
 		// In a plan, the bridge is the plan's MRR: E and C arrive in basic
 		// (new to it: neither had a basic subscription before W) …
-		{"plan basic", defaultAsOf, 30 * day, Scope{Dim: "plan", Value: "basic"}, []v{{"630", 3}, {"0", 0}, {"0", 0}, {"30", 1}, {"0", 0}, {"21", 4}, {"nil", 3}}},
+		{"plan basic", defaultAsOf, 30 * day, Scope{Dim: "plan", Value: "basic"}, []v{{"630", 3}, {"0", 0}, {"0", 0}, {"30", 1}, {"0", 0}, {"21", 1}, {"nil", 0}}},
 		// … and leave pro: 220 − 970 = 50 − 800. ltv: ARPA 220 ÷ 2, churn
 		// 1 of 4 (E's plan change is no logo churn): 110 × 0.8 ÷ 0.25.
-		{"plan pro", defaultAsOf, 30 * day, Scope{Dim: "plan", Value: "pro"}, []v{{"0", 0}, {"0", 0}, {"50", 1}, {"0", 0}, {"800", 2}, {"0.0625", 3}, {"352", 4}}},
+		{"plan pro", defaultAsOf, 30 * day, Scope{Dim: "plan", Value: "pro"}, []v{{"0", 0}, {"0", 0}, {"50", 1}, {"0", 0}, {"800", 2}, {"0.0625", 2}, {"352", 1}}},
 		// W's start 03-01T12:00 cuts i1's start (00:00 the same day) out
 		// of W: I is there at both ends.
-		{"start cut after i1", "2026-03-31T12:00:00Z", 30 * day, Scope{}, []v{{"200", 1}, {"80", 1}, {"50", 1}, {"180", 2}, {"300", 1}, {"0.6875", 6}, {"728", 7}}},
+		{"start cut after i1", "2026-03-31T12:00:00Z", 30 * day, Scope{}, []v{{"200", 1}, {"80", 1}, {"50", 1}, {"180", 2}, {"300", 1}, {"0.6875", 3}, {"728", 1}}},
 		// W's start 02-28T12:00 is before it: I is new, and not yet in
 		// logo churn's base (1 of 6 churned: 130 × 0.8 × 6).
-		{"start cut before i1", "2026-03-30T12:00:00Z", 30 * day, Scope{}, []v{{"240", 2}, {"80", 1}, {"50", 1}, {"180", 2}, {"300", 1}, {"0.770833333", 7}, {"624", 6}}},
+		{"start cut before i1", "2026-03-30T12:00:00Z", 30 * day, Scope{}, []v{{"240", 2}, {"80", 1}, {"50", 1}, {"180", 2}, {"300", 1}, {"0.770833333", 3}, {"624", 1}}},
 		// Nothing lost in [03-08, 03-11): no quick ratio, no churn of the 8
 		// customers so no ltv — never 0 — while sums of nothing are 0.
-		{"nothing lost", "2026-03-11T00:00:00Z", 3 * day, Scope{}, []v{{"0", 0}, {"0", 0}, {"50", 1}, {"0", 0}, {"0", 0}, {"nil", 1}, {"nil", 8}}},
+		{"nothing lost", "2026-03-11T00:00:00Z", 3 * day, Scope{}, []v{{"0", 0}, {"0", 0}, {"50", 1}, {"0", 0}, {"0", 0}, {"nil", 0}, {"nil", 0}}},
 		// Before any subscription exists: no value at all.
 		{"no data yet", "2024-06-01T00:00:00Z", 30 * day, Scope{}, []v{{"nil", 0}, {"nil", 0}, {"nil", 0}, {"nil", 0}, {"nil", 0}, {"nil", 0}, {"nil", 0}}},
 	}

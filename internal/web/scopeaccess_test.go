@@ -69,3 +69,25 @@ func TestScopeAPIChecksTheReader(t *testing.T) {
 	e.run(t, scenario{url: "/api/v1/scorecard?as_of=" + asOf + "&scope=segment:zz", status: 400,
 		contains: []string{"enterprise"}, fields: map[string]string{"param": "scope"}})
 }
+
+// The escalations API's scope and an annotation's are checked for the reader the same way: they
+// had listed customers and plans to an engineering token too.
+func TestEscalationAndAnnotationScopesCheckTheReader(t *testing.T) {
+	e := customerEnv(t)
+	eng := caller{name: "engineering", roles: []string{"engineering"}, token: e.roleToken(t, "engineering")}
+	for _, dim := range []string{"customer", "plan"} {
+		status, msg, param := e.apiErrorAs(t, "engineering", "/api/v1/escalations?as_of="+asOf+"&scope="+dim+":zz")
+		if status != 400 || param != "scope" || strings.Contains(msg, "known") || !strings.Contains(msg, "broken down by \""+dim+"\"") {
+			t.Errorf("escalations scope=%s:zz as engineering: %d %q (param %q)", dim, status, msg, param)
+		}
+		st, raw, _ := e.call(t, "POST", "/api/v1/annotations", `{"name":"x","kind":"launch","from":"2026-03-10","to":"2026-03-12","scope":"`+dim+`:zz"}`, "application/json", eng)
+		if st != 400 || strings.Contains(string(raw), "known") || !strings.Contains(string(raw), `"param": "scope"`) ||
+			!strings.Contains(string(raw), "scope: none of the metrics you may see") {
+			t.Errorf("annotation scope %s:zz as engineering: %d %s", dim, st, clip(raw))
+		}
+	}
+	// Support's ticket metrics break down by customer: it is told the known ones.
+	if _, msg, _ := e.apiErrorAs(t, "support", "/api/v1/escalations?as_of="+asOf+"&scope=customer:zz"); !strings.Contains(msg, "(known: acme, initech)") {
+		t.Errorf("escalations customer:zz as support: %q", msg)
+	}
+}

@@ -211,6 +211,29 @@ func (d *Dataset) CheckScope(s Scope) error {
 	return nil
 }
 
+// DimValuesOf lists the values of dim that a breakdown by it of one of the
+// metrics ids may show: for a dimension records carry themselves
+// (customer, plan, owner, segment, …) the data's values (DimValues) that a
+// record of a kind one of those metrics reads carries, so a reader of a
+// ticket metric is not told the segments only subscriptions name. Metrics
+// that cannot be broken down by dim add nothing; for a service dimension
+// or environment, which no kind's records carry as their own, a metric
+// that can adds every value.
+func (d *Dataset) DimValuesOf(dim string, ids []string) []string {
+	var defs []*Def
+	for _, id := range ids {
+		if def, err := d.def(id); err == nil && slices.Contains(def.Dims, dim) {
+			defs = append(defs, def)
+		}
+	}
+	if len(defs) == 0 {
+		return nil
+	}
+	return slices.DeleteFunc(d.DimValues(dim), func(v string) bool {
+		return !slices.ContainsFunc(defs, func(def *Def) bool { return !d.noRecordWith(def, dim, v) })
+	})
+}
+
 // CanonicalScope names a scope's environments as breakdowns do: a scope
 // written with an alias (environment:prod) means its canonical environment.
 func (d *Dataset) CanonicalScope(s Scope) Scope {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,13 +42,20 @@ func (s *Server) postAnnotation(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	// The scope names dimensions and values the data has, checked under the read lock.
+	// The scope names dimensions and values the data has, checked under the read lock for the
+	// poster, as the scorecard API's scope is (checkReaderScope): it is no way to learn the
+	// customers or plans the poster's metrics do not show.
 	check := func(scope string) error {
 		sc, err := metrics.ParseScope(scope)
 		if err != nil {
 			return err
 		}
-		return s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error { return ds.CheckScope(sc) })
+		return s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+			if err := s.checkReaderScope(ds, s.access(r), s.Now(), sc, "scope"); err != nil {
+				return errors.New(strings.TrimPrefix(err.Error(), "scope: ")) // annotation.Add names scope
+			}
+			return nil
+		})
 	}
 	by := auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name
 	e, err := annotation.Add(r.Context(), s.Store, in, by, s.Now(), check)

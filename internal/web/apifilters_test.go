@@ -5,6 +5,7 @@ import (
 	"html"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/candor/candor/internal/scorecard"
@@ -149,5 +150,45 @@ func TestViewAPIRefusesFiltersSayingWhy(t *testing.T) {
 	json.Unmarshal(body, &errDoc)
 	if msg, _ := errDoc["error"].(string); status != 400 || errDoc["param"] != "team" || !regexp.MustCompile(`no team "cor" in the data \(known: core, growth\)`).MatchString(msg) {
 		t.Errorf("team=cor on a view: %d %s", status, clip(body))
+	}
+}
+
+// An environment alias in the scorecard's filters means its environment (code review 2026-12-07,
+// F4): environment=prod (prod → production by the default aliases) had been accepted, and every
+// deployment metric of the API and the page then read "no deployment data for environment prod";
+// the alias beside its environment's name was refused as two values of one dimension.
+func TestScorecardEnvironmentAlias(t *testing.T) {
+	e := newEnv(t, 0)
+	base := "/api/v1/scorecard?as_of=" + asOf
+	value := func(sc *scorecard.Scorecard, id string) string {
+		for _, p := range sc.Pillars {
+			for _, c := range p.Metrics {
+				if c.ID == id {
+					b, _ := json.Marshal(c.Value)
+					return string(b) + " " + string(c.Status) + " " + c.Reason
+				}
+			}
+		}
+		return "not shown"
+	}
+	want := value(e.apiScorecard(t, base+"&environment=production"), "deployment_frequency")
+	if strings.HasPrefix(want, "null") || want == "not shown" {
+		t.Fatalf("deployment frequency in production: %s", want)
+	}
+	for _, q := range []string{"&environment=prod", "&scope=environment:prod", "&environment=prod&scope=environment:production", "&environment=production&scope=environment:prod"} {
+		sc := e.apiScorecard(t, base+q)
+		if got := value(sc, "deployment_frequency"); got != want {
+			t.Errorf("%s: deployment frequency %s, want %s", q, got, want)
+		}
+		if sc.Scope != "environment:production" {
+			t.Errorf("%s: scope %q, want environment:production", q, sc.Scope)
+		}
+	}
+	e.run(t, scenario{url: base + "&environment=prod&scope=environment:staging", status: 400, fields: map[string]string{"param": "scope"}})
+	// The page: the alias shows the production value, not "—".
+	cl := e.sessionAs(t, "executive")
+	prod := pageValues(e.page(t, cl, "/?as_of="+asOf+"&environment=production", 200))["deployment_frequency"]
+	if got := pageValues(e.page(t, cl, "/?as_of="+asOf+"&environment=prod", 200))["deployment_frequency"]; prod == "" || prod == "—" || got != prod {
+		t.Errorf("page with environment=prod: deployment frequency %q, with production %q", got, prod)
 	}
 }

@@ -105,8 +105,9 @@ func (s *Server) escalationsWith(r *http.Request, acks []escalation.Acknowledgem
 	es := []escalation.Escalation{}
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		// The pages' filters were checked already, by their names; the
-		// API's scope came as one parameter.
-		if err := checkScopeAs(ds, opt.Scope, "scope"); err != nil {
+		// API's scope came as one parameter, checked for the reader as the
+		// scorecard API's is (checkReaderScope).
+		if err := s.checkReaderScope(ds, s.access(r), opt.AsOf, opt.Scope, "scope"); err != nil {
 			return err
 		}
 		es = append(es, escalation.Escalations(s.Catalog, ds, acks, opt)...)

@@ -237,6 +237,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		if err := checkScope(ds, opt.Scope); err != nil {
 			return err
 		}
+		// Canonical, as the metric page computes it (code review
+		// 2026-12-07 F4): environment=prod had shown "—" on every
+		// deployment metric. The links keep what the reader wrote.
+		opt.Scope = ds.CanonicalScope(opt.Scope)
 		dataFrom, covered = escalation.Covered(ds, opt.AsOf)
 		sc = scorecard.Build(s.Catalog, ds, opt)
 		ch = s.choices.choices(ds, ds.Seq())

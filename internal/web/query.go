@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
@@ -284,7 +285,8 @@ func choices(ds *metrics.Dataset) Choices {
 // narrowScope narrows scope (the carried filters') by the filters of a scope parameter, as the
 // metric page and the API read scope=DIM:VALUE[,…]: a dimension the filters fix to another value
 // would match nothing (a record has one team), and more filters in all than a breakdown can add
-// one to, are a 400 naming scope.
+// one to, are a 400 naming scope. An API read passes both canonical (apiScope), so that
+// environment=prod and scope=environment:production name one environment.
 func narrowScope(scope, by metrics.Scope) (metrics.Scope, error) {
 	for _, f := range by.Filters() {
 		for _, g := range scope.Filters() {
@@ -306,30 +308,97 @@ var apiFilterParams = append(slices.Clone(monthPageParams), "scope")
 
 // apiQuery reads an API read's date and filters as its page reads them (pageQuery), and
 // scope=DIM:VALUE[,…] as `candor scorecard --scope` and `candor metric --scope` take it, on any
-// dimension, a filter's too (scope=team:payments is team=payments): opt.Scope is the filters
-// and the scope together. Whether the values exist is checkAPIScope's to say.
-func (s *Server) apiQuery(r *http.Request) (Query, scorecard.Options, error) {
+// dimension, a filter's too (scope=team:payments is team=payments). opt.Scope is the filters';
+// the scope parameter's is returned apart, to be checked and merged with them under the engine's
+// read lock (apiScope, mergeScope), where environment aliases are known.
+func (s *Server) apiQuery(r *http.Request) (Query, scorecard.Options, metrics.Scope, error) {
 	q, opt, err := s.pageQuery(r)
 	if err != nil {
-		return q, opt, err
+		return q, opt, metrics.Scope{}, err
 	}
+	var ps metrics.Scope
 	if x := strings.TrimSpace(r.URL.Query().Get("scope")); x != "" {
-		ps, err := metrics.ParseScope(x)
-		if err != nil {
-			return q, opt, badParam("scope", "%v", err)
-		}
-		if opt.Scope, err = narrowScope(opt.Scope, ps); err != nil {
-			return q, opt, err
+		if ps, err = metrics.ParseScope(x); err != nil {
+			return q, opt, ps, badParam("scope", "%v", err)
 		}
 	}
-	return q, opt, nil
+	return q, opt, ps, nil
 }
 
-// checkAPIScope refuses a value the data does not have, naming the known ones: a filter's by
-// its parameter (team), the scope parameter's by scope. Call it under the engine's read lock.
-func checkAPIScope(ds *metrics.Dataset, q Query, scope metrics.Scope) error {
+// mergeScope is the filters' scope narrowed by the scope parameter's, both with environment
+// aliases resolved (environment=prod is environment:production); call it under the engine's
+// read lock.
+func mergeScope(ds *metrics.Dataset, q Query, ps metrics.Scope) (metrics.Scope, error) {
+	return narrowScope(ds.CanonicalScope(q.Scope()), ds.CanonicalScope(ps))
+}
+
+// apiScope checks an API read's filters and scope parameter and returns them merged
+// (mergeScope): a filter's value the data lacks is a 400 naming the filter and the known ones,
+// and the scope parameter is checked for the reader (checkReaderScope). Call it under the
+// engine's read lock.
+func (s *Server) apiScope(ds *metrics.Dataset, access auth.Access, asOf time.Time, q Query, ps metrics.Scope) (metrics.Scope, error) {
 	if err := checkScope(ds, q.Scope()); err != nil {
-		return err
+		return metrics.Scope{}, err
 	}
-	return checkScopeAs(ds, scope, "scope")
+	if err := s.checkReaderScope(ds, access, asOf, ps, "scope"); err != nil {
+		return metrics.Scope{}, err
+	}
+	return mergeScope(ds, q, ps)
+}
+
+// filterDim says whether dim is a carried filter's (team, service, environment, business
+// unit): every reader's controls offer its values.
+func filterDim(dim string) bool { return slices.Contains(queryKeys[2:], dim) }
+
+// checkReaderScope checks a scope given as one parameter (param) for the reader, as the metric
+// drill-down checks it for its metric: a dimension other than the filters' must be one a metric
+// the reader may see can be broken down by, and a value of a dimension records carry themselves
+// (customer, plan, owner, campaign, …) must be one those metrics' breakdowns would show
+// (Dataset.DimValuesOf); the values it names as known are those alone. Without this an
+// engineering token's scope=customer:zz had been told every customer, and scope=plan:zz every
+// plan (revenue data), though it may open neither; and a 200 had said a value existed. A value
+// the reader's metrics do not show gets the answer a value the data lacks gets. The filters'
+// dimensions, and tier (a service's), are checked against the data as the pages check them.
+// Call it under the engine's read lock.
+func (s *Server) checkReaderScope(ds *metrics.Dataset, access auth.Access, asOf time.Time, scope metrics.Scope, param string) error {
+	if scope.IsZero() {
+		return nil
+	}
+	var ids, dims []string
+	cat := s.Catalog.At(asOf)
+	for i := range cat.Metrics {
+		m := &cat.Metrics[i]
+		if m.Retired || !scorecard.Computed(m) || !access.CanSeeMetric(m) {
+			continue
+		}
+		ids = append(ids, m.ID)
+		for _, d := range scorecard.Dims(m) {
+			if !filterDim(d) && !slices.Contains(dims, d) {
+				dims = append(dims, d)
+			}
+		}
+	}
+	slices.Sort(dims)
+	var rest metrics.Scope
+	for _, f := range ds.CanonicalScope(scope).Filters() {
+		if filterDim(f.Dim) {
+			rest, _ = rest.And(f.Dim, f.Value)
+			continue
+		}
+		if !slices.Contains(dims, f.Dim) {
+			theirs := "none"
+			if len(dims) > 0 {
+				theirs = strings.Join(dims, ", ")
+			}
+			return badParam(param, "none of the metrics you may see can be broken down by %q; a scope takes the filters' dimensions (team, service, environment, business_unit) and theirs: %s", f.Dim, theirs)
+		}
+		if f.Dim == "tier" {
+			rest, _ = rest.And(f.Dim, f.Value)
+			continue
+		}
+		if known := ds.DimValuesOf(f.Dim, ids); !slices.Contains(known, f.Value) {
+			return badParam(param, "%v", &metrics.UnknownValueError{Dim: f.Dim, Value: f.Value, Known: known})
+		}
+	}
+	return checkScopeAs(ds, rest, param)
 }

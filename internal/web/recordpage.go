@@ -38,12 +38,14 @@ type recordPageData struct {
 	Impact          *metrics.ReleaseImpact
 	TicketsReadable bool
 	// ImpactRank is its release impact score and place among the releases
-	// of the ImpactWindow before as_of (the releases page's default);
+	// of the ImpactWindow before as_of: the release impact score's window
+	// in force then, or the one the page was asked for (ImpactWindowAsked);
 	// nil when it finished before that.
-	ImpactRank   *metrics.ReleaseRank
-	ImpactWindow string
-	ImpactAsOf   time.Time
-	Watch        *gate.Watch
+	ImpactRank        *metrics.ReleaseRank
+	ImpactWindow      string
+	ImpactWindowAsked bool
+	ImpactAsOf        time.Time
+	Watch             *gate.Watch
 	// Links are what tie a production deployment to its failure (the
 	// deployment rolling it back, the incidents attributed to it) or an
 	// incident to its deployment, as of the page's time (SPEC §2), so a
@@ -157,7 +159,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 			s.pageError(w, r, err)
 			return
 		}
-		if err := s.deploymentImpact(r, rec, opt.AsOf, data); err != nil {
+		if err := s.deploymentImpact(r, rec, opt.AsOf, opt.Window, data); err != nil {
 			s.pageError(w, r, err)
 			return
 		}

@@ -195,15 +195,33 @@ func (d *releasesData) page(q Query, limit, offset int) {
 	})
 }
 
+// releaseImpactWindow is the window release_impact_score's value is computed over at asOf, as
+// its card computes it: the page's (window, or a month's) when given, else the definition's in
+// force at asOf, which an override or an approved proposal may have changed from 30 days.
+func (s *Server) releaseImpactWindow(asOf time.Time, window time.Duration) time.Duration {
+	if window > 0 {
+		return window
+	}
+	if m, ok := s.Catalog.MetricAt("release_impact_score", asOf); ok && m.Window > 0 {
+		return m.Window
+	}
+	return defaultReleaseWindow
+}
+
 // deploymentImpact fills a deployment page's customer impact panel; none
 // for a reader who may not see it or a deployment that is not production.
-func (s *Server) deploymentImpact(r *http.Request, rec *StoredRecord, asOf time.Time, data *recordPageData) error {
-	ri, rank, err := s.releaseOf(r, rec.Source, rec.ID, asOf, 0)
+// It ranks the release in the release impact score's window
+// (releaseImpactWindow), as the page says: ranked over a fixed 30 days it
+// had been called the worst, "its score is the release impact score",
+// while the metric, over its 7 days, showed another release.
+func (s *Server) deploymentImpact(r *http.Request, rec *StoredRecord, asOf time.Time, window time.Duration, data *recordPageData) error {
+	win := s.releaseImpactWindow(asOf, window)
+	ri, rank, err := s.releaseOf(r, rec.Source, rec.ID, asOf, win)
 	if domain.CodeOf(err) == domain.EForbidden {
 		return nil
 	}
 	data.Impact, data.ImpactRank = ri, rank
-	data.ImpactWindow, data.ImpactAsOf = catalog.WindowWords(defaultReleaseWindow), asOf
+	data.ImpactWindow, data.ImpactAsOf, data.ImpactWindowAsked = catalog.WindowWords(win), asOf, window > 0
 	data.TicketsReadable = s.access(r).CanReadKind(string(domain.KindTicket))
 	return err
 }

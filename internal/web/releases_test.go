@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/candor/candor/internal/catalog"
 )
 
 // releaseTickets are two tickets after d4 (2026-03-30T12:00): one naming
@@ -429,5 +431,79 @@ func TestRecordPageScoresItsRelease(t *testing.T) {
 	old := impactPanel(t, e.page(t, exec, "/records/deployment/import/p1?as_of=2026-05-01", 200))
 	if strings.Contains(old, "Release impact score") {
 		t.Errorf("p1's page at a date 39 days after it scores it:\n%s", old)
+	}
+}
+
+// A deployment's page ranks its release in the release impact score's window, not a fixed 30
+// days (code review 2026-12-07, F5): with the metric over 7 days, a release of 16 days before,
+// the worst of 30 days, had been called "the worst … its score is the release impact score"
+// while the metric's page showed another release and value. ?window= asks for another window,
+// which the page names as asked.
+func TestRecordPageRanksInTheMetricsWindow(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		cat, err := s.Catalog.Apply(map[string]catalog.Override{"release_impact_score": {Window: "7d"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Catalog = cat
+	})
+	recs := `{"kind":"deployment","id":"q1","service":"pay","environment":"production","finished_at":"2026-03-15T00:00:00Z","status":"success"}
+{"kind":"ticket","id":"v1","created_at":"2026-03-15T10:00:00Z","release":"q1","priority":"urgent"}
+{"kind":"ticket","id":"v2","created_at":"2026-03-15T11:00:00Z","release":"q1","priority":"urgent"}
+{"kind":"ticket","id":"v3","created_at":"2026-03-15T12:00:00Z","release":"q1","priority":"urgent"}
+{"kind":"ticket","id":"v4","created_at":"2026-03-15T13:00:00Z","release":"q1","priority":"urgent"}
+{"kind":"ticket","id":"v5","created_at":"2026-03-15T14:00:00Z","release":"q1","priority":"urgent"}
+`
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: releaseTickets + recs, status: 200})
+	worstIn := func(window string) (string, float64, int) {
+		var list struct {
+			Releases []struct {
+				Deployment string   `json:"deployment"`
+				Score      *float64 `json:"score"`
+			} `json:"releases"`
+		}
+		getJSON(t, e, "/api/v1/releases?as_of="+asOf+"&window="+window, &list)
+		of, worst := "", -1e9
+		for _, r := range list.Releases {
+			if r.Score != nil && *r.Score > worst {
+				of, worst = r.Deployment, *r.Score
+			}
+		}
+		return of, worst, len(list.Releases)
+	}
+	var metric struct {
+		Metric struct {
+			Value  *float64 `json:"value"`
+			Window string   `json:"window"`
+		} `json:"metric"`
+	}
+	getJSON(t, e, "/api/v1/metrics/release_impact_score?as_of="+asOf, &metric)
+	week, weekScore, n := worstIn("7d")
+	month, _, _ := worstIn("30d")
+	if month != "q1" || week == month || metric.Metric.Value == nil || *metric.Metric.Value != weekScore {
+		t.Fatalf("fixture: the worst of 30 days %s, of 7 days %s (%v), the metric's value %v over %s", month, week, weekScore, *metric.Metric.Value, metric.Metric.Window)
+	}
+	exec := e.sessionAs(t, "executive")
+	// q1 finished before the metric's 7 days: no rank, and not the metric's value.
+	if q1 := impactPanel(t, e.page(t, exec, "/records/deployment/import/q1?as_of="+asOf, 200)); strings.Contains(q1, "Release impact score <strong>") || strings.Contains(q1, "its score is") {
+		t.Errorf("q1, 16 days old, is ranked on its page though the metric reads 7 days:\n%s", q1)
+	}
+	// The worst of the 7 days is the metric's value, and says over which window.
+	id := week
+	panel := impactPanel(t, e.page(t, exec, "/records/deployment/import/"+id+"?as_of="+asOf, 200))
+	for _, want := range []string{
+		"Release impact score <strong>" + strconv.FormatFloat(weekScore, 'f', 2, 64) + "</strong>",
+		"<strong>the worst</strong> of the " + map[bool]string{true: "1 production release", false: strconv.Itoa(n) + " production releases"}[n == 1] + " finished in the 7 days before",
+		"(the release impact score's window): its score is the ",
+		"release impact score</a> over those 7 days",
+	} {
+		if !strings.Contains(panel, want) {
+			t.Errorf("%s's impact panel lacks %q:\n%s", id, want, panel)
+		}
+	}
+	// Asked for 30 days, q1 is the worst of them, over the window asked for.
+	q1 := impactPanel(t, e.page(t, exec, "/records/deployment/import/q1?as_of="+asOf+"&window=30d", 200))
+	if !strings.Contains(q1, "<strong>the worst</strong>") || !strings.Contains(q1, "finished in the 30 days before") || !strings.Contains(q1, "(the window asked for)") {
+		t.Errorf("q1 with window=30d:\n%s", q1)
 	}
 }

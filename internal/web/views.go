@@ -48,18 +48,20 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 			role, strings.Join(scorecard.ViewIDs(s.Catalog), ", ")))
 		return
 	}
-	q, opt, err := s.apiQuery(r)
+	q, opt, ps, err := s.apiQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	opt.Visible = s.access(r).CanSeeMetric
+	access := s.access(r)
+	opt.Visible = access.CanSeeMetric
 	var v *scorecard.ViewResult
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if !opt.Scope.IsZero() {
+		if !opt.Scope.IsZero() || !ps.IsZero() {
 			// As the page: a value the data lacks is that mistake, named
-			// with the known ones; a real one does not apply.
-			if err := checkAPIScope(ds, q, opt.Scope); err != nil {
+			// with the known ones (those the reader's metrics show); a
+			// real one does not apply.
+			if _, err := s.apiScope(ds, access, opt.AsOf, q, ps); err != nil {
 				return err
 			}
 			return viewNotFiltered(q, r.URL.Query().Get("scope"))

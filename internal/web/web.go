@@ -385,15 +385,19 @@ func (s *Server) options(r *http.Request) (scorecard.Options, error) {
 // scope as candor scorecard --scope narrows it: a metric that cannot be broken down so is left
 // out, and a value the data lacks is a 400 naming its parameter and the known ones.
 func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
-	q, opt, err := s.apiQuery(r)
+	q, opt, ps, err := s.apiQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	opt.Visible = s.access(r).CanSeeMetric
+	access := s.access(r)
+	opt.Visible = access.CanSeeMetric
 	var sc *scorecard.Scorecard
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if err := checkAPIScope(ds, q, opt.Scope); err != nil {
+		// Canonical, as the metric drill-down computes it: a raw
+		// environment=prod had made every deployment metric unknown, "no
+		// deployment data for environment prod".
+		if opt.Scope, err = s.apiScope(ds, access, opt.AsOf, q, ps); err != nil {
 			return err
 		}
 		sc = scorecard.Build(s.Catalog, ds, opt)
@@ -503,7 +507,7 @@ func (s *Server) listMetrics(w http.ResponseWriter, r *http.Request) {
 // parameter, as on the page.
 func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	q, opt, err := s.apiQuery(r)
+	q, opt, ps, err := s.apiQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -536,8 +540,12 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 		if err := checkScope(ds, q.Scope()); err != nil {
 			return err
 		}
+		scope, err := mergeScope(ds, q, ps)
+		if err != nil {
+			return err
+		}
 		var derr error
-		if d, derr = scorecard.Detail(s.Catalog, ds, id, opt, by, opt.Scope); derr != nil {
+		if d, derr = scorecard.Detail(s.Catalog, ds, id, opt, by, scope); derr != nil {
 			return pageDimensionError(derr, q)
 		}
 		// The page's row fields come from the dataset, so under its lock.

@@ -92,9 +92,10 @@ func customerWindow(opt scorecard.Options) time.Duration {
 // customerJudge judges the freshness of the data the customer routes read
 // as the data sources page does: by the limits of the metrics in force and
 // the configured connectors feeding a state kind (Connectors.Feeds, as the
-// scorecard's cards read them).
+// scorecard's cards read them), naming a connector only to a reader who
+// may read the data sources page (sources:read).
 func (s *Server) customerJudge(r *http.Request, asOf time.Time) (customer.Judge, error) {
-	j := customer.Judge{Catalog: s.Catalog}
+	j := customer.Judge{Catalog: s.Catalog, Unnamed: !s.access(r).Can(auth.SourcesRead)}
 	if s.Connectors == nil {
 		return j, nil
 	}

@@ -21,6 +21,11 @@ import (
 type Judge struct {
 	Catalog    *catalog.Catalog
 	Connectors []health.Connector
+	// Unnamed leaves the connector out of a kind it made stale (KindData.
+	// Connector): a reader without sources:read is told its connector
+	// has not worked, not which one (the data sources page names
+	// connectors only for those who may read it; docs/access.md).
+	Unnamed bool
 }
 
 // KindData is the freshness of one kind of records the list or a page
@@ -34,7 +39,7 @@ type KindData struct {
 	Limit    string     `json:"limit,omitempty"`
 	// State marks a state kind (subscriptions): never stale by its
 	// records' own times, only by a configured connector feeding it
-	// (Connector names it).
+	// (Connector names it, unless Judge.Unnamed).
 	State     bool   `json:"state,omitempty"`
 	Status    string `json:"status"`
 	Connector string `json:"connector,omitempty"`
@@ -54,6 +59,9 @@ func (j Judge) data(ds *metrics.Dataset, asOf time.Time, hide map[domain.Kind]bo
 			continue
 		}
 		ks := scorecard.JudgeKind(j.Catalog, ds, k, asOf, j.Connectors)
+		if j.Unnamed {
+			ks.Connector = ""
+		}
 		out = append(out, KindData{Kind: ks.Kind, LastData: ks.LastData, Limit: ks.Limit, State: ks.State, Status: ks.Status, Connector: ks.Connector})
 	}
 	return out
@@ -71,7 +79,9 @@ func (d KindData) Bad() bool {
 // Words says the kind's freshness after its noun, as the pages and the
 // CLI give it: "as of 6 Dec 2026 10:40 UTC"; "as of 5 Dec 2026 08:40 UTC,
 // stale: older than its 1d limit"; "never sent"; "(a state kind, not
-// judged by age)"; "stale: connector stripe has not worked within 35d".
+// judged by age)"; "stale: connector stripe has not worked within 35d (a
+// state kind)", "stale: its connector has not worked within 35d (a state
+// kind)" with the connector left out.
 func (d KindData) Words() string {
 	asOf := ""
 	if d.LastData != nil {
@@ -80,8 +90,8 @@ func (d KindData) Words() string {
 	switch {
 	case d.Status == scorecard.KindNeverSent:
 		return "never sent"
-	case d.Status == scorecard.KindStale && d.Connector != "":
-		return "stale: connector " + d.Connector + " has not worked within " + d.Limit + " (a state kind)"
+	case d.Status == scorecard.KindStale && (d.Connector != "" || d.State):
+		return "stale: " + d.connector() + " has not worked within " + d.Limit + " (a state kind)"
 	case d.Status == scorecard.KindStale:
 		return asOf + ", stale: older than its " + d.Limit + " limit"
 	case d.State && d.Status == scorecard.KindNotJudged:
@@ -100,12 +110,21 @@ func (d KindData) Detail() string {
 	case scorecard.KindNeverSent:
 		return ""
 	case scorecard.KindStale:
-		if d.Connector != "" {
-			return "connector " + d.Connector + " has not worked within " + d.Limit + " (a state kind)"
+		if d.Connector != "" || d.State {
+			return d.connector() + " has not worked within " + d.Limit + " (a state kind)"
 		}
 		return strings.Replace(d.Words(), ", stale: older", ", older", 1)
 	}
 	return d.Words()
+}
+
+// connector names the connector that made a state kind stale: "connector
+// stripe", or "its connector" where it is left out (Judge.Unnamed).
+func (d KindData) connector() string {
+	if d.Connector == "" {
+		return "its connector"
+	}
+	return "connector " + d.Connector
 }
 
 // undercounts are the signals each kind's records make, as the warning
@@ -129,8 +148,8 @@ func DataWarning(data []KindData) string {
 		switch d.Status {
 		case scorecard.KindStale:
 			s = capital(d.Kind) + " data is stale"
-			if d.Connector != "" {
-				s += " (connector " + d.Connector + " has not worked within " + d.Limit + ")"
+			if d.Connector != "" || d.State {
+				s += " (" + d.connector() + " has not worked within " + d.Limit + ")"
 			}
 			if what != "" {
 				s += ": " + what + " may be undercounted"

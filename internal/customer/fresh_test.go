@@ -134,6 +134,16 @@ func TestListAndPageSayHowFreshTheirDataIs(t *testing.T) {
 	if w := customer.DataWarning(l.Data); !strings.Contains(w, "Subscription data is stale (connector stripe has not worked within ") || !strings.Contains(w, "churn and MRR contraction may be undercounted") {
 		t.Errorf("connector warning: %q", w)
 	}
+	// For a reader without sources:read, the connector is not named.
+	fed.Unnamed = true
+	l = customer.ListOf(ds, fed, stale, 30*customer.Day, customer.Options{}, true)
+	if d := l.Data[0]; d.Status != scorecard.KindStale || d.Connector != "" ||
+		d.Words() != "stale: its connector has not worked within "+d.Limit+" (a state kind)" || d.Detail() != "its connector has not worked within "+d.Limit+" (a state kind)" {
+		t.Errorf("subscriptions by a stopped connector, unnamed: %+v, %q, %q", d, d.Words(), d.Detail())
+	}
+	if w := customer.DataWarning(l.Data); !strings.Contains(w, "Subscription data is stale (its connector has not worked within ") || strings.Contains(w, "stripe") {
+		t.Errorf("connector warning, unnamed: %q", w)
+	}
 
 	// The page: the list's kinds and its measurements'.
 	c, err := customer.Page(ds, j, "acme", stale, 30*customer.Day, customer.Options{})

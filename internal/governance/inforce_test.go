@@ -140,3 +140,60 @@ func TestCheckRecordsNothing(t *testing.T) {
 		t.Fatalf("a check with another configuration: %v", err)
 	}
 }
+
+// TestCheckComparesSectionsOfTheirOwn: a check compares a section recorded
+// in a document of its own — on a store whose initial set predates
+// governed sections, or for a section governed since — as a start does,
+// though it records nothing. It had compared none of them, and the
+// command then ran with the file's section: candor token create checked
+// roles against views no approval put in force.
+func TestCheckComparesSectionsOfTheirOwn(t *testing.T) {
+	ctx := context.Background()
+	a := loadConfig(t, "views:\n  - id: ops\n    name: Ops\n    metrics: [mttr]\n")
+	b := loadConfig(t, "views:\n  - id: ops\n    name: Ops\n    metrics: [mttr, change_failure_rate]\n")
+	for _, c := range []struct {
+		name  string
+		first Initial
+	}{
+		// an initial set recorded before sections were governed: the
+		// next start records them under "sections"
+		{"legacy initial set", initial(t, a, nil)},
+		// views governed since the initial set was recorded: the next
+		// start records them under "sections:views"
+		{"section governed since", func() Initial {
+			in := initialOf(t, a)
+			delete(in.Sections, "views")
+			return in
+		}()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			reg, st := emptyRegistry(t)
+			if err := reg.Init(ctx, c.first); err != nil {
+				t.Fatal(err)
+			}
+			if err := reg.Check(ctx, initialOf(t, b)); err != nil {
+				t.Fatalf("a check before the section is recorded: %v", err)
+			}
+			if err := reg.Init(ctx, initialOf(t, a)); err != nil {
+				t.Fatalf("the start that records the section: %v", err)
+			}
+			docs, err := st.Docs(ctx, Proposals, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var se *SectionChangedError
+			if err := reg.Init(ctx, initialOf(t, b)); !errors.As(err, &se) || strings.Join(se.Sections, ",") != "views" {
+				t.Fatalf("a start with other views: %v", err)
+			}
+			if err := reg.Check(ctx, initialOf(t, b)); !errors.As(err, &se) || strings.Join(se.Sections, ",") != "views" {
+				t.Fatalf("a check with other views: %v", err)
+			}
+			if err := reg.Check(ctx, initialOf(t, a)); err != nil {
+				t.Fatalf("a check with the recorded views: %v", err)
+			}
+			if after, err := st.Docs(ctx, Proposals, 0); err != nil || len(after) != len(docs) {
+				t.Fatalf("the checks recorded %d documents (%v)", len(after)-len(docs), err)
+			}
+		})
+	}
+}

@@ -168,8 +168,8 @@ func (r *Registry) Init(ctx context.Context, in Initial) error {
 // recorded yet, nothing is recorded — the first command that reads the
 // definitions records the configuration it is given — and the store loads
 // with none; on one whose set is recorded, the configuration is checked
-// as Init checks it, and a section recorded in no document is not
-// recorded now either.
+// as Init checks it — a section recorded in a document of its own too —
+// and a section recorded in no document is not recorded now either.
 func (r *Registry) Check(ctx context.Context, in Initial) error {
 	return r.init(ctx, in, false)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/store"
 )
 
 // Gate policies, alert rules and custom views — the governed sections of
@@ -70,29 +71,36 @@ const sectionsKey = "sections"
 // set, or, for a store whose initial set predates governed sections, in a
 // document of their own, recorded now the first time; a section governed
 // since the store's sections were recorded is recorded now in a document
-// of its own. Unless record (Check), nothing is recorded, and a section
-// not recorded yet is not compared.
+// of its own. Unless record (Check), nothing is recorded: a section
+// recorded already, in the initial set or in a document of its own, is
+// compared all the same, and only a section recorded in no document is
+// not compared.
 func (r *Registry) checkSections(ctx context.Context, was Proposal, in Initial, record bool) error {
 	recorded, since := maps.Clone(was.Initial.Sections), was.At
-	if recorded == nil && record {
-		p, err := r.recordSections(ctx, sectionsKey, in.Sections, in.Source, "the configuration's sections at the first start that governed them")
+	if recorded == nil {
+		p, err := r.sectionsDoc(ctx, record, sectionsKey, in.Sections, in.Source, "the configuration's sections at the first start that governed them")
 		if err != nil {
 			return err
 		}
-		recorded, since = maps.Clone(p.Sections), p.At
+		if p != nil {
+			recorded, since = maps.Clone(p.Sections), p.At
+		}
 	}
 	if recorded == nil {
 		recorded = map[string]json.RawMessage{}
 	}
 	for _, s := range config.Sections {
 		v, ok := in.Sections[s.Name]
-		if _, had := recorded[s.Name]; had || !ok || !record {
+		if _, had := recorded[s.Name]; had || !ok {
 			continue
 		}
-		p, err := r.recordSections(ctx, sectionsKey+":"+s.Name, map[string]json.RawMessage{s.Name: v}, in.Source,
+		p, err := r.sectionsDoc(ctx, record, sectionsKey+":"+s.Name, map[string]json.RawMessage{s.Name: v}, in.Source,
 			"the configuration's section "+s.Name+" at the first start that governed it")
 		if err != nil {
 			return err
+		}
+		if p == nil {
+			continue
 		}
 		if v, ok := p.Sections[s.Name]; ok {
 			recorded[s.Name] = v
@@ -122,6 +130,25 @@ func (r *Registry) checkSections(ctx context.Context, was Proposal, in Initial, 
 	return nil
 }
 
+// sectionsDoc returns the sections' values recorded under key: if record,
+// it records values from the configuration once (recordSections) and
+// returns what is recorded (an earlier start's, if any); else it only
+// reads them, nil when none are recorded (Check records nothing, but
+// compares with what an earlier start recorded).
+func (r *Registry) sectionsDoc(ctx context.Context, record bool, key string, values map[string]json.RawMessage, source, reason string) (*Proposal, error) {
+	if record {
+		return r.recordSections(ctx, key, values, source, reason)
+	}
+	doc, found, err := r.Docs.DocByKey(ctx, Proposals, key)
+	if err != nil {
+		return nil, fmt.Errorf("reading the configuration's recorded sections: %w", err)
+	}
+	if !found {
+		return nil, nil
+	}
+	return sectionsOf(doc)
+}
+
 // recordSections records sections' values from the configuration once,
 // under key, and returns what is recorded (an earlier start's, if any).
 func (r *Registry) recordSections(ctx context.Context, key string, values map[string]json.RawMessage, source, reason string) (*Proposal, error) {
@@ -133,6 +160,11 @@ func (r *Registry) recordSections(ctx context.Context, key string, values map[st
 	if err != nil {
 		return nil, fmt.Errorf("recording the configuration's sections: %w", err)
 	}
+	return sectionsOf(doc)
+}
+
+// sectionsOf reads a document of recorded sections.
+func sectionsOf(doc store.Doc) (*Proposal, error) {
 	var p Proposal
 	if err := json.Unmarshal(doc.Body, &p); err != nil {
 		return nil, fmt.Errorf("the recorded sections (document %d) cannot be read: %v", doc.ID, err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"math"
 	"net/http"
 	"net/url"
@@ -91,16 +92,24 @@ func customerWindow(opt scorecard.Options) time.Duration {
 
 // customerJudge judges the freshness of the data the customer routes read
 // as the data sources page does: by the limits of the metrics in force and
-// the configured connectors feeding a state kind (Connectors.Feeds, as the
-// scorecard's cards read them).
-func (s *Server) customerJudge(r *http.Request, asOf time.Time) (customer.Judge, error) {
-	j := customer.Judge{Catalog: s.Catalog}
-	if s.Connectors == nil {
-		return j, nil
+// the configured connectors feeding a state kind (opt.Connectors, read by
+// feeds as the scorecard's cards read them), naming a connector only to a
+// reader who may read the data sources page (sources:read).
+func (s *Server) customerJudge(r *http.Request, opt scorecard.Options) customer.Judge {
+	return customer.Judge{Catalog: s.Catalog, Connectors: opt.Connectors, Unnamed: !s.access(r).Can(auth.SourcesRead)}
+}
+
+// withoutConnectorHealth lets a customer route go on when the
+// connectors' health cannot be read (connectorHealthError): it is logged,
+// and the freshness of the data is judged without it — a state kind is
+// then not judged — rather than failing the page, which had answered 500.
+func (s *Server) withoutConnectorHealth(r *http.Request, err error) error {
+	var ce *connectorHealthError
+	if errors.As(err, &ce) {
+		s.logger(r).Warn("reading connector health for the customers' data freshness; state kinds are not judged by their connectors", "err", ce.err)
+		return nil
 	}
-	var err error
-	j.Connectors, err = s.Connectors.Feeds(r.Context(), asOf)
-	return j, err
+	return err
 }
 
 // customerOf computes the customer the path names as of the request's
@@ -110,10 +119,7 @@ func (s *Server) customerOf(r *http.Request, opt scorecard.Options) (*customer.C
 	if err != nil {
 		return nil, co, err
 	}
-	j, err := s.customerJudge(r, opt.AsOf)
-	if err != nil {
-		return nil, co, err
-	}
+	j := s.customerJudge(r, opt)
 	name := r.PathValue("id")
 	var c *customer.Customer
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
@@ -131,10 +137,7 @@ func (s *Server) customersList(r *http.Request, opt scorecard.Options, atRisk bo
 	if err != nil {
 		return customer.List{}, err
 	}
-	j, err := s.customerJudge(r, opt.AsOf)
-	if err != nil {
-		return customer.List{}, err
-	}
+	j := s.customerJudge(r, opt)
 	var l customer.List
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		l = customer.ListOf(ds, j, opt.AsOf, customerWindow(opt), co, atRisk)
@@ -179,7 +182,7 @@ type customerJSON struct {
 // getCustomer is one customer's records and signals.
 func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
 	opt, err := s.options(r)
-	if err != nil {
+	if err = s.withoutConnectorHealth(r, err); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -196,7 +199,7 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
 // see, in the same order.
 func (s *Server) getCustomers(w http.ResponseWriter, r *http.Request) {
 	opt, err := s.options(r)
-	if err != nil {
+	if err = s.withoutConnectorHealth(r, err); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -299,7 +302,7 @@ type customerReleaseRow struct {
 // customerPage shows one customer's records together.
 func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 	q, opt, err := s.pageQuery(r)
-	if err != nil {
+	if err = s.withoutConnectorHealth(r, err); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
@@ -484,7 +487,7 @@ func (s *Server) customersPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q, opt, err := s.pageQuery(r)
-	if err != nil {
+	if err = s.withoutConnectorHealth(r, err); err != nil {
 		s.pageError(w, r, err)
 		return
 	}

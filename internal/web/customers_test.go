@@ -3,11 +3,13 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/retention"
 )
 
@@ -298,5 +300,74 @@ func TestCustomerRoutesSayHowFreshTheirDataIs(t *testing.T) {
 	status, body = e.apiAs(t, "vp_cs", "/api/v1/customers/acme?as_of="+fresh)
 	if err := json.Unmarshal(body, &l); err != nil || status != 200 || len(l.Data) != 3 || l.Data[1].Status != "fresh" || l.Data[2].Status != "never_sent" {
 		t.Errorf("acme's data twelve hours after the newest ticket: %d %s", status, clip(body))
+	}
+}
+
+// TestCustomerFreshnessNamesConnectorsForSourcesRead: the customer routes
+// name the connector that made subscriptions stale only to a reader who
+// may read the data sources page (sources:read): the VP Customer Success
+// is told the kind is stale and that its connector has not worked, not
+// which connector. They had named it to every reader of customers.
+func TestCustomerFreshnessNamesConnectorsForSourcesRead(t *testing.T) {
+	e := stripeFedEnv(t)
+	const named, unnamed = "connector stripe has not worked within", "its connector has not worked within"
+	for _, c := range []struct {
+		role string
+		want string
+	}{{"vp_cs", unnamed}, {"auditor", named}} {
+		s := e.sessionAs(t, c.role)
+		for _, path := range []string{"/customers?as_of=" + asOf, "/customers/acme?as_of=" + asOf} {
+			p := e.page(t, s, path, 200)
+			if !strings.Contains(p, c.want) || !strings.Contains(p, "Subscription data is stale") {
+				t.Errorf("%s's %s lacks %q:\n%s", c.role, path, c.want, clip([]byte(p)))
+			}
+			if c.want == unnamed && strings.Contains(p, "stripe") {
+				t.Errorf("%s's %s names the connector", c.role, path)
+			}
+		}
+		for _, path := range []string{"/api/v1/customers?as_of=" + asOf, "/api/v1/customers/acme?as_of=" + asOf} {
+			var l struct {
+				Data []struct{ Kind, Status, Connector string }
+			}
+			status, body := e.apiAs(t, c.role, path)
+			if err := json.Unmarshal(body, &l); err != nil || status != 200 || len(l.Data) == 0 {
+				t.Fatalf("%s %s: %d %s", c.role, path, status, clip(body))
+			}
+			d := l.Data[0]
+			if want := map[bool]string{true: "", false: "stripe"}[c.want == unnamed]; d.Kind != "subscription" || d.Status != "stale" || d.Connector != want {
+				t.Errorf("%s %s: subscription data %+v, want connector %q", c.role, path, d, want)
+			}
+		}
+	}
+}
+
+// failingFeeds is connector health that cannot be read.
+type failingFeeds struct{ Connectors }
+
+func (failingFeeds) Feeds(context.Context, time.Time) ([]health.Connector, error) {
+	return nil, errors.New("connector health: the store is gone")
+}
+
+// TestCustomerRoutesWithoutConnectorHealth: connector health that cannot
+// be read leaves the connector out of the customers' data freshness
+// (subscriptions are then not judged) and the list, the page and the API
+// answer; they had answered 500.
+func TestCustomerRoutesWithoutConnectorHealth(t *testing.T) {
+	e := stripeFedEnv(t)
+	e.srv.Connectors = failingFeeds{e.srv.Connectors}
+	s := e.sessionAs(t, "vp_cs")
+	for _, path := range []string{"/customers?as_of=" + asOf, "/customers/acme?as_of=" + asOf} {
+		if p := e.page(t, s, path, 200); !strings.Contains(p, "subscriptions (a state kind, not judged by age)") {
+			t.Errorf("%s without connector health:\n%s", path, clip([]byte(p)))
+		}
+	}
+	for _, path := range []string{"/api/v1/customers?as_of=" + asOf, "/api/v1/customers/acme?as_of=" + asOf} {
+		var l struct {
+			Data []struct{ Kind, Status string }
+		}
+		status, body := e.apiAs(t, "vp_cs", path)
+		if err := json.Unmarshal(body, &l); err != nil || status != 200 || len(l.Data) == 0 || l.Data[0].Kind != "subscription" || l.Data[0].Status != "not_judged" {
+			t.Errorf("%s without connector health: %d %s", path, status, clip(body))
+		}
 	}
 }

@@ -162,9 +162,18 @@ func (s *Server) feeds(r *http.Request, opt *scorecard.Options) error {
 	if s.Connectors == nil {
 		return nil
 	}
-	opt.Connectors, err = s.Connectors.Feeds(r.Context(), opt.AsOf)
-	return err
+	if opt.Connectors, err = s.Connectors.Feeds(r.Context(), opt.AsOf); err != nil {
+		return &connectorHealthError{err}
+	}
+	return nil
 }
+
+// connectorHealthError is connector health feeds could not read: the
+// options are complete but for it (the customer routes go on without it).
+type connectorHealthError struct{ err error }
+
+func (e *connectorHealthError) Error() string { return e.err.Error() }
+func (e *connectorHealthError) Unwrap() error { return e.err }
 
 // access is what the request's principal may see and do.
 func (s *Server) access(r *http.Request) auth.Access {

@@ -861,7 +861,10 @@ func serveDemo(ctx context.Context, env *Env, a *app, ln net.Listener, c common,
 		// neither, and a kept directory's administrator could never sign
 		// in.
 		fmt.Fprintf(env.Stdout, "Candor demo at %s, once its data is loaded:\n%s%s", url, signIn, tokenText)
-		signIn, tokenText = "", ""
+		// The sign-in is said again once the demo runs: the server's log
+		// lines of its start (a post-deploy watch's for each recent
+		// deployment) had pushed the password off the screen.
+		tokenText = "  API token: shown above\n"
 	}
 	return serve(ctx, env, a, ln, func(url string) {
 		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n%s%s%sPress Ctrl-C to stop.\n", url, signIn, tokenText, kept)

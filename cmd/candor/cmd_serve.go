@@ -864,6 +864,7 @@ func serveDemo(ctx context.Context, env *Env, a *app, ln net.Listener, c common,
 		// The sign-in is said again once the demo runs: the server's log
 		// lines of its start (a post-deploy watch's for each recent
 		// deployment) had pushed the password off the screen.
+		signIn = strings.Replace(signIn, "(shown only now)", "(as above)", 1)
 		tokenText = "  API token: shown above\n"
 	}
 	return serve(ctx, env, a, ln, func(url string) {

@@ -150,7 +150,12 @@ func TestCustomerPages(t *testing.T) {
 	if !strings.Contains(list, "<strong>3</strong> in the window") {
 		t.Error("the at-risk list does not say how many customers the window holds")
 	}
-	// A page at a time, worst first: acme (1,000 at stake), then initech.
+	// It says what "worst" means: the gravest signal, then MRR at stake.
+	if !strings.Contains(list, "Customers, gravest signal first") || !strings.Contains(list, "Worst first: by the gravest signal — churned, then MRR contraction, then an open escalated ticket, then an NPS detractor or a CSAT of 2 or less, then tickets past SLA — then, within each, by MRR at stake") {
+		t.Error("the at-risk list does not say its order")
+	}
+	// A page at a time, worst first: acme (MRR contraction), then initech
+	// (a ticket past SLA).
 	first := e.page(t, cs, "/customers?as_of="+asOf+"&limit=1", 200)
 	if !strings.Contains(first, "1–1 of 2") || !strings.Contains(first, `href="/customers?as_of=2026-03-31&amp;limit=1&amp;offset=1#sec-customers"`) ||
 		!strings.Contains(first, "/customers/acme") || strings.Contains(first, "/customers/initech") {

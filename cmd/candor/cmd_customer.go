@@ -116,9 +116,10 @@ func runCustomer(ctx context.Context, env *Env, args []string) error {
 }
 
 func runCustomers(ctx context.Context, env *Env, args []string) error {
-	f, when := customerFlags(env, "customers", "[--at-risk] [flags]", "Lists the customers the records name as of --as-of, worst first: by MRR at stake (the larger of the customer's\n"+
-		"MRR at the window's start and at as-of), then by how many signals, then by name; with --at-risk only those\n"+
-		"showing a risk signal.\n"+customerHelp)
+	f, when := customerFlags(env, "customers", "[--at-risk] [flags]", "Lists the customers the records name as of --as-of, worst first: by the gravest signal (churn, then MRR\n"+
+		"contraction, then an open escalated ticket, then an NPS detractor or a CSAT of 2 or less, then tickets past\n"+
+		"SLA, then none), then by MRR at stake (the larger of the customer's MRR at the window's start and at as-of),\n"+
+		"then by how many signals, then by name; with --at-risk only those showing a risk signal.\n"+customerHelp)
 	var c common
 	c.bind(f)
 	atRisk := f.Bool("at-risk", false, "only the customers showing a risk signal")
@@ -317,7 +318,7 @@ func writeCustomersList(w io.Writer, l customer.List, atRisk bool) error {
 		// "66 customers" alone said nothing of how many there are.
 		what = fmt.Sprintf("%d of %s showing a risk signal", len(l.Customers), plural.Count(l.Considered, "customer"))
 	}
-	fmt.Fprintf(w, "%s in the %s to %s, worst first (by MRR at stake in %s, then by signals):\n", what, win, to, l.Currency)
+	fmt.Fprintf(w, "%s in the %s to %s, worst first (%s):\n", what, win, to, l.OrderWords(true))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, c := range l.Customers {
 		mrr := "no subscription"

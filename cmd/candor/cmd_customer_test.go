@@ -46,7 +46,11 @@ func TestCustomerCommands(t *testing.T) {
 
 	list := mustRun(t, "customers", "--at-risk", "--data", data, "--as-of", "2026-03-31").stdout
 	if i, j := strings.Index(list, "hooli"), strings.Index(list, "acme"); i < 0 || j < 0 || i > j || strings.Contains(list, "globex") {
-		t.Errorf("customers --at-risk: want hooli (2,000 at stake) before acme (1,000), no globex:\n%s", list)
+		t.Errorf("customers --at-risk: want hooli (churned) before acme (contraction), no globex:\n%s", list)
+	}
+	// The order is said as it is: the gravest signal first, then MRR.
+	if !strings.Contains(list, "worst first (by the gravest signal — churn, contraction, escalation, detractor, past SLA — then MRR at stake in USD, then by signals):") {
+		t.Errorf("customers --at-risk does not say its order:\n%s", list)
 	}
 	// Set against the window's three customers: globex holds a subscription.
 	if !strings.Contains(list, "2 of 3 customers showing a risk signal in the 30 days to 31 Mar 2026") {

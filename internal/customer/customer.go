@@ -14,6 +14,7 @@ package customer
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -73,12 +74,25 @@ func (o Options) filter(recs metrics.CustomerRecords) metrics.CustomerRecords {
 type NotFoundError struct {
 	Customer string
 	AsOf     time.Time
+	// First is when the first record the reader may see names the
+	// customer, when that is after AsOf (Page looks); zero otherwise.
+	First time.Time
 }
 
+// Error says it in the pages' words: "as of 1 Mar 2026 00:00 UTC" (it had
+// read "as of 2026-03-01T00:00:00Z" where every page says the former), and
+// when a later record names the customer, from when: a customer's page
+// asked for a month before it was one.
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("no customer %q: no subscription, ticket, survey or measurement you may see names it as of %s",
-		e.Customer, e.AsOf.UTC().Format(time.RFC3339))
+	msg := fmt.Sprintf("no customer %q: no subscription, ticket, survey or measurement you may see names it as of %s",
+		e.Customer, stamp(e.AsOf))
+	if !e.First.IsZero() {
+		msg += "; not a customer yet then: its first record is dated " + stamp(e.First)
+	}
+	return msg
 }
+
+func stamp(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") }
 
 // ErrorCode makes it a 404 in the server's vocabulary (web.Status).
 func (e *NotFoundError) ErrorCode() domain.Code { return domain.ENotFound }
@@ -205,6 +219,11 @@ type Customer struct {
 	// the customer has some — as the data sources report judges it. Set
 	// by Page.
 	Data []KindData `json:"data"`
+	// First is the time of the first record the reader may see naming
+	// the customer (a subscription's start, a ticket's creation, a
+	// survey's or measurement's time): before it there is no customer,
+	// so the page offers no calendar month that ends earlier.
+	First time.Time `json:"-"`
 }
 
 // Resolver resolves the release a record of the source names to its
@@ -219,6 +238,14 @@ func Page(ds *metrics.Dataset, j Judge, name string, asOf time.Time, window time
 	c, err := Of(name, ds.CustomerRecords(name, asOf), window, opt, func(source, id string) (metrics.LinkedRecord, bool) {
 		return ds.TicketRelease(source, id, asOf)
 	})
+	var nf *NotFoundError
+	if errors.As(err, &nf) && name != "" {
+		// Not a customer as of then; perhaps one later (a month before
+		// its first subscription): say from when.
+		if first, ok := firstRecord(opt.filter(ds.CustomerRecords(name, latest))); ok && first.After(asOf) {
+			nf.First = first
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +267,8 @@ func Of(name string, recs metrics.CustomerRecords, window time.Duration, opt Opt
 	if name == "" || len(recs.Subscriptions)+len(recs.Tickets)+len(recs.Surveys)+len(recs.Measurements) == 0 {
 		return nil, &NotFoundError{Customer: name, AsOf: asOf}
 	}
-	c := &Customer{Name: name, AsOf: asOf, Window: window, HideAmounts: opt.HideAmounts,
+	first, _ := firstRecord(recs)
+	c := &Customer{Name: name, AsOf: asOf, Window: window, HideAmounts: opt.HideAmounts, First: first,
 		Subscriptions: []Subscription{}, Tickets: []Ticket{}, Surveys: []Survey{}, Measurements: []Measurement{}, Releases: []Release{}}
 	for _, k := range []domain.Kind{domain.KindSubscription, domain.KindTicket, domain.KindSurvey, domain.KindMeasurement} {
 		if opt.Hide[k] {
@@ -340,6 +368,34 @@ func Of(name string, recs metrics.CustomerRecords, window time.Duration, opt Opt
 		c.Signals = []Signal{}
 	}
 	return c, nil
+}
+
+// latest is an as_of after every record: the dataset's times are
+// nanoseconds since 1970 in an int64 (to 2262), and a survey's read
+// reaches one past as_of.
+var latest = time.Unix(0, math.MaxInt64-1).UTC()
+
+// firstRecord is the earliest defining time (started_at, created_at, at)
+// among recs; ok is false when there is none.
+func firstRecord(recs metrics.CustomerRecords) (first time.Time, ok bool) {
+	see := func(t time.Time) {
+		if !ok || t.Before(first) {
+			first, ok = t, true
+		}
+	}
+	for _, s := range recs.Subscriptions {
+		see(s.Started)
+	}
+	for _, t := range recs.Tickets {
+		see(t.Created)
+	}
+	for _, s := range recs.Surveys {
+		see(s.At)
+	}
+	for _, m := range recs.Measurements {
+		see(m.At)
+	}
+	return first, ok
 }
 
 // boolFirst orders true before false (a and b differ).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
@@ -107,6 +108,15 @@ func TestCustomerNotFound(t *testing.T) {
 	var nf *NotFoundError
 	if !errors.As(err, &nf) || domain.CodeOf(err) != domain.ENotFound || !strings.Contains(err.Error(), `"ghost"`) {
 		t.Fatalf("err = %v", err)
+	}
+	// In the pages' words, not RFC 3339 (new-user review 7); a customer
+	// whose records came later says from when.
+	if want := `names it as of 1 Dec 2026 00:00 UTC`; !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("err = %v, want it to end %q", err, want)
+	}
+	nf.First = asOf.Add(36 * time.Hour)
+	if want := `as of 1 Dec 2026 00:00 UTC; not a customer yet then: its first record is dated 2 Dec 2026 12:00 UTC`; !strings.HasSuffix(nf.Error(), want) {
+		t.Errorf("err = %v, want it to end %q", nf, want)
 	}
 	recs := metrics.CustomerRecords{AsOf: asOf, Surveys: []metrics.CustomerSurvey{survey("acme", "nps", 9, asOf.Add(-Day))}}
 	if _, err := Of("acme", recs, 30*Day, Options{Hide: map[domain.Kind]bool{domain.KindSurvey: true}}, nil); !errors.As(err, &nf) {

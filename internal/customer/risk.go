@@ -41,6 +41,62 @@ const (
 // Signals lists the signals in the order a row gives them: money first.
 var Signals = []string{SignalChurn, SignalContraction, SignalSLA, SignalEscalation, SignalNPS, SignalCSAT}
 
+// Severity ranks the signals for the list's order, gravest first (a lower
+// number is graver): a customer gone (churn), then one paying less
+// (contraction) — money lost, not at risk of it — then an open escalation
+// (someone has said this account needs more than the usual support), then
+// a detractor (an NPS of 0–6 or a CSAT of 2 or less: the customer has said
+// it is unhappy; the two are one rank), then tickets past SLA (the
+// commonest signal, and one late ticket says least). A customer ranks by
+// its gravest signal. The list had been ordered by MRR at stake alone,
+// which put the one churned customer of the demo at #36 of 68, on page 2,
+// below 35 customers with one late ticket each.
+var Severity = map[string]int{
+	SignalChurn:       0,
+	SignalContraction: 1,
+	SignalEscalation:  2,
+	SignalNPS:         3,
+	SignalCSAT:        3,
+	SignalSLA:         4,
+}
+
+// OrderWords says the list's order in words, as the page and the CLI say
+// it: the signals by rank (without contraction for a reader who may not
+// see amounts), then what orders within a rank. short is the CLI's.
+func (l List) OrderWords(short bool) string {
+	ranks := []string{"churned", "MRR contraction", "an open escalated ticket", "an NPS detractor or a CSAT of 2 or less", "tickets past SLA"}
+	if short {
+		ranks = []string{"churn", "contraction", "escalation", "detractor", "past SLA"}
+	}
+	if l.HideAmounts {
+		ranks = slices.Delete(ranks, 1, 2)
+	}
+	if short {
+		s := "by the gravest signal — " + strings.Join(ranks, ", ") + " — then "
+		if !l.HideAmounts {
+			s += "MRR at stake in " + l.Currency + ", then "
+		}
+		return s + "by signals"
+	}
+	s := "by the gravest signal — " + strings.Join(ranks, ", then ") + " — then, within each, "
+	if !l.HideAmounts {
+		s += "by MRR at stake (the larger of the customer's MRR at the window's start and now, in " + l.Currency + ": what was, or is, at risk; a customer no subscription names after those with MRR), then "
+	}
+	return s + "by how many signals, then by name"
+}
+
+// Gravest is the rank (Severity) of a customer's gravest signal;
+// len(Severity) for one showing none.
+func (r Risk) Gravest() int {
+	g := len(Severity)
+	for _, s := range r.Signals {
+		if v, ok := Severity[s.Kind]; ok && v < g {
+			g = v
+		}
+	}
+	return g
+}
+
 // Signal is one risk signal of a customer, in words with its numbers.
 type Signal struct {
 	Kind  string `json:"kind"`
@@ -57,7 +113,8 @@ type Signal struct {
 type Risk struct {
 	Customer string `json:"customer"`
 	// MRR is at as_of, MRRStart at W's start, AtStake the larger of the
-	// two — what was, or is, at risk: the list's order. All three are nil
+	// two — what was, or is, at risk: the list's order within a
+	// signal's rank (Severity). All three are nil
 	// for a reader who may not see amounts, and for a customer no
 	// subscription names.
 	MRR      *float64 `json:"mrr"`
@@ -72,8 +129,8 @@ type List struct {
 	Window time.Duration `json:"-"`
 	// Currency is the organisation's, the amounts' ("" when hidden).
 	Currency string `json:"currency,omitempty"`
-	// Customers are worst first: by MRR at stake, then by how many
-	// signals, then by name.
+	// Customers are worst first: by their gravest signal (Severity),
+	// then by MRR at stake, then by how many signals, then by name.
 	Customers []Risk `json:"customers"`
 	// Considered counts the customers the window's records could show a
 	// signal for: a subscription active at the window's start or at
@@ -195,9 +252,14 @@ func considered(recs metrics.CustomerRecords, start time.Time) bool {
 	})
 }
 
-// worseFirst orders the list: the more MRR at stake (a customer without
-// one after every one with), then more signals, then by name.
+// worseFirst orders the list: the graver signal first (Severity: churn,
+// contraction, escalation, detractor, SLA, none), then the more MRR at
+// stake (a customer without one after every one with), then more
+// signals, then by name.
 func worseFirst(a, b Risk) int {
+	if c := cmp.Compare(a.Gravest(), b.Gravest()); c != 0 {
+		return c
+	}
 	switch {
 	case a.AtStake != nil && b.AtStake == nil:
 		return -1

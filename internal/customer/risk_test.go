@@ -133,10 +133,11 @@ func TestRiskSignals(t *testing.T) {
 	}
 }
 
-// TestRiskOrderAndHiding: worst first by MRR at stake (the larger of the
-// window's start and now), then by how many signals, then by name; a reader
-// who may not see amounts gets no MRR, no contraction, and churn without
-// its amount, ordered by signals.
+// TestRiskOrderAndHiding: worst first by the gravest signal (churn,
+// contraction, escalation, detractor, SLA), then by MRR at stake (the
+// larger of the window's start and now), then by how many signals, then by
+// name; a reader who may not see amounts gets no MRR, no contraction, and
+// churn without its amount, ordered by signal, then how many.
 func TestRiskOrderAndHiding(t *testing.T) {
 	recs := metrics.CustomerRecords{AsOf: asOf, Currency: "USD",
 		Subscriptions: []metrics.CustomerSubscription{
@@ -152,10 +153,10 @@ func TestRiskOrderAndHiding(t *testing.T) {
 	for _, c := range l.Customers {
 		names = append(names, c.Customer)
 	}
-	if want := []string{"grower", "big", "small", "nosub2", "nosub"}; !slices.Equal(names, want) {
+	if want := []string{"small", "big", "grower", "nosub2", "nosub"}; !slices.Equal(names, want) {
 		t.Errorf("order = %v, want %v", names, want)
 	}
-	if g := l.Customers[0]; g.MRR == nil || *g.MRR != 2000 || *g.AtStake != 2000 || *g.MRRStart != 100 {
+	if g := l.Customers[2]; g.MRR == nil || *g.MRR != 2000 || *g.AtStake != 2000 || *g.MRRStart != 100 {
 		t.Errorf("grower = %+v", g)
 	}
 	if n := l.Customers[3]; n.MRR != nil || n.AtStake != nil {
@@ -176,13 +177,13 @@ func TestRiskOrderAndHiding(t *testing.T) {
 		}
 	}
 	// big's contraction is money alone: it drops out.
-	if want := []string{"nosub2", "grower", "nosub", "small"}; !slices.Equal(names, want) {
+	if want := []string{"small", "nosub2", "grower", "nosub"}; !slices.Equal(names, want) {
 		t.Errorf("hidden order = %v, want %v", names, want)
 	}
 	if hidden.Currency != "" || !hidden.HideAmounts {
 		t.Errorf("hidden list says currency %q, hide %v", hidden.Currency, hidden.HideAmounts)
 	}
-	if s := hidden.Customers[3].Signals[0]; s.Words != "churned: its last subscription ended 30 Nov 2026" {
+	if s := hidden.Customers[0].Signals[0]; s.Words != "churned: its last subscription ended 30 Nov 2026" {
 		t.Errorf("churn without amounts = %q", s.Words)
 	}
 
@@ -195,6 +196,61 @@ func TestRiskOrderAndHiding(t *testing.T) {
 	}
 	if !slices.Equal(noSurveys.Hidden, []domain.Kind{domain.KindSurvey}) {
 		t.Errorf("hidden kinds = %v", noSurveys.Hidden)
+	}
+}
+
+// TestRiskOrderBySeverity: the new user's review of 2026-12-07 (11) found
+// the one churned customer #36 of 68, below 35 customers with one ticket
+// past SLA and more MRR. The gravest signal orders first — churn,
+// contraction, an open escalation, a detractor, tickets past SLA — and MRR
+// at stake only within a rank; a customer with no signal (Everyone) last.
+func TestRiskOrderBySeverity(t *testing.T) {
+	due := asOf.Add(-20 * Day)
+	late := func(c, id string) metrics.CustomerTicket {
+		return ticket(c, id, asOf.Add(-25*Day), at(-10*Day), &due, false)
+	}
+	recs := metrics.CustomerRecords{AsOf: asOf, Currency: "USD",
+		Subscriptions: []metrics.CustomerSubscription{
+			sub("late-rich", "s1", longAgo, nil, 9000),     // SLA only, the most at stake
+			sub("escalated", "s2", longAgo, nil, 100),      // an open escalation
+			sub("unhappy", "s3", longAgo, nil, 5000),       // a CSAT of 1
+			sub("churned", "s4", longAgo, at(-5*Day), 200), // churn, little at stake
+			sub("shrunk", "s5", longAgo, at(-5*Day), 3000), sub("shrunk", "s6", asOf.Add(-5*Day), nil, 2000),
+			sub("late-poor", "s7", longAgo, nil, 10), // SLA only
+			sub("quiet", "s8", longAgo, nil, 99999),  // no signal
+		},
+		Tickets: []metrics.CustomerTicket{late("late-rich", "k1"), late("late-poor", "k2"), late("churned", "k3"),
+			ticket("escalated", "k4", asOf.Add(-2*Day), nil, nil, true)},
+		Surveys: []metrics.CustomerSurvey{survey("unhappy", "csat", 1, asOf.Add(-Day)), survey("late-poor", "nps", 9, asOf.Add(-Day))},
+	}
+	want := []string{"churned", "shrunk", "escalated", "unhappy", "late-rich", "late-poor"}
+	names := func(l List) []string {
+		var n []string
+		for _, c := range l.Customers {
+			n = append(n, c.Customer)
+		}
+		return n
+	}
+	if got := names(AtRisk(recs, 30*Day, Options{})); !slices.Equal(got, want) {
+		t.Errorf("at-risk order = %v, want %v", got, want)
+	}
+	if got := names(Everyone(recs, 30*Day, Options{})); !slices.Equal(got, append(want, "quiet")) {
+		t.Errorf("everyone's order = %v, want %v then quiet", got, want)
+	}
+	// Without amounts: shrunk's contraction is not shown; the rest keep
+	// their ranks, ties by how many signals then name.
+	if got, want := names(AtRisk(recs, 30*Day, Options{HideAmounts: true})), []string{"churned", "escalated", "unhappy", "late-poor", "late-rich"}; !slices.Equal(got, want) {
+		t.Errorf("order without amounts = %v, want %v", got, want)
+	}
+	for k := range Severity {
+		if !slices.Contains(Signals, k) {
+			t.Errorf("Severity ranks %q, no signal", k)
+		}
+	}
+	for _, k := range Signals {
+		if _, ok := Severity[k]; !ok {
+			t.Errorf("signal %q has no rank", k)
+		}
 	}
 }
 

@@ -223,7 +223,8 @@ func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Ac
 		l := Line{Metric: m.ID, Name: m.Name, Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency),
 			Previous: scorecard.FormatValue(c.Trend.Previous, c.Unit, opt.Currency), Trend: c.Trend.Assessment, Direction: c.Trend.Direction,
 			Status: now[i].Status, StatusCovers: scorecard.WeekCovers(m.Span, now[i].Window), Reason: now[i].Reason, Owner: m.Owner, URL: d.links.metric(m.ID)}
-		l.Change, l.Covers, l.NotCompared = change(c), scorecard.WeekCovers(m.Span, c.Window), c.Trend.NotComparable
+		l.Covers, l.NotCompared = scorecard.WeekCovers(m.Span, c.Window), c.Trend.NotComparable
+		l.Change = change(c, opt.Currency, &l)
 		// A value on data past its limit; "—" (no data, or never sent) is
 		// greyed by its unknown status, and says nothing of stale data.
 		l.Stale = c.Value != nil && c.Freshness.Stale
@@ -272,33 +273,35 @@ func definitionOf(m *catalog.Metric) Definition {
 // change is the week-over-week change of a card, in percent of the week
 // before, or "" when either week has no value. A change the percent's two
 // decimals would round to zero gets the decimals it needs: "-0 % worse"
-// read as no change called worse.
-func change(c scorecard.Card) string {
+// read as no change called worse. It is worked out from the figures the
+// line shows (scorecard.ChangeShown), which it sets in l: "99.88 % (was
+// 99.86 %, +0.01 points)" had been the change of the unrounded values,
+// and where the two weeks' figures would read alike, both get the
+// decimals that tell them apart, so the change and its direction word
+// agree with them.
+func change(c scorecard.Card, currency string, l *Line) string {
 	if c.Value == nil || c.Trend.Previous == nil {
 		return ""
 	}
 	if c.Trend.Assessment == "same" {
 		return "no change"
 	}
-	if *c.Trend.Previous == 0 {
+	sc := scorecard.ChangeShown(*c.Value, *c.Trend.Previous, c.Unit, currency)
+	if c.Trend.NotComparable == "" {
+		// Not compared: the line shows no figure of the week before.
+		l.Value, l.Previous = sc.Now, sc.Before
+	}
+	if !sc.RelativeOK {
 		return ""
 	}
-	p := (*c.Value - *c.Trend.Previous) / abs(*c.Trend.Previous) * 100
-	s := scorecard.Signed(p, " %")
+	s := scorecard.Signed(sc.Relative, " %")
 	if c.Unit == "%" {
 		// A change of a percentage in percent reads as points ("CSAT
 		// 94.12 %, was 84.44 %, +11.46 %" for 9.68 points): the points
 		// first, the relative change named as one, as /alerts words it.
-		return scorecard.Signed(*c.Value-*c.Trend.Previous, " points") + " (" + s + " relative)"
+		return scorecard.Signed(sc.Diff, " points") + " (" + s + " relative)"
 	}
 	return s
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // statuses evaluates each metric without its weekly series; a metric

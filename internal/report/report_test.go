@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"fmt"
@@ -403,19 +404,33 @@ func TestDigestChangeWords(t *testing.T) {
 	for _, c := range []struct {
 		card scorecard.Card
 		want string
+		// now and was are the figures the line sets beside the change
+		// ("" for FormatValue's).
+		now, was string
 	}{
-		{card(99.9996, 100, catalog.Higher), "−0.0004 points (−0.0004 % relative)"},
-		{card(94.12, 84.44, catalog.Higher), "+9.68 points (+11.46 % relative)"},
-		{card(1000.04, 1000, catalog.Lower, "h"), "+0.004 %"},
-		{card(50, 40, catalog.Higher, "count"), "+25 %"},
-		{card(30, 40, catalog.Higher, "count"), "−25 %"},
-		{card(12, 12, catalog.Higher), "no change"},
-		{card(0, 0, catalog.Higher), "no change"},
+		{card: card(99.9996, 100, catalog.Higher), want: "−0.0004 points (−0.0004 % relative)"},
+		{card: card(94.12, 84.44, catalog.Higher), want: "+9.68 points (+11.46 % relative)"},
+		{card: card(1000.04, 1000, catalog.Lower, "h"), want: "+0.004 %"},
+		{card: card(50, 40, catalog.Higher, "count"), want: "+25 %"},
+		{card: card(30, 40, catalog.Higher, "count"), want: "−25 %"},
+		{card: card(12, 12, catalog.Higher), want: "no change"},
+		{card: card(0, 0, catalog.Higher), want: "no change"},
+		// The new user's review of 2026-12-07 (10): "99.88 % (was 99.86 %,
+		// +0.01 points)" — the change of the unrounded values. Now that of
+		// the figures shown.
+		{card: card(99.8751, 99.8642, catalog.Higher), want: "+0.02 points (+0.02 % relative)", now: "99.88 %", was: "99.86 %"},
+		{card: card(99.8649, 99.8751, catalog.Higher), want: "−0.02 points (−0.02 % relative)", now: "99.86 %", was: "99.88 %"},
+		// Figures that would read alike get the decimals that tell them
+		// apart, on both, and the change is theirs: not "99.86 % (was
+		// 99.86 %, +0.0059 points)".
+		{card: card(99.8648, 99.8612, catalog.Higher), want: "+0.004 points (+0.004 % relative)", now: "99.865 %", was: "99.861 %"},
+		{card: card(1234.4, 1000.2, catalog.Higher, "currency"), want: "+23.4 %", now: "1,234 USD", was: "1,000 USD"},
 	} {
-		if got := change(c.card); got != c.want {
-			t.Errorf("change(%v against %v) = %q, want %q", *c.card.Value, *c.card.Trend.Previous, got, c.want)
+		l := Line{Value: scorecard.FormatValue(c.card.Value, c.card.Unit, "USD"), Previous: scorecard.FormatValue(c.card.Trend.Previous, c.card.Unit, "USD"), Trend: c.card.Trend.Assessment}
+		now, was := cmp.Or(c.now, l.Value), cmp.Or(c.was, l.Previous)
+		if l.Change = change(c.card, "USD", &l); l.Change != c.want || l.Value != now || l.Previous != was {
+			t.Errorf("change(%v against %v) = %q, %s (was %s); want %q, %s (was %s)", *c.card.Value, *c.card.Trend.Previous, l.Change, l.Value, l.Previous, c.want, now, was)
 		}
-		l := Line{Change: change(c.card), Trend: c.card.Trend.Assessment}
 		if got := funcs["moved"].(func(Line) string)(l); strings.Contains(got, "same") || strings.HasPrefix(got, "-0 %") || strings.HasPrefix(got, "+0 %") {
 			t.Errorf("the digest says %q", got)
 		}
@@ -431,7 +446,7 @@ func TestDigestSaysWhyNotCompared(t *testing.T) {
 	c := scorecard.Card{Value: &v, Unit: "ratio", Trend: scorecard.Trend{NotComparable: "the value accumulates through the period"}}
 	why := "not compared with the 7 days before: the value accumulates through the period"
 	d := &Digest{AsOf: asOf, From: asOf.Add(-Week), Headline: []Line{{Metric: "pipeline_coverage", Name: "Pipeline coverage",
-		Value: "4.34×", Previous: scorecard.FormatValue(c.Trend.Previous, c.Unit, "USD"), Change: change(c), NotCompared: c.Trend.NotComparable, Status: catalog.Green}}}
+		Value: "4.34×", Previous: scorecard.FormatValue(c.Trend.Previous, c.Unit, "USD"), Change: change(c, "USD", &Line{}), NotCompared: c.Trend.NotComparable, Status: catalog.Green}}}
 	html, text, err := d.Render("ceo@example.com")
 	if err != nil {
 		t.Fatal(err)

@@ -165,6 +165,51 @@ func TrendFigures(cur, prev *float64, unit, currency string) (now, before string
 	return now, before, false
 }
 
+// ShownChange is a change from prev to cur as a text sets the two figures
+// beside it ("99.88 % (was 99.86 %, +0.02 points)"): Now and Before as
+// TrendFigures writes them (more decimals on both when they would read
+// alike), and Diff and Relative (in percent of Before; RelativeOK false
+// when Before shows 0) worked out from the figures shown, not from the
+// unrounded values: a weekly digest had read "99.88 % (was 99.86 %, +0.01
+// points)", the change rounded from 99.8751 − 99.8642. Rounding keeps the
+// order of two values, and TrendFigures tells apart two that differ, so
+// Diff's sign is the trend's direction. Where even its decimals cannot
+// tell them apart (Diff would be 0 beside a move up or down), Diff and
+// Relative are the unrounded change.
+type ShownChange struct {
+	Now, Before    string
+	Diff, Relative float64
+	RelativeOK     bool
+}
+
+// ChangeShown works out a ShownChange.
+func ChangeShown(cur, prev float64, unit, currency string) ShownChange {
+	now, before, _ := TrendFigures(&cur, &prev, unit, currency)
+	c := ShownChange{Now: now, Before: before}
+	a, okA := shownNumber(now)
+	b, okB := shownNumber(before)
+	if !okA || !okB || a == b && cur != prev {
+		a, b = cur, prev
+	}
+	c.Diff = a - b
+	if b != 0 {
+		c.Relative, c.RelativeOK = c.Diff/math.Abs(b)*100, true
+	}
+	return c
+}
+
+// shownNumber reads back the number a figure FormatValue wrote starts
+// with: "99.88 %", "1,234 USD", "−12", "2.5×".
+func shownNumber(s string) (float64, bool) {
+	s = strings.Replace(s, "−", "-", 1)
+	end := 0
+	for end < len(s) && (s[end] >= '0' && s[end] <= '9' || s[end] == '.' || s[end] == ',' || end == 0 && (s[end] == '-' || s[end] == '+')) {
+		end++
+	}
+	x, err := strconv.ParseFloat(strings.ReplaceAll(s[:end], ",", ""), 64)
+	return x, err == nil
+}
+
 // rfc3339InText finds the RFC 3339 times a reason may quote.
 var rfc3339InText = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})`)
 

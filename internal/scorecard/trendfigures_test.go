@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -69,5 +70,33 @@ func TestScorecardHeadingSaysItsWindows(t *testing.T) {
 	}
 	if text := Text(Build(cat, ds, Options{AsOf: asOf, Window: 7 * day}), TextOptions{}); !strings.Contains(text, "(window 7d)") {
 		t.Errorf("7 days asked: %s", strings.SplitN(text, "\n", 2)[0])
+	}
+}
+
+// TestChangeShown: a change set beside two figures is the change of those
+// figures, whatever the unit writes around them, and its sign the move's.
+func TestChangeShown(t *testing.T) {
+	for _, c := range []struct {
+		cur, prev   float64
+		unit        string
+		now, before string
+		diff        float64
+	}{
+		{99.8751, 99.8642, "%", "99.88 %", "99.86 %", 0.02}, // new-user review 10: not +0.01
+		{99.8648, 99.8612, "%", "99.865 %", "99.861 %", 0.004},
+		{-12.4, 3.4, "points", "−12", "+3", -15},
+		{1234.4, -1000.2, "currency", "1,234 USD", "-1,000 USD", 2234},
+		{2.504, 2.496, "x", "2.504×", "2.496×", 0.008}, // alike at the unit's decimals: more on both
+	} {
+		got := ChangeShown(c.cur, c.prev, c.unit, "USD")
+		if got.Now != c.now || got.Before != c.before || math.Abs(got.Diff-c.diff) > 1e-9 || !got.RelativeOK {
+			t.Errorf("ChangeShown(%v, %v, %s) = %+v, want %s, %s, %v", c.cur, c.prev, c.unit, got, c.now, c.before, c.diff)
+		}
+		if (got.Diff > 0) != (c.cur > c.prev) {
+			t.Errorf("ChangeShown(%v, %v): the change's sign is not the move's", c.cur, c.prev)
+		}
+	}
+	if got := ChangeShown(0.001, 0, "%", ""); got.RelativeOK {
+		t.Errorf("a change from a figure of 0 has a relative change: %+v", got)
 	}
 }

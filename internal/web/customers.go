@@ -436,6 +436,8 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 	data.Hidden = hiddenWords(c.Hidden, c.HideAmounts)
 	pg := s.newPage(r, "Customer "+c.Name, q, data)
 	pg.Controls, pg.NoFilters, pg.AsOf = true, true, c.AsOf
+	// No month before the customer was one: those pages are 404s.
+	pg.MonthsFrom = c.First
 	pg.WindowDefault = catalog.WindowWords(customer.DefaultWindow)
 	s.render(w, r, http.StatusOK, "customer", pg)
 }

@@ -48,7 +48,7 @@ func TestBrowserCustomerPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(list, "At-risk customers") || !strings.Contains(list, "Ordered by MRR at stake") {
+	if !strings.Contains(list, "At-risk customers") || !strings.Contains(list, "Worst first: by the gravest signal — churned, then MRR contraction") {
 		t.Errorf("the at-risk list:\n%.600s", list)
 	}
 	// It says how fresh the data its signals read is, near its heading:

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -152,7 +154,12 @@ func TestCustomerPages(t *testing.T) {
 	if !strings.Contains(list, "<strong>3</strong> in the window") {
 		t.Error("the at-risk list does not say how many customers the window holds")
 	}
-	// A page at a time, worst first: acme (1,000 at stake), then initech.
+	// It says what "worst" means: the gravest signal, then MRR at stake.
+	if !strings.Contains(list, "Customers, gravest signal first") || !strings.Contains(list, "Worst first: by the gravest signal — churned, then MRR contraction, then an open escalated ticket, then an NPS detractor or a CSAT of 2 or less, then tickets past SLA — then, within each, by MRR at stake") {
+		t.Error("the at-risk list does not say its order")
+	}
+	// A page at a time, worst first: acme (MRR contraction), then initech
+	// (a ticket past SLA).
 	first := e.page(t, cs, "/customers?as_of="+asOf+"&limit=1", 200)
 	if !strings.Contains(first, "1–1 of 2") || !strings.Contains(first, `href="/customers?as_of=2026-03-31&amp;limit=1&amp;offset=1#sec-customers"`) ||
 		!strings.Contains(first, "/customers/acme") || strings.Contains(first, "/customers/initech") {
@@ -369,5 +376,53 @@ func TestCustomerRoutesWithoutConnectorHealth(t *testing.T) {
 		if err := json.Unmarshal(body, &l); err != nil || status != 200 || len(l.Data) == 0 || l.Data[0].Kind != "subscription" || l.Data[0].Status != "not_judged" {
 			t.Errorf("%s without connector health: %d %s", path, status, clip(body))
 		}
+	}
+}
+
+// TestCustomerMonthsStartAtItsFirstRecord: the new user's review of
+// 2026-12-07 (7) found a customer's "Calendar month" menu offering the
+// months before its first subscription, each a 404 worded "as of
+// 2026-03-01T00:00:00Z". The menu starts at the month of the first record
+// the reader may see, every month it offers answers, and a month asked for
+// before then is a 404 in the pages' words, saying from when it is one.
+func TestCustomerMonthsStartAtItsFirstRecord(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: customerRecords, status: 200})
+	cs := e.sessionAs(t, "vp_cs")
+	menu := regexp.MustCompile(`(?s)<details class="menu months__menu">.*?</details>`)
+	link := regexp.MustCompile(`<a class="menu__link" href="([^"]+)"[^>]*>([^<]+)</a>`)
+	months := func(page string) (hrefs, labels []string) {
+		for _, m := range link.FindAllStringSubmatch(menu.FindString(page), -1) {
+			hrefs, labels = append(hrefs, html.UnescapeString(m[1])), append(labels, m[2])
+		}
+		return hrefs, labels
+	}
+	// globex's subscription started 1 Jun 2025: June 2025 to February 2026.
+	hrefs, labels := months(e.page(t, cs, "/customers/globex", 200))
+	if want := "Feb 2026 Jan 2026 Dec 2025 Nov 2025 Oct 2025 Sep 2025 Aug 2025 Jul 2025 Jun 2025"; strings.Join(labels, " ") != want {
+		t.Errorf("globex's months = %q, want %q", strings.Join(labels, " "), want)
+	}
+	for _, h := range hrefs {
+		e.page(t, cs, h, 200)
+	}
+	// acme's began 1 Jan 2025: the twelve months the controls offer.
+	if _, labels := months(e.page(t, cs, "/customers/acme", 200)); len(labels) != monthChoices {
+		t.Errorf("acme's months = %v, want %d", labels, monthChoices)
+	}
+	// initech's first record is of 10 Mar 2026: no month has ended since.
+	if page := e.page(t, cs, "/customers/initech", 200); !strings.Contains(page, "No calendar month has ended since 10 Mar 2026.") {
+		_, labels := months(page)
+		t.Errorf("initech's month menu: %v", labels)
+	}
+	// Asked for one all the same: a 404 as the pages write a time.
+	page := e.page(t, cs, "/customers/initech?month=2026-02", 404)
+	if want := `no subscription, ticket, survey or measurement you may see names it as of 1 Mar 2026 00:00 UTC; not a customer yet then: its first record is dated 10 Mar 2026 00:00 UTC`; !strings.Contains(html.UnescapeString(page), want) {
+		t.Errorf("initech in February 2026: lacks %q\n%s", want, clip([]byte(page)))
+	}
+	// A name no record names says no more than that.
+	status, body := e.apiAs(t, "vp_cs", "/api/v1/customers/nobody-inc?as_of="+asOf)
+	if status != 404 || strings.Contains(string(body), "not a customer yet") || !strings.Contains(string(body), "as of 31 Mar 2026 00:00 UTC") {
+		t.Errorf("an unknown customer: %d %s", status, clip(body))
 	}
 }

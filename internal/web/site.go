@@ -165,6 +165,11 @@ type Page struct {
 	// is the clock's to say, not AsOf's (a month's page is as of its end,
 	// and the months after it have ended too).
 	Now time.Time
+	// MonthsFrom, when set, leaves out of the calendar months offered
+	// those ending at or before it: a customer's page offers months from
+	// its first record's (as of the end of one before, there is no
+	// customer: a 404).
+	MonthsFrom time.Time
 	// LastDate is the latest date the date control offers: the clock's
 	// date, a day ahead for the zones past UTC (FutureSlack).
 	LastDate  string
@@ -237,7 +242,8 @@ func (p *Page) MonthWords() string {
 	return ""
 }
 
-// Months are the ended calendar months the controls link to, newest first.
+// Months are the ended calendar months the controls link to, newest first,
+// none ending at or before MonthsFrom.
 // Links rather than a select in the controls form: the form also sends
 // as_of and window, which a month replaces.
 func (p *Page) Months() []MonthChoice {
@@ -251,6 +257,9 @@ func (p *Page) Months() []MonthChoice {
 		keep = append(keep, f.Name, f.Value)
 	}
 	for _, m := range catalog.LastMonths(p.Now, monthChoices) {
+		if !m.End().After(p.MonthsFrom) {
+			continue
+		}
 		out = append(out, MonthChoice{
 			Label:   m.Start().Format("Jan 2006"),
 			Href:    p.Q.URL(p.Path, append([]string{"as_of", m.End().Format(time.DateOnly), "window", catalog.FormatWindow(m.Window())}, keep...)...),

@@ -84,10 +84,11 @@ func (a *app) ledgerKeys() ([]ed25519.PublicKey, error) {
 	return append(trusted, a.ledgerKey.Public().(ed25519.PublicKey)), nil
 }
 
-// parseOptions are the record defaults from configuration: the currency
-// in force as each record is parsed (a server's may change while it runs).
+// parseOptions are the record defaults from configuration: a record
+// without a currency is in the one in force at its own time (a server's
+// settings may change while it runs).
 func (a *app) parseOptions() domain.ParseOptions {
-	return domain.ParseOptions{DefaultCurrency: a.cfg.Currency, Currency: func() string { return a.currencyAt(time.Now()) }}
+	return domain.ParseOptions{DefaultCurrency: a.cfg.Currency, Currency: a.currencyAt}
 }
 
 // currencyAt is the organisation currency in force at t, which money as of

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCurrencyInForceLabelsMoney: once approved proposals change the
@@ -46,11 +47,20 @@ func TestCurrencyInForceLabelsMoney(t *testing.T) {
 	if out := metric(); !strings.Contains(out, ": 100 USD") {
 		t.Fatalf("as of before the approval:\n%s", out)
 	}
-	// A record without a currency is in the currency in force: 10 euros,
-	// not 10 dollars (5 euros).
-	mustRun(t, append([]string{"import", write("more.ndjson",
-		`{"kind":"subscription","id":"s2","customer":"globex","started_at":"2026-11-03T00:00:00Z","mrr":10}`+"\n")}, c...)...)
-	if out := now(); !strings.Contains(out, ": 60 EUR") {
-		t.Fatalf("a subscription without a currency, imported after the approval:\n%s", out)
+	// A record without a currency is in the currency in force at its own
+	// time: one started before the approval in dollars (10 USD, 5 EUR),
+	// one started after it in euros (20 EUR) — and the same file imported
+	// again changes nothing.
+	later := time.Now().UTC().Add(2 * time.Second).Format(time.RFC3339)
+	more := write("more.ndjson", `{"kind":"subscription","id":"s2","customer":"globex","started_at":"2026-11-03T00:00:00Z","mrr":10}`+"\n"+
+		`{"kind":"subscription","id":"s3","customer":"initech","started_at":"`+later+`","mrr":20}`+"\n")
+	mustRun(t, append([]string{"import", more}, c...)...)
+	at := []string{"--as-of", time.Now().UTC().Add(time.Minute).Format(time.RFC3339)}
+	if out := mustRun(t, append(append([]string{"metric", "mrr"}, at...), c...)...).stdout; !strings.Contains(out, ": 75 EUR") {
+		t.Fatalf("subscriptions without a currency, one started before the approval and one after:\n%s", out)
+	}
+	again := mustRun(t, append([]string{"import", "--json", more}, c...)...).stdout
+	if !strings.Contains(again, `"unchanged":2`) && !strings.Contains(again, `"unchanged": 2`) {
+		t.Errorf("the same file imported again:\n%s", again)
 	}
 }

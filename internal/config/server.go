@@ -117,15 +117,19 @@ var (
 	// urlUserinfo is a URL's user name and password in a text: the
 	// password runs to the last '@' of the word, as RedactURL takes it.
 	urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@"']*:)\S*@`)
-	// secretLine is a line of a quoted file (a YAML snippet: "  3 | key:
-	// value", the line of the mistake marked "> ") whose key names a
-	// secret: a password, a webhook or client secret, a token. Keys that
-	// name where a secret is (webhook_secret_env) or how it is used
+	// snippetLine is a line of a quoted file (a YAML snippet: "  3 | key:
+	// value", the line of the mistake marked "> "): its number, and the
+	// text of the file's line.
+	snippetLine = regexp.MustCompile(`^(\s*>?\s*\d+\s*\|)(.*)$`)
+	// secretKey is a key naming a secret — a password, a webhook or client
+	// secret, a token — quoted or not, in block or flow style, and its
+	// value: quoted, or plain up to a flow collection's separator. Keys
+	// that name where a secret is (webhook_secret_env) or how it is used
 	// (token_recheck, password_login) do not end so.
+	secretKey = regexp.MustCompile(`((?:^|[\s{,])["']?(?:secret|password|token|[A-Za-z0-9_]*_(?:secret|password|token))["']?\s*:)(\s*)("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^,}\]\s][^,}\]]*)?`)
 	// textPasswordParam is passwordParam in a message, which may quote
 	// the string it is in: the quote ends the value.
 	textPasswordParam = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&"]*)`)
-	secretLine        = regexp.MustCompile(`(?m)^(\s*>?\s*\d+\s*\|\s*(?:-\s+)?(?:secret|password|token|[A-Za-z0-9_]*_(?:secret|password|token))\s*:\s*)\S.*$`)
 )
 
 // RedactText is a message with every URL's password, password parameter
@@ -135,7 +139,41 @@ var (
 func RedactText(s string) string {
 	s = urlUserinfo.ReplaceAllString(s, "${1}xxxxx@")
 	s = textPasswordParam.ReplaceAllString(s, "${1}xxxxx")
-	return secretLine.ReplaceAllString(s, "${1}xxxxx")
+	lines := strings.Split(s, "\n")
+	// block is the indentation of a secret's key whose value is a block
+	// scalar (client_secret: >-): the file's lines below it indented more
+	// are the value. -1: none.
+	block := -1
+	for i, line := range lines {
+		m := snippetLine.FindStringSubmatch(line)
+		if m == nil {
+			block = -1
+			continue
+		}
+		text := m[2]
+		indent := len(text) - len(strings.TrimLeft(text, " "))
+		if block >= 0 {
+			if strings.TrimSpace(text) == "" || indent > block {
+				lines[i] = m[1] + strings.Repeat(" ", indent) + "xxxxx"
+				continue
+			}
+			block = -1
+		}
+		text = secretKey.ReplaceAllStringFunc(text, func(kv string) string {
+			sm := secretKey.FindStringSubmatch(kv)
+			v := strings.TrimSpace(sm[3])
+			switch {
+			case v == "":
+				return kv
+			case strings.HasPrefix(v, ">") || strings.HasPrefix(v, "|"):
+				block = indent
+				return kv
+			}
+			return sm[1] + sm[2] + "xxxxx"
+		})
+		lines[i] = m[1] + text
+	}
+	return strings.Join(lines, "\n")
 }
 
 // RedactURL is db as a message may show it: the password of its user

@@ -95,6 +95,11 @@ func TestFileErrorsQuoteNoSecret(t *testing.T) {
 		{"auth:\n  oidc:\n    client_secret: s3cretpw\n    client_idd: x\n", `unknown key "client_idd"`},
 		{"connectors:\n  github:\n    secret: s3cretpw\n    secrett: y\n", `unknown key "secrett"`},
 		{"db: host=db user=candor password=s3cretpw\nsesion_max_age: 1h\n", `unknown key "sesion_max_age"`},
+		// A flow map, a quoted key, a quoted value, a block scalar.
+		{"auth:\n  oidc: {issuer: https://id.example.com, client_secret: s3cretpw, client_idd: x}\n", "client_idd"},
+		{"auth:\n  oidc:\n    \"client_secret\": s3cretpw\n    client_idd: x\n", "client_idd"},
+		{"auth:\n  oidc:\n    client_secret: \"s3cretpw, still\"\n    client_idd: x\n", "client_idd"},
+		{"auth:\n  oidc:\n    client_secret: >-\n      s3cretpw\n      s3cretpw again\n    client_idd: x\n", "client_idd"},
 	} {
 		_, err := Load(write(t, c.file), env(nil))
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "s3cretpw") {

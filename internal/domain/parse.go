@@ -100,12 +100,29 @@ type Fields map[string]Value
 type ParseOptions struct {
 	DefaultSource   string // "import" when empty
 	DefaultCurrency string // "USD" when empty
-	// Currency, when set, is the organisation currency in force as each
-	// record is parsed, and takes DefaultCurrency's place where it says
-	// one: an approved proposal may change the currency while a server
-	// runs, and a record without one had been given the configuration
-	// file's.
-	Currency func() string
+	// Currency, when set, is the organisation currency in force at a
+	// time, and takes DefaultCurrency's place where it says one: a record
+	// without a currency is in the one in force at its own time (a
+	// subscription's start, a period's, a deal's creation) — an approved
+	// proposal may change the currency, and a record without one had been
+	// given the configuration file's. By the record's time, not the
+	// import's, the same file imported again gives the same records.
+	Currency func(at time.Time) string
+}
+
+// currencyAt is the default currency of a record at time at.
+func (o *ParseOptions) currencyAt(at time.Time) string {
+	cur := o.DefaultCurrency
+	if o.Currency != nil && !at.IsZero() {
+		if c := o.Currency(at); c != "" {
+			cur = c
+		}
+	}
+	cur = strings.ToUpper(strings.TrimSpace(cur))
+	if cur == "" {
+		cur = "USD"
+	}
+	return cur
 }
 
 // ParseJSON parses one NDJSON line or API record. kind, when non-empty,
@@ -266,17 +283,7 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 			m.Source = "import"
 		}
 	}
-	cur := opt.DefaultCurrency
-	if opt.Currency != nil {
-		if c := opt.Currency(); c != "" {
-			cur = c
-		}
-	}
-	cur = strings.ToUpper(strings.TrimSpace(cur))
-	if cur == "" {
-		cur = "USD"
-	}
-	p.fill(r, cur)
+	p.fill(r, &opt)
 	p.unknown()
 	if n := recordSize(f); n > MaxRecord {
 		p.fail("", "the record is %d bytes; a record is at most 1 MiB (%d bytes)", n, MaxRecord)
@@ -301,7 +308,7 @@ func KindFields(kind Kind) (known, required []string) {
 	p.used = append(p.usedBuf[:0], "kind")
 	p.str("id", true)
 	p.str("source", false)
-	p.fill(r, "USD")
+	p.fill(r, &ParseOptions{})
 	for _, e := range p.errs {
 		if e.Reason == "required" {
 			required = append(required, e.Field)
@@ -1038,7 +1045,7 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-func (p *parser) fill(r Record, cur string) {
+func (p *parser) fill(r Record, opt *ParseOptions) {
 	switch r := r.(type) {
 	case *Service:
 		r.Name = p.str("name", true)
@@ -1175,7 +1182,7 @@ func (p *parser) fill(r Record, cur string) {
 	case *Cost:
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Amount = p.money("amount", true)
-		r.Currency = p.currencyOr(cur)
+		r.Currency = p.currencyOr(opt.currencyAt(r.PeriodStart))
 		r.Service = p.str("service", false)
 		r.Category = p.str("category", false)
 		r.Provider = p.str("provider", false)
@@ -1196,14 +1203,14 @@ func (p *parser) fill(r Record, cur string) {
 		// variance divides by it, and a negative budget had turned an
 		// overspend into a green variance below 0 %.
 		p.nonNegative("amount", r.Amount)
-		r.Currency = p.currencyOr(cur)
+		r.Currency = p.currencyOr(opt.currencyAt(r.PeriodStart))
 		r.Category = p.str("category", false)
 	case *Subscription:
 		r.Customer = p.str("customer", true)
 		r.StartedAt = p.time("started_at", true)
 		r.MRR = p.money("mrr", true)
 		p.nonNegative("mrr", r.MRR)
-		r.Currency = p.currencyOr(cur)
+		r.Currency = p.currencyOr(opt.currencyAt(r.StartedAt))
 		r.EndedAt = p.time("ended_at", false)
 		p.order("started_at", "ended_at", r.StartedAt, r.EndedAt)
 		r.Plan = p.str("plan", false)
@@ -1215,7 +1222,7 @@ func (p *parser) fill(r Record, cur string) {
 		r.CreatedAt = p.time("created_at", true)
 		r.Amount = p.money("amount", true)
 		p.nonNegative("amount", r.Amount)
-		r.Currency = p.currencyOr(cur)
+		r.Currency = p.currencyOr(opt.currencyAt(r.CreatedAt))
 		r.Stage = p.str("stage", true)
 		r.Owner = p.str("owner", false)
 		r.QualifiedAt = p.time("qualified_at", false)
@@ -1244,12 +1251,12 @@ func (p *parser) fill(r Record, cur string) {
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Amount = p.money("amount", true)
 		p.nonNegative("amount", r.Amount)
-		r.Currency = p.currencyOr(cur)
+		r.Currency = p.currencyOr(opt.currencyAt(r.PeriodStart))
 	case *Spend:
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Category = p.enum("category", true, "sales", "marketing")
 		r.Amount = p.money("amount", true)
-		r.Currency = p.currencyOr(cur)
+		r.Currency = p.currencyOr(opt.currencyAt(r.PeriodStart))
 	case *Target:
 		r.Metric = p.str("metric", true)
 		r.PeriodStart, r.PeriodEnd = p.period()

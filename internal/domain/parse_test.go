@@ -906,10 +906,10 @@ func TestDefaults(t *testing.T) {
 		{ParseOptions{}, "import", "USD"},
 		{ParseOptions{DefaultSource: "crm", DefaultCurrency: "EUR"}, "crm", "EUR"},
 		{ParseOptions{DefaultCurrency: "gbp"}, "import", "GBP"},
-		// The currency in force as the record is parsed takes the file's
+		// The currency in force at the record's time takes the file's
 		// place; none said, the file's.
-		{ParseOptions{DefaultCurrency: "USD", Currency: func() string { return "eur" }}, "import", "EUR"},
-		{ParseOptions{DefaultCurrency: "GBP", Currency: func() string { return "" }}, "import", "GBP"},
+		{ParseOptions{DefaultCurrency: "USD", Currency: func(time.Time) string { return "eur" }}, "import", "EUR"},
+		{ParseOptions{DefaultCurrency: "GBP", Currency: func(time.Time) string { return "" }}, "import", "GBP"},
 	} {
 		r, err := ParseJSON(jsonLine(t, KindOpportunity, f.min), "", c.opt)
 		if err != nil {
@@ -925,6 +925,25 @@ func TestDefaults(t *testing.T) {
 		}
 		if o := r.(*Opportunity); o.Source != c.wantSource || o.Currency != c.wantCur {
 			t.Errorf("CSV %+v: source %q currency %q", c.opt, o.Source, o.Currency)
+		}
+	}
+	// A record without a currency takes the one in force at its own time
+	// (a subscription's start), not at its parsing: the same file parsed
+	// after a change of the currency gives the same records.
+	cut := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	inForce := ParseOptions{DefaultCurrency: "USD", Currency: func(at time.Time) string {
+		if at.Before(cut) {
+			return "USD"
+		}
+		return "EUR"
+	}}
+	for started, want := range map[string]string{"2026-11-30T23:59:59Z": "USD", "2026-12-01T00:00:00Z": "EUR"} {
+		r, err := ParseJSON([]byte(`{"kind":"subscription","id":"s","customer":"c","mrr":10,"started_at":"`+started+`"}`), "", inForce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.(*Subscription).Currency; got != want {
+			t.Errorf("a subscription started at %s: currency %s, want %s", started, got, want)
 		}
 	}
 	// A default currency that is not ISO 4217 is refused on the records

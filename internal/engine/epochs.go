@@ -96,11 +96,6 @@ func (e *Engine) SetEpochs(ctx context.Context, epochs []Epoch) error {
 	if !sameEpochs(cur, next) {
 		e.dropSpare()
 	}
-	in := make([]Epoch, len(next))
-	for i, ep := range next {
-		in[i] = Epoch{From: ep.from, Config: ep.ds.Config()}
-	}
-	e.settings.Store(&in)
 	cur.mu.Lock()
 	defer cur.mu.Unlock()
 	if len(next) == 1 {
@@ -108,6 +103,13 @@ func (e *Engine) SetEpochs(ctx context.Context, epochs []Epoch) error {
 	} else {
 		cur.set(next[len(next)-1].ds, next)
 	}
+	// Said once the data computes under them, not before: a label read
+	// between the two had named the new currency over the old one's values.
+	in := make([]Epoch, len(next))
+	for i, ep := range next {
+		in[i] = Epoch{From: ep.from, Config: ep.ds.Config()}
+	}
+	e.settings.Store(&in)
 	return nil
 }
 

@@ -36,8 +36,8 @@ type Service struct {
 	Mail Mailer
 	// From is the sender address.
 	From string
-	// Currency labels money where no engine says the currency in force
-	// (currency).
+	// Currency labels money where the data does not say the currency in
+	// force (currency).
 	Currency string
 	// Annotations reads the annotations in force when a report is made
 	// (none when nil).
@@ -195,7 +195,7 @@ func (s *Service) MakeDigest(ctx context.Context, asOf time.Time, to []string, s
 	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
 		for _, a := range aud {
 			d := BuildDigest(s.Catalog, ds, acks, DigestOptions{AsOf: asOf, Visible: a.access.CanSeeMetric,
-				Annotations: notes, BaseURL: s.Settings.BaseURL, Currency: s.currency(asOf)})
+				Annotations: notes, BaseURL: s.Settings.BaseURL, Currency: s.currency(ds, asOf)})
 			msg, err := DigestMessage(d, s.From, a.to, now)
 			if err != nil {
 				return err
@@ -328,7 +328,7 @@ func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send boo
 	now := s.now()
 	var b *Board
 	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
-		b = BuildBoard(s.Catalog, ds, month, nil, notes, s.currency(month.AddDate(0, 1, 0)), now)
+		b = BuildBoard(s.Catalog, ds, month, nil, notes, s.currency(ds, month.AddDate(0, 1, 0)), now)
 		return nil
 	})
 	if err != nil {
@@ -368,14 +368,14 @@ func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send boo
 	return run, deliver(ctx, s.Docs, s.Mail, run.Report, run.Report.Messages, false, by, s.now())
 }
 
-// currency labels the money a report computes as of t: the currency in
-// force then (an approved proposal's, not the configuration file's, which
-// a long-running server read at start).
-func (s *Service) currency(t time.Time) string {
-	if s.Engine != nil {
-		if c := s.Engine.ConfigAt(t).Currency; c != "" {
-			return c
-		}
+// currency labels the money a report computes from ds as of t: the
+// currency of the settings ds computes under then (an approved
+// proposal's, not the configuration file's, which a long-running server
+// read at start) — read from the data in hand, so a change approved
+// during the report cannot label its values.
+func (s *Service) currency(ds *metrics.Dataset, t time.Time) string {
+	if c := ds.At(t).Config().Currency; c != "" {
+		return c
 	}
 	return s.Currency
 }

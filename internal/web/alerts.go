@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -87,7 +89,7 @@ func (s *Server) postSilence(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.maySilence(s.access(r), svc, store.Silence{Rule: in.Rule, Metric: in.Metric, Scope: in.Scope}); err != nil {
+	if err := s.maySilence(r.Context(), s.access(r), svc, store.Silence{Rule: in.Rule, Metric: in.Metric, Scope: in.Scope}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -138,7 +140,22 @@ func (s *Server) unsilenceVisible(r *http.Request, svc *alert.Service, idText st
 // silenced the ARR rule for 90 days, muting the revenue alerts of the
 // people who read them, and could not even see the silence afterwards.
 // A silence matching nothing is left to alert.Service.Silence to refuse.
-func (s *Server) maySilence(access auth.Access, svc *alert.Service, x store.Silence) error {
+func (s *Server) maySilence(ctx context.Context, access auth.Access, svc *alert.Service, x store.Silence) error {
+	// Its scope is checked for the reader as the scorecard API's is
+	// (checkReaderScope): a silence was a way to learn the customers and
+	// plans an engineer may not see ("known: acme, initech"), and a 201
+	// said a customer existed.
+	if x.Scope != "" {
+		sc, err := metrics.ParseScope(x.Scope)
+		if err != nil {
+			return badParam("scope", "%v", err)
+		}
+		if err := s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+			return s.checkReaderScope(ds, access, s.Now(), sc, "scope")
+		}); err != nil {
+			return err
+		}
+	}
 	if x.Metric != "" {
 		return s.canSeeMetric(access, x.Metric)
 	}

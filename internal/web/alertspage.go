@@ -516,7 +516,7 @@ func (s *Server) silenceForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	if err := s.maySilence(s.access(r), svc, store.Silence{Rule: f.Get("rule"), Metric: f.Get("metric"), Scope: strings.TrimSpace(f.Get("scope"))}); err != nil {
+	if err := s.maySilence(r.Context(), s.access(r), svc, store.Silence{Rule: f.Get("rule"), Metric: f.Get("metric"), Scope: strings.TrimSpace(f.Get("scope"))}); err != nil {
 		s.alertFormRefused(w, r, "silence", err, f)
 		return
 	}

@@ -90,4 +90,12 @@ func TestEscalationAndAnnotationScopesCheckTheReader(t *testing.T) {
 	if _, msg, _ := e.apiErrorAs(t, "support", "/api/v1/escalations?as_of="+asOf+"&scope=customer:zz"); !strings.Contains(msg, "(known: acme, initech)") {
 		t.Errorf("escalations customer:zz as support: %q", msg)
 	}
+	// A silence's scope too (the session review of 2026-12-07): it had listed the customers and
+	// plans to an engineering token, and a 201 for a real customer had said it existed.
+	for _, scope := range []string{"customer:zz", "customer:acme", "plan:zz", "plan:pro"} {
+		st, raw, _ := e.call(t, "POST", "/api/v1/alerts/silences", `{"metric":"change_failure_rate","scope":"`+scope+`","reason":"x","for":"2d"}`, "application/json", eng)
+		if st != 400 || strings.Contains(string(raw), "known") || strings.Contains(string(raw), "initech") || !strings.Contains(string(raw), `"param": "scope"`) {
+			t.Errorf("silence scope %s as engineering: %d %s", scope, st, clip(raw))
+		}
+	}
 }

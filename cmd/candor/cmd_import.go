@@ -47,7 +47,7 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 	fs := flags(env, "import", "[flags] FILE...", "Imports records (docs/records.md) from NDJSON or CSV files, optionally gzipped, or maps the files other tools\nwrite onto records (--format focus, sarif, trivy, grype, salesforce, hubspot; docs/connectors/files.md).\nThe whole import is one transaction: a file with an invalid record changes nothing unless\n--skip-invalid is given. Re-importing a record with the same (kind, source, id) replaces it.")
 	var c common
 	c.bind(fs)
-	skip := fs.Bool("skip-invalid", false, "import the valid records and list the invalid lines")
+	skip := fs.Bool("skip-invalid", false, "import the valid records and list the invalid lines; exit 3 when any were left out")
 	kind := fs.String("kind", "", "kind of the records (CSV without a kind column; NDJSON records of another kind are refused)")
 	format := fs.String("format", "", "input format: ndjson or csv (default: by file extension), or focus, sarif, trivy, grype, salesforce, hubspot")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")

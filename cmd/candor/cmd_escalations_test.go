@@ -36,6 +36,13 @@ func TestEscalationsCommand(t *testing.T) {
 	if r := run(t, "escalations", "--data", data, "--scope", "team:nobody"); r.code != 2 || !strings.Contains(r.stderr, `no team "nobody"`) {
 		t.Errorf("unknown team: %d %s", r.code, r.stderr)
 	}
+	// A dimension that is none is said to be none, naming those there are.
+	for _, cmd := range []string{"escalations", "scorecard"} {
+		r := run(t, cmd, "--data", data, "--scope", "colour:red")
+		if r.code != 2 || !strings.Contains(r.stderr, `--scope: "colour" is not a dimension (dimensions: team, service, environment, business_unit, tier, `) {
+			t.Errorf("%s --scope colour:red: %d %s", cmd, r.code, r.stderr)
+		}
+	}
 }
 
 // TestScorecardTextNamesEveryEscalation: the one-page summary in text

@@ -21,6 +21,7 @@ import (
 	"github.com/candor/candor/internal/importer"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/web"
 )
@@ -46,7 +47,7 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 	fs := flags(env, "import", "[flags] FILE...", "Imports records (docs/records.md) from NDJSON or CSV files, optionally gzipped, or maps the files other tools\nwrite onto records (--format focus, sarif, trivy, grype, salesforce, hubspot; docs/connectors/files.md).\nThe whole import is one transaction: a file with an invalid record changes nothing unless\n--skip-invalid is given. Re-importing a record with the same (kind, source, id) replaces it.")
 	var c common
 	c.bind(fs)
-	skip := fs.Bool("skip-invalid", false, "import the valid records and list the invalid lines")
+	skip := fs.Bool("skip-invalid", false, "import the valid records and list the invalid lines; exit 3 when any were left out")
 	kind := fs.String("kind", "", "kind of the records (CSV without a kind column; NDJSON records of another kind are refused)")
 	format := fs.String("format", "", "input format: ndjson or csv (default: by file extension), or focus, sarif, trivy, grype, salesforce, hubspot")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
@@ -71,7 +72,7 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 	if len(files) == 0 {
 		return usagef("no files given")
 	}
-	opt := ingest.Options{SkipInvalid: *skip, By: cliActor(env).Name}
+	opt := ingest.Options{SkipInvalid: *skip, By: cliActor(env).Name, Now: time.Now()}
 	tool, isTool := importer.ParseFormat(*format)
 	if err := checkToolFlags(fs, tool); err != nil {
 		return err
@@ -148,6 +149,11 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 			defer bar.Finish()
 		}
 		if sum, err = ingest.Import(ctx, a.store, sources, opt); err != nil {
+			if ke := (*ingest.NoKindError)(nil); errors.As(err, &ke) {
+				// Its remedy is an argument (--kind, or the file's name):
+				// a usage error, exit 2, as README's rule has it.
+				return usagef("%v", err)
+			}
 			if stdinCSV {
 				// Stdin has no name to tell its format by: CSV piped in was
 				// refused line by line as "not a JSON object", with no word
@@ -159,6 +165,20 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 	}
 	writeImageAfter(ctx, env, a, sum)
 	warnings := scorecard.ImportWarnings(a.catalog, a.engine.Config(), sum.Currencies, nil)
+	// What an operator on a bad day would not otherwise see, on stderr
+	// whatever the format: an empty export, a year's typo.
+	for _, name := range sum.Empty {
+		fmt.Fprintf(env.Stderr, "warning: %s: no records\n", name)
+	}
+	for _, f := range sum.Future {
+		fmt.Fprintln(env.Stderr, "warning: "+futureText(f, opt.Now))
+	}
+	// A partial import ends with its own status, so that a script tells
+	// it from a clean one (README: exit status 3).
+	var partial error
+	if sum.Invalid > 0 {
+		partial = &exitError{code: 3, err: fmt.Errorf("%s skipped (--skip-invalid); the valid records were imported: exit status 3", plural.Count(sum.Invalid, "invalid record"))}
+	}
 	if *asJSON {
 		// The API's summary shape: encoding sum directly would give the
 		// per-kind counts capitalised keys (Inserted, …) from the embedded
@@ -171,9 +191,18 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 		if len(warnings) > 0 {
 			out["warnings"] = warnings
 		}
+		if len(sum.Empty) > 0 {
+			out["empty_files"] = sum.Empty
+		}
+		if len(sum.Future) > 0 {
+			out["future_times"] = sum.Future
+		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+		return partial
 	}
 	fmt.Fprint(env.Stdout, ingest.FormatSummary(sum))
 	for _, n := range notes {
@@ -184,7 +213,26 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 	for _, w := range warnings {
 		fmt.Fprintln(env.Stdout, "warning: "+w.Message)
 	}
-	return nil
+	return partial
+}
+
+// futureText words records whose times lie past the clock: "2 deployment
+// records have finished_at more than a day past the clock (2026-12-07
+// 13:10 UTC), the first at deps.ndjson:2; imported as written, counted in
+// no metric until then (a mistyped year?)".
+func futureText(f ingest.FutureTimes, now time.Time) string {
+	verb := "have"
+	if f.Count == 1 {
+		verb = "has"
+	}
+	msg := fmt.Sprintf("%s %s %s more than a day past the clock (%s)", plural.Count(f.Count, string(f.Kind)+" record"), verb, f.Field, now.UTC().Format("2006-01-02 15:04 MST"))
+	switch {
+	case f.File != "" && f.Line > 0:
+		msg += fmt.Sprintf(", the first at %s:%d", f.File, f.Line)
+	case f.File != "":
+		msg += ", the first in " + f.File
+	}
+	return msg + "; imported as written, counted in no metric until then (a mistyped year?)"
 }
 
 // toolFlagFormats lists, per flag of other tools' formats, the formats it

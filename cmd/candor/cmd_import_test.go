@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func importerFixture(name string) string {
@@ -217,4 +218,69 @@ func TestImportLongLineAndKindColumnHeader(t *testing.T) {
 	r.want(t, 1)
 	r = run(t, "record", "--data", data, "deployment", "import", "d0")
 	r.want(t, 0)
+}
+
+// An import on a bad day says what would otherwise pass unseen: an empty
+// file (warned of, exit 0), a record dated past the clock (warned of on
+// stderr and in the JSON summary, per kind and field with the first
+// line), records skipped by --skip-invalid (exit 3, so that a script
+// tells a partial import from a clean one), and a CSV whose kind cannot
+// be told is a usage error (exit 2).
+func TestImportBadDay(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	empty := write("empty.ndjson", "")
+	r := mustRun(t, "import", "--data", data, empty)
+	if want := "warning: " + empty + ": no records\n"; r.stderr != want {
+		t.Errorf("empty file: stderr = %q, want %q", r.stderr, want)
+	}
+
+	ahead := time.Now().AddDate(1, 0, 0).UTC().Format(time.RFC3339)
+	future := write("future.ndjson", strings.Join([]string{
+		`{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T12:00:00Z","status":"success"}`,
+		`{"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"` + ahead + `","status":"success"}`,
+		`{"kind":"deployment","id":"d3","service":"api","environment":"production","finished_at":"` + ahead + `","status":"success"}`}, "\n"))
+	r = mustRun(t, "import", "--data", data, future)
+	if want := "warning: 2 deployment records have finished_at more than a day past the clock ("; !strings.HasPrefix(r.stderr, want) ||
+		!strings.Contains(r.stderr, "the first at "+future+":2;") {
+		t.Errorf("future: stderr = %q, want %q… naming %s:2", r.stderr, want, future)
+	}
+	r = mustRun(t, "import", "--data", data, "--json", future)
+	var sum struct {
+		Future []struct {
+			Kind, Field, File string
+			Count, Line       int
+		} `json:"future_times"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || len(sum.Future) != 1 || sum.Future[0].Kind != "deployment" ||
+		sum.Future[0].Field != "finished_at" || sum.Future[0].Count != 2 || sum.Future[0].File != future || sum.Future[0].Line != 2 {
+		t.Errorf("future --json: %s (%v)", r.stdout, err)
+	}
+	if !strings.Contains(r.stderr, "warning: 2 deployment records have finished_at") {
+		t.Errorf("future --json: stderr = %q", r.stderr)
+	}
+
+	bad := write("bad.ndjson", `{"kind":"deployment","id":"d4","service":"api","environment":"production","finished_at":"2026-03-10T12:00:00Z","status":"success"}`+"\n"+
+		`{"kind":"deploymnt","id":"d5"}`+"\n")
+	r = run(t, "import", "--data", data, "--skip-invalid", bad)
+	r.want(t, 3, "import", "--skip-invalid", bad)
+	if !strings.Contains(r.stdout, "1 invalid record skipped") || !strings.Contains(r.stdout, `unknown kind "deploymnt" (did you mean deployment?`) ||
+		!strings.Contains(r.stderr, "candor import: 1 invalid record skipped (--skip-invalid); the valid records were imported: exit status 3") {
+		t.Errorf("--skip-invalid: stdout = %q\nstderr = %q", r.stdout, r.stderr)
+	}
+	mustRun(t, "record", "--data", data, "deployment", "import", "d4")
+
+	csv := write("mystuff.csv", "id,service,environment,finished_at,status\nd6,api,production,2026-03-10T12:00:00Z,success\n")
+	r = run(t, "import", "--data", data, csv)
+	r.want(t, 2, "import", csv)
+	if !strings.Contains(r.stderr, "cannot tell the records' kind") || !strings.Contains(r.stderr, "usage: candor import") {
+		t.Errorf("no kind: stderr = %q", r.stderr)
+	}
 }

@@ -375,12 +375,14 @@ func TestImportInvalid(t *testing.T) {
 	}
 
 	// --skip-invalid (after the file, as people type it) lands line 1.
-	r = mustRun(t, "import", "--data", data, file, "--skip-invalid")
+	r = run(t, "import", "--data", data, file, "--skip-invalid")
+	r.want(t, 3, "import", file, "--skip-invalid") // a partial import's own status
 	if !strings.Contains(r.stdout, "1 invalid record skipped") || !strings.Contains(r.stdout, file+":2:") {
 		t.Errorf("skip-invalid summary does not list the skipped line:\n%s", r.stdout)
 	}
 	// --json lists the skipped lines too (nothing left to land: unchanged).
-	r = mustRun(t, "import", "--data", data, "--json", "--skip-invalid", file)
+	r = run(t, "import", "--data", data, "--json", "--skip-invalid", file)
+	r.want(t, 3, "import", "--json", "--skip-invalid", file)
 	var sum struct {
 		Unchanged int64 `json:"unchanged"`
 		Invalid   int64 `json:"invalid"`

@@ -77,6 +77,12 @@ func TestUnknownKeySuggests(t *testing.T) {
 		{"metrics:\n  change_failure_rate:\n    ownr: VP\n", `:3: unknown key "ownr" (did you mean "owner"?)`},
 		{"metrics:\n  change_failure_rate:\n    thresholds: {gren: 1, amber: 2}\n", `unknown key "gren" (did you mean "green"?)`},
 		{"zebra: 1\n", `:1: unknown key "zebra"`},
+		// The suggestion is from the block the key is in: "threshold" is
+		// an alert rule's key, and had been offered for itself.
+		{"metrics:\n  change_failure_rate:\n    threshold: {green: 3, amber: 5}\n", `:3: unknown key "threshold" (did you mean "thresholds"?)`},
+		{"metrics:\n  change_failure_rate:\n    threshold:\n      green: 3\n", `:3: unknown key "threshold" (did you mean "thresholds"?)`},
+		// A key shortened in Candor's spelling, written out.
+		{"adress: 0.0.0.0:1\n", `:1: unknown key "adress" (did you mean "addr"?)`},
 		{"metrics:\n  chnage_failure_rate:\n    owner: VP\n", `:2: metrics.chnage_failure_rate: no metric with this id in the catalog (did you mean change_failure_rate?)`},
 	} {
 		path := write(t, c.file)

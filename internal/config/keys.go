@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -51,10 +52,12 @@ func yamlError(path string, src []byte, err error) error {
 	tok := ue.GetToken()
 	key := tok.Value
 	msg := fmt.Sprintf("config %s:%d: unknown key %q", path, tok.Position.Line, key)
-	// A key at the left margin is a top-level one; any other belongs to a
-	// nested block (a metric override, its thresholds).
-	top := tok.Position.Column == 1
-	if s := domain.Closest(key, yamlKeys(reflect.TypeFor[Config](), top)); s != "" {
+	// The suggestion comes from the keys of the block the key is written
+	// in (a metric override's for a key under metrics.ID): the keys of
+	// every block at once had offered "threshold", an alert rule's, for
+	// an override's "threshold" — the very key refused.
+	block, top := blockKeys(src, tok)
+	if s := closestKey(key, block); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	} else if paths := nestedKeyPaths(reflect.TypeFor[Config](), key); top && len(paths) > 0 && len(paths) <= 3 {
 		// A section's key written at the left margin (session_max_age
@@ -158,18 +161,40 @@ func wanted(t reflect.Type) string {
 // mapping's error points inside it), the last key written before tok; ""
 // when src does not parse.
 func keyAt(src []byte, tok *token.Token) string {
-	f, err := parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
-	if err != nil {
-		return ""
-	}
 	at := tok.Position
 	before := func(p *token.Position) bool {
 		return p.Line < at.Line || p.Line == at.Line && p.Column <= at.Column
 	}
-	same := func(p *token.Position) bool { return p.Line == at.Line && p.Column == at.Column }
 	var exact, last string
-	var walk func(n ast.Node, path string)
-	walk = func(n ast.Node, path string) {
+	eachEntry(src, func(_, own []string, key *token.Token, value ast.Node) {
+		p := strings.ReplaceAll(strings.Join(own, "."), ".[", "[")
+		// The walk is in document order: the last key before tok wins.
+		if key != nil && before(key.Position) {
+			last = p
+		}
+		if t := value.GetToken(); t != nil && samePos(t.Position, at) && exact == "" {
+			exact = p
+		}
+	})
+	if exact != "" {
+		return exact
+	}
+	return last
+}
+
+func samePos(a, b *token.Position) bool { return a.Line == b.Line && a.Column == b.Column }
+
+// eachEntry calls visit, in document order, for every mapping entry (key
+// its key's token) and list item (key nil; its path ends "[i]") of src,
+// with the path of the block it is in, its own path and its value; false
+// when src does not parse.
+func eachEntry(src []byte, visit func(parent, own []string, key *token.Token, value ast.Node)) bool {
+	f, err := parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
+	if err != nil {
+		return false
+	}
+	var walk func(n ast.Node, path []string)
+	walk = func(n ast.Node, path []string) {
 		switch v := n.(type) {
 		case *ast.MappingNode:
 			for _, mv := range v.Values {
@@ -180,25 +205,14 @@ func keyAt(src []byte, tok *token.Token) string {
 			if k == nil {
 				return
 			}
-			p := k.Value
-			if path != "" {
-				p = path + "." + k.Value
-			}
-			// The walk is in document order: the last key before tok wins.
-			if before(k.Position) {
-				last = p
-			}
-			if t := v.Value.GetToken(); t != nil && same(t.Position) && exact == "" {
-				exact = p
-			}
-			walk(v.Value, p)
+			own := append(slices.Clip(path), k.Value)
+			visit(path, own, k, v.Value)
+			walk(v.Value, own)
 		case *ast.SequenceNode:
 			for i, item := range v.Values {
-				p := fmt.Sprintf("%s[%d]", path, i)
-				if t := item.GetToken(); t != nil && same(t.Position) && exact == "" {
-					exact = p
-				}
-				walk(item, p)
+				own := append(slices.Clip(path), fmt.Sprintf("[%d]", i))
+				visit(path, own, nil, item)
+				walk(item, own)
 			}
 		case *ast.AnchorNode:
 			walk(v.Value, path)
@@ -207,42 +221,116 @@ func keyAt(src []byte, tok *token.Token) string {
 		}
 	}
 	for _, doc := range f.Docs {
-		walk(doc.Body, "")
+		walk(doc.Body, nil)
 	}
-	if exact != "" {
-		return exact
-	}
-	return last
+	return true
 }
 
-// yamlKeys lists the YAML keys of t's fields (top) or of the structs
-// nested in them (not top), following pointers, maps and slices.
-func yamlKeys(t reflect.Type, top bool) []string {
-	var out []string
-	seen := map[reflect.Type]bool{}
-	var walk func(t reflect.Type, depth int)
-	walk = func(t reflect.Type, depth int) {
-		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Map || t.Kind() == reflect.Slice {
+// blockKeys are the keys the block holding the key at tok may have (the
+// fields of the Config struct at that block's path), and whether that
+// block is the top level; no keys when the path leads to no struct (a
+// map's own keys, a value decoded by hand).
+func blockKeys(src []byte, tok *token.Token) ([]string, bool) {
+	path, ok := blockPath(src, tok)
+	if !ok {
+		// The file did not parse again: a key at the left margin is a
+		// top-level one.
+		if tok.Position.Column != 1 {
+			return nil, false
+		}
+		path = nil
+	}
+	t := reflect.TypeFor[Config]()
+	for _, p := range path {
+		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		if t.Kind() != reflect.Struct || seen[t] {
-			return
-		}
-		seen[t] = true
-		for f := range t.Fields() {
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if name == "" || name == "-" {
-				continue
+		switch t.Kind() {
+		case reflect.Map, reflect.Slice, reflect.Array:
+			// A map's key (a metric's id) or a list's index.
+			t = t.Elem()
+		case reflect.Struct:
+			f, ok := yamlFields(t)[p]
+			if !ok {
+				return nil, len(path) == 0
 			}
-			if (depth == 0) == top {
-				out = append(out, name)
-			}
-			walk(f.Type, depth+1)
+			t = f.Type
+		default:
+			return nil, false
 		}
 	}
-	walk(t, 0)
-	slices.Sort(out)
-	return slices.Compact(out)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil, len(path) == 0
+	}
+	return slices.Sorted(maps.Keys(yamlFields(t))), len(path) == 0
+}
+
+// blockPath is the path (keys, map keys and "[i]" indices) of the
+// mapping in which the key at tok is written; false when src does not
+// parse or holds no such key.
+func blockPath(src []byte, tok *token.Token) ([]string, bool) {
+	var found []string
+	ok := false
+	eachEntry(src, func(parent, _ []string, key *token.Token, _ ast.Node) {
+		if key != nil && !ok && samePos(key.Position, tok.Position) {
+			found, ok = slices.Clone(parent), true
+		}
+	})
+	return found, ok
+}
+
+// yamlFields are struct t's fields by their YAML keys, those of inlined
+// structs among them.
+func yamlFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for f := range t.Fields() {
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case name == "" && opts == "inline":
+			in := f.Type
+			for in.Kind() == reflect.Pointer {
+				in = in.Elem()
+			}
+			if in.Kind() == reflect.Struct {
+				maps.Copy(out, yamlFields(in))
+			}
+		case name != "":
+			out[name] = f
+		}
+	}
+	return out
+}
+
+// spelledOut are the words that keys shorten ("addr"), so that a key
+// meant as the long word ("adress") is still matched to the short one.
+var spelledOut = map[string]string{"addr": "address", "db": "database"}
+
+// closestKey is the key of known that key was probably meant to be,
+// never key itself (a key a block has is not refused for being unknown,
+// so an equal one is some other block's), or "".
+func closestKey(key string, known []string) string {
+	known = slices.DeleteFunc(slices.Clone(known), func(k string) bool { return k == key })
+	if s := domain.Closest(key, known); s != "" {
+		return s
+	}
+	var long []string
+	for _, k := range known {
+		if w, ok := spelledOut[k]; ok {
+			long = append(long, w)
+		}
+	}
+	if s := domain.Closest(key, long); s != "" {
+		for _, k := range known {
+			if spelledOut[k] == s {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 // nestedKeyPaths are the paths ("auth.session_max_age") of the keys named

@@ -54,7 +54,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("unknown kind %q (known: %s)", s, kindList(Kinds))
+	return "", unknownKind(s, Kinds)
 }
 
 // ParseStoredKind is ParseKind for reading a stored record: the kinds
@@ -71,7 +71,22 @@ func ParseStoredKind(s string) (Kind, error) {
 	if k, err := ParseKind(s); err == nil {
 		return k, nil
 	}
-	return "", fmt.Errorf("unknown kind %q (known: %s)", s, kindList(AllKinds()))
+	return "", unknownKind(s, AllKinds())
+}
+
+// unknownKind refuses s, naming the kind it was probably meant to be
+// ("deploymnt": deployment), as flags and metric ids are, and the known
+// ones.
+func unknownKind(s string, kinds []Kind) error {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	hint := ""
+	if c := Closest(strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), "s"), names); c != "" {
+		hint = fmt.Sprintf("did you mean %s? ", c)
+	}
+	return fmt.Errorf("unknown kind %q (%sknown: %s)", s, hint, kindList(kinds))
 }
 
 func kindList(kinds []Kind) string {

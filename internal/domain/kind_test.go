@@ -51,6 +51,29 @@ func TestParseKind(t *testing.T) {
 	}
 }
 
+// A misspelt kind names the kind it was probably meant to be, as a
+// misspelt flag or metric id does; a word near none gets no guess.
+func TestParseKindSuggests(t *testing.T) {
+	for in, want := range map[string]string{"deploymnt": "deployment", "Deploymnts": "deployment", "incidnet": "incident", "subscripton": "subscription"} {
+		_, err := ParseKind(in)
+		if err == nil || !strings.Contains(err.Error(), "(did you mean "+want+"? known: service, ") {
+			t.Errorf("ParseKind(%q) = %v, want a suggestion of %s", in, err, want)
+		}
+	}
+	for _, in := range []string{"deploy", "frobnicator", "gizmo"} {
+		if _, err := ParseKind(in); err == nil || strings.Contains(err.Error(), "did you mean") {
+			t.Errorf("ParseKind(%q) = %v, want no suggestion", in, err)
+		}
+	}
+	if _, err := ParseStoredKind("vulnerability_scn"); err == nil || !strings.Contains(err.Error(), "did you mean vulnerability_scan?") {
+		t.Errorf("ParseStoredKind(vulnerability_scn) = %v", err)
+	}
+	_, err := ParseJSON([]byte(`{"kind":"deploymnt","id":"x"}`), "", ParseOptions{})
+	if err == nil || !strings.Contains(err.Error(), "did you mean deployment?") {
+		t.Errorf("a record of kind deploymnt: %v", err)
+	}
+}
+
 func TestKinds(t *testing.T) {
 	if len(Kinds) != 19 {
 		t.Fatalf("SPEC §1 has 19 kinds, Kinds has %d", len(Kinds))

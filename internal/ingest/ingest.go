@@ -53,6 +53,9 @@ type Options struct {
 	// (store.Batch.AppendDocsOnce): a collector's event clocks, kept if
 	// and only if the records they order are.
 	Docs []store.KeyedDoc
+	// Now is the clock the records' times are held against
+	// (Summary.Future); zero means time.Now().
+	Now time.Time
 }
 
 // Source is one input: a file, stdin or a request body.
@@ -197,6 +200,12 @@ type Summary struct {
 	// tool's format maps (ImportEntries) are not looked at.
 	Repeated int64    `json:"repeated"`
 	Repeats  []Repeat `json:"-"`
+	// Future counts, per kind and field in the order first met, the
+	// records holding a time more than FutureSlack past the clock.
+	Future []FutureTimes `json:"-"`
+	// Empty names the sources that held no record, valid or not (an
+	// export of a failed job, a CSV of its header alone).
+	Empty []string `json:"-"`
 	store.WriteResult
 }
 
@@ -285,8 +294,12 @@ func readSources(sources []Source) func(*importer) error {
 		for _, src := range sources {
 			im.names = append(im.names, src.Name)
 			im.files = append(im.files, fileLines{name: src.Name, base: im.top})
+			before := im.sum.Records + im.sum.Invalid
 			if err := im.source(src); err != nil {
 				return err
+			}
+			if im.sum.Records+im.sum.Invalid == before {
+				im.sum.Empty = append(im.sum.Empty, src.Name)
 			}
 		}
 		return nil
@@ -308,6 +321,9 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 		opt.Origin = "import"
 	}
 	start := time.Now()
+	if opt.Now.IsZero() {
+		opt.Now = start
+	}
 	sum := &Summary{ByKind: map[domain.Kind]*KindSummary{}}
 	_, overlap := st.(StreamChunker)
 	im := &importer{ctx: ctx, st: st, stream: streamChunk(st), overlap: overlap, group: c, opt: opt, sum: sum}
@@ -457,6 +473,13 @@ func (im *importer) invalid(problems ...LineError) {
 	}
 }
 
+// noted counts what the summary says of a valid record: its money's
+// currency, its times past the clock.
+func (im *importer) noted(r domain.Record, file string, line int) {
+	im.sum.money(r)
+	im.sum.future(r, im.opt.Now.Add(FutureSlack), file, line)
+}
+
 // writing is false once the import is known to fail: later lines are still
 // validated so the user sees every problem at once.
 func (im *importer) writing() bool { return im.opt.SkipInvalid || im.sum.Invalid == 0 }
@@ -466,7 +489,7 @@ func (im *importer) add(r domain.Record, raw [32]byte) error {
 	if err != nil {
 		return err
 	}
-	im.sum.money(r)
+	im.noted(r, "", 0)
 	return im.addItem(r.Kind(), it, 0)
 }
 
@@ -1001,7 +1024,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 				im.invalid(lineErrors(name, p.line, p.err)...)
 				continue
 			}
-			im.sum.money(p.rec)
+			im.noted(p.rec, name, p.line)
 			if err := im.addAt(p.line, p.rec.Kind(), p.item); err != nil {
 				if cerr := im.ctx.Err(); cerr != nil {
 					return cerr // the store saw the cancellation first
@@ -1220,7 +1243,7 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		if err != nil {
 			return err
 		}
-		im.sum.money(rec)
+		im.noted(rec, name, line)
 		return im.addAt(line, rec.Kind(), it)
 	}
 	err := ReadCSV(im.ctx, name, br, im.opt.MaxLine, header, row, func(e LineError) {

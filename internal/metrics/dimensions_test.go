@@ -147,6 +147,27 @@ func TestContextDimensionValuesChecked(t *testing.T) {
 	}
 }
 
+// A scope on a dimension no metric has is said to be no dimension, naming
+// those there are, not to be a value the data lacks ("no colour "red":
+// the data has no colour values").
+func TestUnknownDimensionNamed(t *testing.T) {
+	d := load(t, nil, dimData)
+	err := d.CheckScope(Scope{Dim: "colour", Value: "red"})
+	var ud *UnknownDimensionError
+	if !errors.As(err, &ud) || !strings.HasPrefix(err.Error(), `"colour" is not a dimension (dimensions: team, service, environment, business_unit, tier, `) ||
+		!strings.Contains(err.Error(), "origin") || strings.Contains(err.Error(), "did you mean") {
+		t.Errorf("colour:red: %v, want an UnknownDimensionError naming the dimensions", err)
+	}
+	if err := d.CheckScope(Scope{Dim: "teem", Value: "x"}); err == nil || !strings.Contains(err.Error(), `"teem" is not a dimension (did you mean team? dimensions: `) {
+		t.Errorf("teem:x: %v", err)
+	}
+	// Checked before any value, whatever the order of the filters.
+	s, _ := Scope{Dim: "team", Value: "nonesuch"}.And("colour", "red")
+	if err := d.CheckScope(s); !errors.As(err, &ud) {
+		t.Errorf("team:nonesuch,colour:red: %v, want an UnknownDimensionError", err)
+	}
+}
+
 // A breakdown by a dimension of the records' own lists the values of the
 // kinds the metric reads: a segment only a measurement names is no line
 // of SLA adherence's, a category only a budget names none of

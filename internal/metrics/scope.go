@@ -187,10 +187,63 @@ func (e *UnknownValueError) Error() string {
 	return fmt.Sprintf("no %s %q in the data (known: %s%s)", e.Dim, e.Value, strings.Join(known, ", "), more)
 }
 
-// CheckScope returns an *UnknownValueError for the first filter whose value
-// no record has (as DimValues lists them), nil when every value exists.
+// UnknownDimensionError is a scope filter on a dimension no metric can be
+// broken down by (colour:red): said as such, with the dimensions there
+// are, not as a value the data lacks.
+type UnknownDimensionError struct {
+	Dim   string
+	Known []string // Dataset.Dimensions
+}
+
+func (e *UnknownDimensionError) Error() string {
+	hint := ""
+	if c := domain.Closest(e.Dim, e.Known); c != "" {
+		hint = fmt.Sprintf("did you mean %s? ", c)
+	}
+	return fmt.Sprintf("%q is not a dimension (%sdimensions: %s)", e.Dim, hint, strings.Join(e.Known, ", "))
+}
+
+// scopeDims are the dimensions every scope may filter by, a service's
+// own and its deployments' environment, in the order the pages' filters
+// list them.
+var scopeDims = []string{"team", "service", "environment", "business_unit", "tier"}
+
+// Dimensions lists the dimensions a scope may filter by: the services'
+// (scopeDims), then, sorted, every other one a metric the dataset
+// computes can be broken down by.
+func (d *Dataset) Dimensions() []string {
+	var more []string
+	add := func(defs map[string]*Def) {
+		for _, def := range defs {
+			for _, dim := range def.Dims {
+				if !slices.Contains(scopeDims, dim) && !slices.Contains(more, dim) {
+					more = append(more, dim)
+				}
+			}
+		}
+	}
+	add(reg.defs)
+	if d.cfg.custom != nil {
+		add(d.cfg.custom.defs)
+	}
+	slices.Sort(more)
+	return append(slices.Clone(scopeDims), more...)
+}
+
+// CheckScope returns an *UnknownDimensionError for the first filter on a
+// dimension no metric has, else an *UnknownValueError for the first
+// filter whose value no record has (as DimValues lists them), nil when
+// every value exists.
 func (d *Dataset) CheckScope(s Scope) error {
 	s = d.CanonicalScope(s)
+	if !s.IsZero() {
+		dims := d.Dimensions()
+		for _, f := range s.Filters() {
+			if !slices.Contains(dims, f.Dim) {
+				return &UnknownDimensionError{Dim: f.Dim, Known: dims}
+			}
+		}
+	}
 	for _, f := range s.Filters() {
 		known := d.DimValues(f.Dim)
 		if slices.Contains(known, f.Value) {

@@ -83,8 +83,9 @@ func TestAcknowledgementsAPI(t *testing.T) {
 	if status, b, _ := e.do(t, "GET", "/api/v1/escalations?window=7d", "", nil); status != 400 || !strings.Contains(string(b), `"param": "window"`) {
 		t.Errorf("window=7d: %d, want 400 naming window\n%s", status, clip(b))
 	}
-	for _, scope := range []string{"team:nosuch", "team:payments,service:nosuch"} {
-		if status, b, _ := e.do(t, "GET", "/api/v1/escalations?scope="+scope, "", nil); status != 400 || !strings.Contains(string(b), `"param": "scope"`) {
+	for _, scope := range []string{"team:nosuch", "team:payments,service:nosuch", "colour:red", "team:payments,colour:red"} {
+		if status, b, _ := e.do(t, "GET", "/api/v1/escalations?scope="+scope, "", nil); status != 400 || !strings.Contains(string(b), `"param": "scope"`) ||
+			strings.Contains(scope, "colour") && !strings.Contains(string(b), `\"colour\"`) {
 			t.Errorf("scope=%s: %d, want 400 naming scope\n%s", scope, status, clip(b))
 		}
 	}

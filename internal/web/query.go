@@ -240,10 +240,14 @@ func checkScope(ds *metrics.Dataset, s metrics.Scope) error { return checkScopeA
 func checkScopeAs(ds *metrics.Dataset, s metrics.Scope, param string) error {
 	err := ds.CheckScope(s)
 	var uv *metrics.UnknownValueError
-	if errors.As(err, &uv) {
-		if param == "" {
-			param = uv.Dim
-		}
+	var ud *metrics.UnknownDimensionError
+	switch {
+	case errors.As(err, &uv) && param == "":
+		param = uv.Dim
+	case errors.As(err, &ud) && param == "":
+		param = "scope"
+	}
+	if uv != nil || ud != nil {
 		return badParam(param, "%v", err)
 	}
 	return err

@@ -57,7 +57,7 @@ func runReleaseSub(ctx context.Context, env *Env, sub string, args []string) err
 	var send *bool
 	switch sub {
 	case "list":
-		window = fs.String("window", "30d", "releases finishing in this window before as-of")
+		window = fs.String("window", "", "releases finishing in this window before as-of (default: the release impact score's window, 30d unless the catalog says otherwise)")
 		service = fs.String("service", "", "only this service's releases")
 	case "show", "customers":
 		source = fs.String("source", "import", "the deployment's source")
@@ -87,7 +87,7 @@ func runReleaseSub(ctx context.Context, env *Env, sub string, args []string) err
 		return err
 	}
 	var w time.Duration
-	if window != nil {
+	if window != nil && *window != "" {
 		if w, err = catalog.ParseMetricWindow(*window); err != nil {
 			return usagef("--window: %v", err)
 		}
@@ -97,6 +97,14 @@ func runReleaseSub(ctx context.Context, env *Env, sub string, args []string) err
 		return err
 	}
 	defer a.Close()
+	if window != nil && w == 0 {
+		// The metric's window in force at as-of, so that the list's worst
+		// is release_impact_score's value, as the pages' list is.
+		w = 30 * 24 * time.Hour
+		if m, ok := a.catalog.MetricAt("release_impact_score", at); ok && m.Window > 0 {
+			w = m.Window
+		}
+	}
 	if send != nil && *send && st.Webhook == nil {
 		return usagef("--send: no survey webhook is configured (impact.survey_webhook)")
 	}

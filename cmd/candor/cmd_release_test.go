@@ -52,6 +52,16 @@ func TestReleaseCommand(t *testing.T) {
 	if doc.Window != "30d" {
 		t.Errorf("release list's window is %q, want 30d", doc.Window)
 	}
+	// Without --window, the release impact score's window in force: a
+	// catalog that reads 7 days lists 7 days, as the metric's value does.
+	week := filepath.Join(dir, "week.yaml")
+	os.WriteFile(week, []byte("metrics:\n  release_impact_score:\n    window: 7d\n"), 0o600)
+	weekData := filepath.Join(dir, "week")
+	mustRun(t, "import", "--data", weekData, "--config", week, in)
+	var weekDoc struct{ Window string }
+	if out := mustRun(t, "release", "list", "--data", weekData, "--config", week, "--as-of", "2026-03-20", "--format", "json").stdout; json.Unmarshal([]byte(out), &weekDoc) != nil || weekDoc.Window != "7d" {
+		t.Errorf("release list with the metric's window 7d: %s", out)
+	}
 	show := mustRun(t, "release", "show", "d2", "--data", data, "--as-of", "2026-03-20").stdout
 	for _, want := range []string{"4 tickets, 1 naming the release, 3 about api", "CSAT of surveys naming it: 2.00 from 1 response", "Poisson upper tail p < 0.0001: as many would come by chance less than 1 time in 10,000", "import/k1"} {
 		if !strings.Contains(show, want) {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"net/http"
 	"slices"
 	"strconv"
@@ -19,7 +18,8 @@ import (
 // deployment's record page. Reading them needs release_impact_score's
 // visibility; the tickets' ids need the ticket records' too.
 
-// defaultReleaseWindow is the release list's window when none is asked.
+// defaultReleaseWindow is the release list's window when none is asked and
+// the release impact score has none (releaseImpactWindow).
 const defaultReleaseWindow = 30 * 24 * time.Hour
 
 // releasesPageParams are the release page's query parameters: the carried
@@ -74,10 +74,10 @@ func (s *Server) releaseList(r *http.Request) (Query, releasesData, error) {
 	if err := s.canSeeImpact(r); err != nil {
 		return q, releasesData{}, err
 	}
-	data := releasesData{AsOf: opt.AsOf, Window: opt.Window, Rule: s.impactSettings().Spike.Resolved()}
-	if data.Window == 0 {
-		data.Window = defaultReleaseWindow
-	}
+	// Without a window asked for, the release impact score's in force at
+	// as_of, so that the list's worst is the metric's value as the page
+	// says: it had been 30 days whatever the metric's window.
+	data := releasesData{AsOf: opt.AsOf, Window: s.releaseImpactWindow(opt.AsOf, opt.Window), Rule: s.impactSettings().Spike.Resolved()}
 	data.WindowText = catalog.WindowWords(data.Window)
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		if err := checkScope(ds, opt.Scope); err != nil {
@@ -112,7 +112,7 @@ func (s *Server) getReleases(w http.ResponseWriter, r *http.Request) {
 }
 
 // releaseOf analyses one deployment as of the request's as_of and, when
-// it finished in the window before it (defaultReleaseWindow when 0),
+// it finished in the window before it (releaseImpactWindow when 0),
 // scores and ranks it there as the release impact score does.
 func (s *Server) releaseOf(r *http.Request, source, id string, asOf time.Time, window time.Duration) (*metrics.ReleaseImpact, *metrics.ReleaseRank, error) {
 	if err := s.canSeeImpact(r); err != nil {
@@ -126,7 +126,7 @@ func (s *Server) releaseOf(r *http.Request, source, id string, asOf time.Time, w
 			return nil
 		}
 		out = &ri
-		if rk, ok := ds.ReleaseRankOf(source, id, metrics.Query{AsOf: asOf, Window: cmp.Or(window, defaultReleaseWindow)}); ok {
+		if rk, ok := ds.ReleaseRankOf(source, id, metrics.Query{AsOf: asOf, Window: s.releaseImpactWindow(asOf, window)}); ok {
 			rank = &rk
 			out.Score, out.Baseline = &rk.Score, &rk.Baseline
 		}
@@ -174,7 +174,7 @@ func (s *Server) releasesPage(w http.ResponseWriter, r *http.Request) {
 	pg.Controls, pg.Choices, pg.AsOf = true, data.choices, data.AsOf
 	// The list's own window, as the customer pages name theirs: it had
 	// offered "each metric's own" for the 30 days it uses.
-	pg.WindowDefault = catalog.WindowWords(defaultReleaseWindow)
+	pg.WindowDefault = catalog.WindowWords(s.releaseImpactWindow(data.AsOf, 0))
 	s.render(w, r, http.StatusOK, "releases", pg)
 }
 

@@ -501,6 +501,24 @@ func TestRecordPageRanksInTheMetricsWindow(t *testing.T) {
 			t.Errorf("%s's impact panel lacks %q:\n%s", id, want, panel)
 		}
 	}
+	// The list and a release's API answer without a window are the metric's 7 days too: the
+	// list's worst is the metric's value, as its page says; they had been 30 days.
+	if of, score, _ := worstIn(""); of != week || score != weekScore {
+		t.Errorf("the list without a window: worst %s (%v), want the metric's %s (%v)", of, score, week, weekScore)
+	}
+	var listed struct{ Window string }
+	getJSON(t, e, "/api/v1/releases?as_of="+asOf, &listed)
+	if listed.Window != "7d" {
+		t.Errorf("the list's window without one asked for: %q, want 7d", listed.Window)
+	}
+	var one struct{ Score *float64 }
+	getJSON(t, e, "/api/v1/releases/import/q1?as_of="+asOf, &one)
+	if one.Score != nil {
+		t.Errorf("q1, 16 days old, is scored by the API though the metric reads 7 days: %v", *one.Score)
+	}
+	if page := e.page(t, exec, "/releases?as_of="+asOf, 200); !strings.Contains(page, "finished in the 7 days before") {
+		t.Errorf("the release list's page does not read the metric's 7 days")
+	}
 	// Asked for 30 days, q1 is the worst of them, over the window asked for.
 	q1 := impactPanel(t, e.page(t, exec, "/records/deployment/import/q1?as_of="+asOf+"&window=30d", 200))
 	if !strings.Contains(q1, "<strong>the worst</strong>") || !strings.Contains(q1, "finished in the 30 days before") || !strings.Contains(q1, "(the window asked for)") {

@@ -645,6 +645,12 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 	if ws := scorecard.ImportWarnings(s.Catalog, s.Engine.Config(), sum.Currencies, s.hidesMetric(s.access(r))); len(ws) > 0 {
 		out["warnings"] = ws
 	}
+	// Records dated more than a day past the clock (a mistyped year) are
+	// stored as written and counted in no metric until then: said, as
+	// candor import --json says it.
+	if len(sum.Future) > 0 {
+		out["future_times"] = sum.Future
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -876,3 +876,21 @@ func TestJSONRoutesRefuseOtherContentTypes(t *testing.T) {
 	// A route that reads no body, asked with curl -d '' (a form type, nothing sent).
 	e.run(t, scenario{name: "empty form", method: "POST", url: "/api/v1/shares/999999/revoke", headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, status: 404})
 }
+
+// A record dated more than a day past the clock (a mistyped year) is
+// stored as written and said in the answer, as candor import --json says
+// it: the API had answered it without a word.
+func TestPostRecordsSaysFutureTimes(t *testing.T) {
+	e := newEnv(t, 0)
+	ahead := time.Now().UTC().AddDate(1, 0, 0).Format(time.RFC3339)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"deployment","id":"typo","service":"api","environment":"production","finished_at":"` + ahead + `","status":"success"}` + "\n",
+		fields: map[string]string{"inserted": "1", "future_times.0.kind": "deployment", "future_times.0.field": "finished_at", "future_times.0.count": "1", "future_times.0.line": "1"}})
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"deployment","id":"today","service":"api","environment":"production","finished_at":"` + time.Now().UTC().Format(time.RFC3339) + `","status":"success"}` + "\n",
+		check: func(t *testing.T, doc any) {
+			if lookup(doc, "future_times") != nil {
+				t.Errorf("a record of today is said to lie ahead: %v", doc)
+			}
+		}})
+}

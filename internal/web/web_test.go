@@ -884,7 +884,7 @@ func TestPostRecordsSaysFutureTimes(t *testing.T) {
 	e := newEnv(t, 0)
 	ahead := time.Now().UTC().AddDate(1, 0, 0).Format(time.RFC3339)
 	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
-		body: `{"kind":"deployment","id":"typo","service":"api","environment":"production","finished_at":"` + ahead + `","status":"success"}` + "\n",
+		body:   `{"kind":"deployment","id":"typo","service":"api","environment":"production","finished_at":"` + ahead + `","status":"success"}` + "\n",
 		fields: map[string]string{"inserted": "1", "future_times.0.kind": "deployment", "future_times.0.field": "finished_at", "future_times.0.count": "1", "future_times.0.line": "1"}})
 	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
 		body: `{"kind":"deployment","id":"today","service":"api","environment":"production","finished_at":"` + time.Now().UTC().Format(time.RFC3339) + `","status":"success"}` + "\n",

@@ -709,6 +709,27 @@ func demoConfigAt(url string) []byte {
 	return fmt.Appendf(append([]byte(nil), demoConfig...), "\n# The digest's links (candor report digest) lead to this demo's pages (docs/configuration.md, Reports).\nreports:\n  base_url: %s\n", url)
 }
 
+// writeDemoConfig writes the demo's configuration (conf) as demo.yaml in
+// dir, and the gates file it names beside it.
+func writeDemoConfig(dir string, conf []byte) error {
+	if err := os.WriteFile(filepath.Join(dir, "demo.yaml"), conf, 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "demo-gates.yaml"), []byte(demoGates), 0o600)
+}
+
+// demoGates is the demo's gates file (demo.yaml's gates.policies): the
+// built-in policies, and a post-deploy watch over two hours, since the
+// demo's services send hourly sli samples — over the default 15 minutes
+// every watch of the demo had been inconclusive, and showed nothing of
+// what a pass or a fail looks like.
+const demoGates = `# The demo's release gates (docs/gates.md): the built-in policies with their defaults, and a
+# post-deploy watch over 2 hours, which the demo's hourly SLI samples can judge (a real service
+# pushes samples of half the period or less, or the watch reads Prometheus: docs/gates.md).
+watch:
+  within: 2h
+`
+
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := flags(env, "demo", "[flags]", "Generates a demo organisation into a temporary store, prints the URL and serves it until interrupted.")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address HOST:PORT (port 0 picks a free one)")
@@ -747,7 +768,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		// left as it is: its store recorded the definitions it holds.
 		c.config = filepath.Join(dir, "demo.yaml")
 		if _, err := os.Stat(c.config); *keep == "" || errors.Is(err, os.ErrNotExist) {
-			if err := os.WriteFile(c.config, demoConfigAt("http://"+ln.Addr().String()), 0o600); err != nil {
+			if err := writeDemoConfig(dir, demoConfigAt("http://"+ln.Addr().String())); err != nil {
 				return err
 			}
 		}

@@ -929,7 +929,7 @@ func TestDemoStoppedBeforeItsActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "demo.yaml")
-	if err := os.WriteFile(cfg, demoConfig, 0o600); err != nil {
+	if err := writeDemoConfig(dir, demoConfig); err != nil {
 		t.Fatal(err)
 	}
 	data := filepath.Join(t.TempDir(), "demo.ndjson")

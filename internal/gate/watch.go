@@ -538,9 +538,10 @@ func (w *Watcher) judge(ctx context.Context, d due, to time.Time) (Watch, error)
 		res.Outcome, res.Reason = WatchInconclusive, fmt.Sprintf("error rate %s over %s requests, fewer than the minimum %s: too little traffic to judge", pct(*ev.ErrorRate), num(ev.Requests), num(r.minRequests))
 	case *ev.ErrorRate > r.errorRate:
 		res.Outcome, res.Rollback = WatchFail, true
-		res.Reason = fmt.Sprintf("error rate %s over %s requests is above %s within %s of the deployment: roll back", pct(*ev.ErrorRate), num(ev.Requests), pct(r.errorRate), r.within)
+		res.Reason = fmt.Sprintf("error rate %s over %s requests is above %s within %s of the deployment: roll back", pct(*ev.ErrorRate), num(ev.Requests), pct(r.errorRate), catalog.FormatWindow(r.within))
 	default:
-		res.Outcome, res.Reason = WatchPass, fmt.Sprintf("error rate %s over %s requests ≤ %s for %s", pct(*ev.ErrorRate), num(ev.Requests), pct(r.errorRate), r.within)
+		// The period as the gates file writes it ("2h", not Go's "2h0m0s").
+		res.Outcome, res.Reason = WatchPass, fmt.Sprintf("error rate %s over %s requests ≤ %s within the %s observation period", pct(*ev.ErrorRate), num(ev.Requests), pct(r.errorRate), catalog.FormatWindow(r.within))
 	}
 	return res, nil
 }

@@ -151,7 +151,11 @@ func TestWatchPushedSamples(t *testing.T) {
 	if r := got["ci/checkout-1"]; r.Evidence.Requests != 2000 || *r.Evidence.ErrorRate != 0.0125 || r.Evidence.From != "sli" || r.Webhook != "" {
 		t.Errorf("pass evidence: %+v", r)
 	}
-	if r := got["ci/search-1"]; !r.Rollback || !strings.Contains(r.Reason, "error rate 10% over 1000 requests is above 5%") || r.Webhook != "answered 202 Accepted" {
+	// The period written as the gates file writes it: "15m", not Go's "15m0s".
+	if r := got["ci/checkout-1"]; r.Reason != "error rate 1.3% over 2000 requests ≤ 5% within the 15m observation period" {
+		t.Errorf("pass reason: %q", r.Reason)
+	}
+	if r := got["ci/search-1"]; !r.Rollback || !strings.Contains(r.Reason, "error rate 10% over 1000 requests is above 5% within 15m of the deployment") || r.Webhook != "answered 202 Accepted" {
 		t.Errorf("fail: %+v", r)
 	}
 	if r := got["ci/search-1"]; r.Incident != "candor/rollback-ci-search-1" {

@@ -176,9 +176,14 @@ func TestRetentionBySegmentServed(t *testing.T) {
 			}
 		}
 	}
+	// The known segments are those NRR's breakdown shows, the subscriptions': not the ticket's
+	// mid-market, which is refused as unknown as well.
 	st, raw, _ := e.do(t, "GET", "/api/v1/metrics/nrr?as_of="+asOf+"&scope=segment:nosuch", "", nil)
-	if st != 400 || !strings.Contains(string(raw), "(none), enterprise, mid-market, smb") {
+	if st != 400 || !strings.Contains(string(raw), "(known: (none), enterprise, smb)") {
 		t.Errorf("nrr of an unknown segment: %d %s", st, raw)
+	}
+	if st, raw, _ := e.do(t, "GET", "/api/v1/metrics/nrr?as_of="+asOf+"&scope=segment:mid-market", "", nil); st != 400 || !strings.Contains(string(raw), "(known: (none), enterprise, smb)") {
+		t.Errorf("nrr of a segment only a ticket names: %d %s", st, raw)
 	}
 	st, raw, _ = e.do(t, "GET", "/api/v1/metrics/nrr?as_of="+asOf+"&by=plan", "", nil)
 	if st != 400 || !strings.Contains(string(raw), "segment") {

@@ -349,6 +349,9 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		if err := checkScope(ds, q.Scope()); err != nil {
 			return err
 		}
+		if err := s.checkMetricScope(ds, id, scope); err != nil {
+			return err
+		}
 		d, err := scorecard.Detail(s.Catalog, ds, id, opt, st.By, scope)
 		if err != nil {
 			return pageDimensionError(err, q)

@@ -350,6 +350,32 @@ func (s *Server) apiScope(ds *metrics.Dataset, access auth.Access, asOf time.Tim
 	return mergeScope(ds, q, ps)
 }
 
+// checkMetricScope checks a metric drill-down's scope parameter (ps) for
+// the metric id: a value of a dimension records carry themselves
+// (customer, plan, segment, owner, …) is checked against, and a refusal
+// names, the values the metric's own breakdown by it shows
+// (Dataset.DimValuesOf), not those of every kind — a reader of SLA
+// adherence had been told the segments only subscriptions carry. A
+// dimension the metric cannot be broken down by is left to
+// scorecard.Detail, which refuses it naming its dimensions. Call it under
+// the engine's read lock.
+func (s *Server) checkMetricScope(ds *metrics.Dataset, id string, ps metrics.Scope) error {
+	m, ok := s.Catalog.Metric(id)
+	if !ok || ps.IsZero() {
+		return nil
+	}
+	dims := scorecard.Dims(m)
+	for _, f := range ds.CanonicalScope(ps).Filters() {
+		if filterDim(f.Dim) || f.Dim == "tier" || !slices.Contains(dims, f.Dim) {
+			continue
+		}
+		if known := ds.DimValuesOf(f.Dim, []string{id}); !slices.Contains(known, f.Value) {
+			return badParam("scope", "%v", &metrics.UnknownValueError{Dim: f.Dim, Value: f.Value, Known: known})
+		}
+	}
+	return nil
+}
+
 // filterDim says whether dim is a carried filter's (team, service, environment, business
 // unit): every reader's controls offer its values.
 func filterDim(dim string) bool { return slices.Contains(queryKeys[2:], dim) }

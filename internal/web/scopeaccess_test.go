@@ -99,3 +99,24 @@ func TestEscalationAndAnnotationScopesCheckTheReader(t *testing.T) {
 		}
 	}
 }
+
+// A metric's drill-down checks its scope against the values its own breakdown shows: a reader of
+// SLA adherence had been told the segments only subscriptions carry (the code review of
+// 2026-12-07, F1's leftover), on the API and the page.
+func TestMetricScopeNamesItsOwnValues(t *testing.T) {
+	e := customerEnv(t)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"subscription","id":"s-ent","customer":"hooli","started_at":"2025-06-01T00:00:00Z","mrr":900,"plan":"pro","segment":"enterprise"}` + "\n"})
+	base := "/api/v1/metrics/sla_adherence?as_of=" + asOf + "&scope=segment:"
+	_, zz, zzParam := e.apiErrorAs(t, "support", base+"zz")
+	status, ent, _ := e.apiErrorAs(t, "support", base+"enterprise")
+	if zzParam != "scope" || strings.Contains(zz, "enterprise") || status != 400 || strings.ReplaceAll(ent, "enterprise", "zz") != zz {
+		t.Errorf("SLA adherence by segment as support: zz %q (param %q), enterprise %d %q; want the same refusal naming scope, no enterprise", zz, zzParam, status, ent)
+	}
+	sup := caller{name: "support", roles: []string{"support"}, token: e.roleToken(t, "support")}
+	if page := e.page(t, sup, "/metrics/sla_adherence?as_of="+asOf+"&scope=segment:zz", 400); strings.Contains(page, "enterprise") {
+		t.Errorf("the SLA adherence page names the subscriptions' segment")
+	}
+	// NRR breaks down by the subscriptions' segment: enterprise is one of its values.
+	e.run(t, scenario{url: "/api/v1/metrics/nrr?as_of=" + asOf + "&scope=segment:zz", status: 400, contains: []string{"enterprise"}, fields: map[string]string{"param": "scope"}})
+}

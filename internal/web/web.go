@@ -549,6 +549,9 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 		if err := checkScope(ds, q.Scope()); err != nil {
 			return err
 		}
+		if err := s.checkMetricScope(ds, id, ps); err != nil {
+			return err
+		}
 		scope, err := mergeScope(ds, q, ps)
 		if err != nil {
 			return err

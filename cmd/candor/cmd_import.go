@@ -51,6 +51,7 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 	kind := fs.String("kind", "", "kind of the records (CSV without a kind column; NDJSON records of another kind are refused)")
 	format := fs.String("format", "", "input format: ndjson or csv (default: by file extension), or focus, sarif, trivy, grype, salesforce, hubspot")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	dryRun := fs.Bool("dry-run", false, "check and count the records as the import would (inserted, replaced, unchanged against the store as it is), and store nothing")
 	var t toolFlags
 	fs.StringVar(&t.source, "source", "", "source of the records (other tools' formats; default the format's name)")
 	fs.StringVar(&t.costColumn, "cost-column", "", "focus: the cost column an amount comes from: EffectiveCost (default), BilledCost, ListCost or ContractedCost")
@@ -132,6 +133,7 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 	}
 	defer a.Close()
 	opt.Parse = a.parseOptions()
+	opt.DryRun = *dryRun
 	var sum *ingest.Summary
 	var notes []string
 	if isTool {
@@ -163,7 +165,9 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 			return err
 		}
 	}
-	writeImageAfter(ctx, env, a, sum)
+	if !*dryRun {
+		writeImageAfter(ctx, env, a, sum)
+	}
 	warnings := scorecard.ImportWarnings(a.catalog, a.engine.Config(), sum.Currencies, nil)
 	// What an operator on a bad day would not otherwise see, on stderr
 	// whatever the format: an empty export, a year's typo.
@@ -178,6 +182,14 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 	var partial error
 	if sum.Invalid > 0 {
 		partial = &exitError{code: 3, err: fmt.Errorf("%s skipped (--skip-invalid); the valid records were imported: exit status 3", plural.Count(sum.Invalid, "invalid record"))}
+		if *dryRun {
+			partial = &exitError{code: 3, err: fmt.Errorf("%s would be skipped (--skip-invalid); a dry run stored nothing: exit status 3", plural.Count(sum.Invalid, "invalid record"))}
+		}
+	}
+	if *dryRun {
+		// Said on stderr whatever the format, as the warnings are: the
+		// counts above are what the import would do, not what it did.
+		fmt.Fprintln(env.Stderr, "dry run: the records were checked and counted against the store as it is; nothing was stored")
 	}
 	if *asJSON {
 		// The API's summary shape: encoding sum directly would give the
@@ -185,6 +197,9 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 		// store.WriteResult, and drop the skipped lines.
 		out := web.ImportSummary(sum)
 		out["seconds"], out["records_per_second"] = sum.Seconds, sum.PerSecond
+		if *dryRun {
+			out["dry_run"] = true
+		}
 		if len(notes) > 0 {
 			out["notes"] = notes
 		}

@@ -284,3 +284,31 @@ func TestImportBadDay(t *testing.T) {
 		t.Errorf("no kind: stderr = %q", r.stderr)
 	}
 }
+
+// candor import --dry-run checks and counts the records as the import
+// would, against the store as it is, and stores nothing: the import after
+// it inserts what the dry run said it would, and the ledger is as it was.
+func TestImportDryRun(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	data := filepath.Join(dir, "data")
+	d := []string{"--data", data}
+	mustRun(t, append([]string{"import", write("one.ndjson", `{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-01T00:00:00Z","status":"success"}`+"\n")}, d...)...)
+	two := write("two.ndjson", `{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-01T00:00:00Z","status":"success"}`+"\n"+
+		`{"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-03-02T00:00:00Z","status":"success"}`+"\n")
+	head := mustRun(t, append([]string{"ledger", "head"}, d...)...).stdout
+	dry := mustRun(t, append([]string{"import", "--dry-run", "--json", two}, d...)...)
+	if !strings.Contains(dry.stdout, `"dry_run": true`) || !strings.Contains(dry.stdout, `"inserted": 1`) || !strings.Contains(dry.stdout, `"unchanged": 1`) ||
+		!strings.Contains(dry.stderr, "nothing was stored") {
+		t.Errorf("the dry run:\n%s\n%s", dry.stdout, dry.stderr)
+	}
+	if after := mustRun(t, append([]string{"ledger", "head"}, d...)...).stdout; after != head {
+		t.Errorf("a dry run moved the ledger: %s → %s", head, after)
+	}
+	if real := mustRun(t, append([]string{"import", "--json", two}, d...)...).stdout; !strings.Contains(real, `"inserted": 1`) || strings.Contains(real, "dry_run") {
+		t.Errorf("the import after the dry run:\n%s", real)
+	}
+	// An invalid line is refused as the import refuses it.
+	bad := write("bad.ndjson", `{"kind":"deployment","id":"d3"}`+"\n")
+	runWith(t, "", false, append([]string{"import", "--dry-run", bad}, d...)...).want(t, 1, "a dry run of an invalid line")
+}

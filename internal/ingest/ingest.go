@@ -56,6 +56,11 @@ type Options struct {
 	// Now is the clock the records' times are held against
 	// (Summary.Future); zero means time.Now().
 	Now time.Time
+	// DryRun checks and counts everything an import would (what it would
+	// insert, replace or leave unchanged, against the store as it is) in a
+	// transaction of its own, and rolls it back: nothing is stored, and no
+	// ledger entry is made.
+	DryRun bool
 }
 
 // Source is one input: a file, stdin or a request body.
@@ -354,6 +359,11 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 		return sum, &InvalidError{Lines: im.errs, Count: int(sum.Invalid), Unlisted: im.unlisted}
 	}
 	switch {
+	case im.batch != nil && opt.DryRun:
+		b := im.batch
+		im.batch = nil
+		im.discount()
+		b.Rollback()
 	case im.batch != nil:
 		b := im.batch
 		im.batch = nil
@@ -762,7 +772,7 @@ func (im *importer) flush(final bool) error {
 	if len(items) == 0 || !im.writing() {
 		return nil
 	}
-	if final && im.batch == nil && im.group != nil {
+	if final && im.batch == nil && im.group != nil && !im.opt.DryRun {
 		im.held = splitKinds(items, kinds, nil) // kept past this call
 		return nil
 	}

@@ -1643,3 +1643,45 @@ func TestChunksWrittenWhileTheNextIsParsed(t *testing.T) {
 		t.Fatalf("%d records stored after a failed write, want none", got)
 	}
 }
+
+// A dry run checks and counts what an import would do against the store as
+// it is, and stores nothing: the same counts as the import after it, no
+// sequence used, no ledger entry; an invalid line is refused as an import
+// refuses it.
+func TestDryRunStoresNothing(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	lines := nd(`{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-01T00:00:00Z","status":"success"}`,
+		`{"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-03-02T00:00:00Z","status":"success"}`)
+	mustImport(t, st, Options{}, src("one.ndjson", nd(`{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-01T00:00:00Z","status":"success"}`)))
+	seq, err := st.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry := mustImport(t, st, Options{DryRun: true}, src("two.ndjson", lines))
+	if dry.Inserted != 1 || dry.Unchanged != 1 {
+		t.Errorf("dry run: %+v, want 1 inserted and 1 unchanged", dry.WriteResult)
+	}
+	if after, err := st.LastSeq(ctx); err != nil || after != seq {
+		t.Fatalf("a dry run moved the store from %d to %d (%v)", seq, after, err)
+	}
+	if _, err := st.Get(ctx, domain.Key{Kind: domain.KindDeployment, Source: "import", ID: "d2"}); err == nil {
+		t.Fatal("a dry run stored d2")
+	}
+	// Through a committer (the records API), whose small inputs would be
+	// committed in a group, the same.
+	viaAPI, err := NewCommitter(st).Import(ctx, []Source{src("two.ndjson", lines)}, Options{DryRun: true})
+	if err != nil || viaAPI.Inserted != 1 || viaAPI.Unchanged != 1 {
+		t.Errorf("a dry run through a committer: %+v (%v)", viaAPI, err)
+	}
+	if after, err := st.LastSeq(ctx); err != nil || after != seq {
+		t.Fatalf("a dry run through a committer moved the store from %d to %d (%v)", seq, after, err)
+	}
+	real := mustImport(t, st, Options{}, src("two.ndjson", lines))
+	if real.WriteResult.Inserted != dry.WriteResult.Inserted || real.Unchanged != dry.Unchanged {
+		t.Errorf("the import after the dry run: %+v, the dry run said %+v", real.WriteResult, dry.WriteResult)
+	}
+	if _, err := Import(ctx, st, []Source{src("bad.ndjson", nd(`{"kind":"deployment","id":"d3"}`))}, Options{DryRun: true}); !errors.As(err, new(*InvalidError)) {
+		t.Errorf("a dry run of an invalid line: %v", err)
+	}
+}

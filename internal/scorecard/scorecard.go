@@ -474,6 +474,38 @@ type Freshness struct {
 	Sources  []SourceFresh `json:"sources"`
 }
 
+// Behind names, for a metric reading several kinds, the least current one
+// (whose newest record is LastData) and how far the others reach, each
+// time in timeLayout, or in dayTimeLayout when on another day: "incident;
+// deployment 11:49". "" when one kind alone, or all as current. A change
+// failure rate "as of 00:38" (its newest incident) had read as if the
+// morning's deployments, which it counts, were not in it.
+func (f Freshness) Behind(timeLayout, dayTimeLayout string) string {
+	if f.LastData == nil {
+		return ""
+	}
+	last := f.LastData.UTC()
+	var stalest string
+	var later []string
+	for _, src := range f.Sources {
+		switch {
+		case src.LastData == nil:
+		case src.LastData.Equal(last) && stalest == "":
+			stalest = src.Kind
+		case src.LastData.After(last):
+			t, layout := src.LastData.UTC(), dayTimeLayout
+			if t.YearDay() == last.YearDay() && t.Year() == last.Year() {
+				layout = timeLayout
+			}
+			later = append(later, src.Kind+" "+t.Format(layout))
+		}
+	}
+	if stalest == "" || len(later) == 0 {
+		return ""
+	}
+	return stalest + "; " + strings.Join(later, ", ")
+}
+
 // SourceFresh is one source kind's freshness.
 type SourceFresh struct {
 	Kind     string     `json:"kind"`

@@ -476,7 +476,11 @@ func cardLine(c Card, o TextOptions) string {
 	// How current the data is, as every card on the pages says: a state
 	// kind's book is never stale, and eleven days old it went unmentioned.
 	if t := c.Freshness.LastData; t != nil && !c.Freshness.Stale {
-		extra = append(extra, "data as of "+t.UTC().Format("2006-01-02 15:04"))
+		fresh := "data as of " + t.UTC().Format("2006-01-02 15:04")
+		if b := c.Freshness.Behind("15:04", "01-02 15:04"); b != "" {
+			fresh += " (" + b + ")"
+		}
+		extra = append(extra, fresh)
 	}
 	if p := c.Partial; p != nil {
 		extra = append(extra, fmt.Sprintf("%s reported to %s", p.Kind, p.Until.UTC().Format("2006-01-02 15:04")))

@@ -404,27 +404,8 @@ func freshness(c scorecard.Card) string {
 		return "no data yet"
 	}
 	out := "data as of " + f.LastData.UTC().Format("2 Jan 2006 15:04 MST")
-	// A metric reading several kinds is as current as its least current
-	// one: which that is, and how far the others reach, is said — a change
-	// failure rate "as of 00:38" (its newest incident) had read as if the
-	// morning's deployments, which it counts, were not in it.
-	var stalest string
-	var later []string
-	for _, src := range f.Sources {
-		switch {
-		case src.LastData == nil:
-		case src.LastData.Equal(*f.LastData) && stalest == "":
-			stalest = src.Kind
-		case src.LastData.After(*f.LastData):
-			layout := "2 Jan 15:04"
-			if y, m, d := src.LastData.UTC().Date(); f.LastData.UTC().Year() == y && f.LastData.UTC().Month() == m && f.LastData.UTC().Day() == d {
-				layout = "15:04"
-			}
-			later = append(later, src.Kind+" "+src.LastData.UTC().Format(layout))
-		}
-	}
-	if stalest != "" && len(later) > 0 {
-		out += " (" + stalest + "; " + strings.Join(later, ", ") + ")"
+	if b := f.Behind("15:04", "2 Jan 15:04"); b != "" {
+		out += " (" + b + ")"
 	}
 	return out
 }

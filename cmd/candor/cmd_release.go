@@ -14,6 +14,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/outbound"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/stats"
@@ -97,13 +98,10 @@ func runReleaseSub(ctx context.Context, env *Env, sub string, args []string) err
 		return err
 	}
 	defer a.Close()
-	if window != nil && w == 0 {
+	if window != nil {
 		// The metric's window in force at as-of, so that the list's worst
 		// is release_impact_score's value, as the pages' list is.
-		w = 30 * 24 * time.Hour
-		if m, ok := a.catalog.MetricAt("release_impact_score", at); ok && m.Window > 0 {
-			w = m.Window
-		}
+		w = scorecard.WindowAt(a.catalog, "release_impact_score", at, w)
 	}
 	if send != nil && *send && st.Webhook == nil {
 		return usagef("--send: no survey webhook is configured (impact.survey_webhook)")

@@ -682,6 +682,22 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 // monthWindow is the catalog's month: the window Options.Month replaces.
 const monthWindow = 30 * 24 * time.Hour
 
+// WindowAt is the window metric id's value is computed over at asOf, as its
+// card computes it: asked when given (a page's window or month), else the
+// definition's in force at asOf — which an override or an approved
+// proposal may have changed from the catalog's month —, else the month.
+// The release list reads release_impact_score's, so that its worst is the
+// metric's value; it had read a fixed 30 days.
+func WindowAt(cat *catalog.Catalog, id string, asOf time.Time, asked time.Duration) time.Duration {
+	if asked > 0 {
+		return asked
+	}
+	if m, ok := cat.MetricAt(id, asOf); ok && m.Window > 0 {
+		return m.Window
+	}
+	return monthWindow
+}
+
 // KeepsOwnWindow says a board pack's month (Options.Month) leaves m over
 // its own window, one of another length than the catalog's month (team
 // health's 90 days), where a page asked for the month (its as_of and

@@ -10,6 +10,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/insight"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 // The release impact routes (issue 16, SPEC §7): each production
@@ -17,10 +18,6 @@ import (
 // test, as a list sorted by impact, one release, and a panel of the
 // deployment's record page. Reading them needs release_impact_score's
 // visibility; the tickets' ids need the ticket records' too.
-
-// defaultReleaseWindow is the release list's window when none is asked and
-// the release impact score has none (releaseImpactWindow).
-const defaultReleaseWindow = 30 * 24 * time.Hour
 
 // releasesPageParams are the release page's query parameters: the carried
 // ones, month (as the other reads take it) and its table's page (the
@@ -195,17 +192,10 @@ func (d *releasesData) page(q Query, limit, offset int) {
 	})
 }
 
-// releaseImpactWindow is the window release_impact_score's value is computed over at asOf, as
-// its card computes it: the page's (window, or a month's) when given, else the definition's in
-// force at asOf, which an override or an approved proposal may have changed from 30 days.
+// releaseImpactWindow is the window release_impact_score's value is
+// computed over at asOf (scorecard.WindowAt): the list's and a release's rank.
 func (s *Server) releaseImpactWindow(asOf time.Time, window time.Duration) time.Duration {
-	if window > 0 {
-		return window
-	}
-	if m, ok := s.Catalog.MetricAt("release_impact_score", asOf); ok && m.Window > 0 {
-		return m.Window
-	}
-	return defaultReleaseWindow
+	return scorecard.WindowAt(s.Catalog, "release_impact_score", asOf, window)
 }
 
 // deploymentImpact fills a deployment page's customer impact panel; none

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -369,11 +370,35 @@ func (s *Server) checkMetricScope(ds *metrics.Dataset, id string, ps metrics.Sco
 		if filterDim(f.Dim) || f.Dim == "tier" || !slices.Contains(dims, f.Dim) {
 			continue
 		}
-		if known := ds.DimValuesOf(f.Dim, []string{id}); !slices.Contains(known, f.Value) {
-			return badParam("scope", "%v", &metrics.UnknownValueError{Dim: f.Dim, Value: f.Value, Known: known})
+		if err := checkCarriedValue(ds, f, []string{id}, "scope"); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// checkCarriedValue checks the value of a dimension records carry
+// themselves (customer, plan, segment, owner, …) against the values a
+// breakdown of the metrics ids by it shows (Dataset.DimValuesOf), and a
+// refusal, naming param, names those alone.
+func checkCarriedValue(ds *metrics.Dataset, f metrics.Filter, ids []string, param string) error {
+	if known := ds.DimValuesOf(f.Dim, ids); !slices.Contains(known, f.Value) {
+		return badParam(param, "%v", &metrics.UnknownValueError{Dim: f.Dim, Value: f.Value, Known: known})
+	}
+	return nil
+}
+
+// checkReaderScopeText is checkReaderScope of a scope written as text (a
+// silence's, an annotation's) as of now, parsed first and checked under
+// the engine's read lock.
+func (s *Server) checkReaderScopeText(ctx context.Context, access auth.Access, text string) error {
+	sc, err := metrics.ParseScope(text)
+	if err != nil {
+		return badParam("scope", "%v", err)
+	}
+	return s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		return s.checkReaderScope(ds, access, s.Now(), sc, "scope")
+	})
 }
 
 // filterDim says whether dim is a carried filter's (team, service, environment, business
@@ -426,8 +451,8 @@ func (s *Server) checkReaderScope(ds *metrics.Dataset, access auth.Access, asOf 
 			rest, _ = rest.And(f.Dim, f.Value)
 			continue
 		}
-		if known := ds.DimValuesOf(f.Dim, ids); !slices.Contains(known, f.Value) {
-			return badParam(param, "%v", &metrics.UnknownValueError{Dim: f.Dim, Value: f.Value, Known: known})
+		if err := checkCarriedValue(ds, f, ids, param); err != nil {
+			return err
 		}
 	}
 	return checkScopeAs(ds, rest, param)

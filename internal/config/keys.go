@@ -350,17 +350,7 @@ func nestedKeyPaths(t reflect.Type, key string) []string {
 		}
 		seen[t] = true
 		defer delete(seen, t)
-		for f := range t.Fields() {
-			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			switch {
-			case name == "-" || !f.IsExported():
-				continue
-			case name == "" && opts == "inline":
-				walk(f.Type, path)
-				continue
-			case name == "":
-				continue
-			}
+		for name, f := range yamlFields(t) {
 			p := name
 			if path != "" {
 				p = path + "." + name

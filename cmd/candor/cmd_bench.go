@@ -72,17 +72,13 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	opt.ImportDuring = *during
 	opt.Copies = *copies
 	// The whole-process scorecard runs this binary against the store.
-	exe, exeErr := os.Executable()
-	if exeErr == nil {
-		opt.CLI = []string{exe, "--data", dir}
+	if exe, err := os.Executable(); err == nil {
+		opt.CLI, opt.CLIEnv = benchCLI(exe, dir, *db)
 	}
 	if *db != "" {
 		opt.Backend = "postgres"
 		opt.URL = *db
 		opt.Open = func(ctx context.Context) (store.Store, error) { return openPostgres(ctx, *db, true) }
-		if exeErr == nil {
-			opt.CLI, opt.CLIEnv = []string{exe}, []string{"CANDOR_DB=" + *db}
-		}
 	}
 	if !*noLedger {
 		if opt.LedgerKey, err = ledger.GenerateKey(); err != nil {
@@ -98,4 +94,15 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprint(env.Stdout, rep.Text())
 	return nil
+}
+
+// benchCLI is how the benchmark runs its whole-process scorecard, exe
+// against the store under test: the embedded one in dir, or the
+// PostgreSQL store db names — by CANDOR_DB in its environment, not on a
+// command line every local user may read (ps), password included.
+func benchCLI(exe, dir, db string) (args, env []string) {
+	if db != "" {
+		return []string{exe}, []string{"CANDOR_DB=" + db}
+	}
+	return []string{exe, "--data", dir}, nil
 }

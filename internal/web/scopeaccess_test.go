@@ -2,8 +2,12 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // apiErrorAs is a GET's status and its JSON error's message and param, as role.
@@ -119,4 +123,16 @@ func TestMetricScopeNamesItsOwnValues(t *testing.T) {
 	}
 	// NRR breaks down by the subscriptions' segment: enterprise is one of its values.
 	e.run(t, scenario{url: "/api/v1/metrics/nrr?as_of=" + asOf + "&scope=segment:zz", status: 400, contains: []string{"enterprise"}, fields: map[string]string{"param": "scope"}})
+}
+
+// A scope naming a dimension no metric has is the client's mistake of the
+// scope parameter (400 naming scope and the dimensions), not a store
+// failure, whichever read reaches checkScopeAs with it.
+func TestCheckScopeAsNamesAnUnknownDimension(t *testing.T) {
+	ds := metrics.NewDataset(metrics.DefaultConfig())
+	err := checkScopeAs(ds, metrics.Scope{Dim: "colour", Value: "red"}, "")
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Param != "scope" || domain.CodeOf(err) != domain.EInvalid || !strings.Contains(err.Error(), `"colour" is not a dimension`) {
+		t.Errorf("checkScopeAs of colour:red: %v", err)
+	}
 }

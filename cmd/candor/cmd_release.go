@@ -14,9 +14,9 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
-	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/outbound"
 	"github.com/candor/candor/internal/plural"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/stats"
 )
 

@@ -654,6 +654,13 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 	if len(sum.Future) > 0 {
 		out["future_times"] = sum.Future
 	}
+	// A body with no record is answered 200 (a sync with nothing new is
+	// not an error), but said: a sender posting an empty file or a
+	// variable that never got its content would otherwise read "records
+	// 0" as success (candor import warns of such a file on stderr).
+	if len(sum.Empty) > 0 {
+		out["empty_body"] = true
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 

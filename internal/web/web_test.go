@@ -892,5 +892,22 @@ func TestPostRecordsSaysFutureTimes(t *testing.T) {
 			if lookup(doc, "future_times") != nil {
 				t.Errorf("a record of today is said to lie ahead: %v", doc)
 			}
+			if lookup(doc, "empty_body") != nil {
+				t.Errorf("a body with a record is said to be empty: %v", doc)
+			}
 		}})
+}
+
+// An empty body, or one of blank lines, stores nothing and is answered
+// 200 with empty_body, so a sender posting a file that never got its
+// content is told.
+func TestPostRecordsSaysEmptyBody(t *testing.T) {
+	e := newEnv(t, 0)
+	for _, body := range []string{"", "\n\n"} {
+		e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200, body: body,
+			fields: map[string]string{"records": "0", "inserted": "0", "empty_body": "true"}})
+	}
+	e.run(t, scenario{method: "POST", url: "/api/v1/records?kind=deployment", status: 200, body: "id,service,environment,finished_at,status\n",
+		headers: map[string]string{"Content-Type": "text/csv"},
+		fields: map[string]string{"records": "0", "empty_body": "true"}})
 }

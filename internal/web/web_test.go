@@ -909,5 +909,5 @@ func TestPostRecordsSaysEmptyBody(t *testing.T) {
 	}
 	e.run(t, scenario{method: "POST", url: "/api/v1/records?kind=deployment", status: 200, body: "id,service,environment,finished_at,status\n",
 		headers: map[string]string{"Content-Type": "text/csv"},
-		fields: map[string]string{"records": "0", "empty_body": "true"}})
+		fields:  map[string]string{"records": "0", "empty_body": "true"}})
 }

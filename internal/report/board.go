@@ -950,7 +950,7 @@ func axisValue(v float64, unit, currency string) string {
 			return strconv.FormatFloat(v/1e3, 'f', 0, 64) + "k " + currency
 		}
 	}
-	return fit(scorecard.FormatValue(&v, unit, currency), 10)
+	return fit(scorecard.ScaleValue(v, unit, currency), 10)
 }
 
 func maxTime(a, b time.Time) time.Time {

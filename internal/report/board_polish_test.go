@@ -190,3 +190,17 @@ func TestBoardPackScorecardNotesStayOnItsSheet(t *testing.T) {
 		t.Errorf("with room the legend is set at %.1f pt, want %.1f", size, noteSizes[0][0]+0.5)
 	}
 }
+
+// The axis keeps a label's unit: a value FormatValue gives more decimals
+// (999.9996 ms, never "1000 ms" as a figure) had been cut to ten
+// characters, "999.9996 …".
+func TestAxisValueKeepsItsUnit(t *testing.T) {
+	for v, want := range map[float64]string{999.9996: "1000 ms", 12.6: "13 ms", 0: "0 ms"} {
+		if got := axisValue(v, "ms", "USD"); got != want {
+			t.Errorf("axisValue(%v ms) = %q, want %q", v, got, want)
+		}
+	}
+	if got := axisValue(99.99961, "%", "USD"); got != "100 %" {
+		t.Errorf("axisValue(99.99961 %%) = %q, want 100 %%", got)
+	}
+}

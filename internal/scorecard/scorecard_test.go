@@ -1007,6 +1007,32 @@ func TestFormatValue(t *testing.T) {
 	}
 }
 
+// A scale's labels round as numbers round, in the unit FormatValue writes:
+// a tick is no reported figure, and the board pack's axis has ten
+// characters (999.9996 ms had been cut before its unit).
+func TestScaleValue(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		unit string
+		want string
+	}{
+		{999.9996, "ms", "1000 ms"},
+		{99.9996, "%", "100 %"},
+		{0.99654, "x", "1×"},
+		{12.345, "%", "12.35 %"},
+		{1.26, "hours", "1.3 h"},
+		{1234567.4, "currency", "1,234,567 EUR"},
+		{-20, "points", "−20"},
+	} {
+		if got := ScaleValue(tc.v, tc.unit, "EUR"); got != tc.want {
+			t.Errorf("ScaleValue(%v, %s) = %q, want %q", tc.v, tc.unit, got, tc.want)
+		}
+		if n := len([]rune(ScaleValue(tc.v, tc.unit, "EUR"))); tc.unit != "currency" && n > 10 {
+			t.Errorf("ScaleValue(%v, %s) is %d characters: past the board pack's axis", tc.v, tc.unit, n)
+		}
+	}
+}
+
 // A records table's amounts round their cents as a card does, half away
 // from zero: 4,360.125 had read "4,360.12".
 func TestAmountTextRoundsHalfAway(t *testing.T) {

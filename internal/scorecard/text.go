@@ -75,6 +75,19 @@ func FormatValue(v *float64, unit, currency string) string {
 	return formatValue(*v, unit, currency, 0)
 }
 
+// ScaleValue is v as a chart's scale labels it: FormatValue's unit and
+// decimals, but rounded as numbers round. FormatValue gives a figure up to
+// three more decimals rather than round it up to a whole it falls short
+// of (notUp), which is right for a reported value and wrong for a scale's
+// tick: the board pack's ten-character axis label of 999.9996 ms had been
+// cut to "999.9996 …", its unit lost.
+func ScaleValue(v float64, unit, currency string) string {
+	if d, ok := decimals[unit]; ok {
+		return trim(v, d.prec) + d.suffix
+	}
+	return formatValue(v, unit, currency, 0)
+}
+
 // decimal is how FormatValue writes a unit it writes as a decimal number:
 // its decimals and what follows the number.
 type decimal struct {

@@ -235,7 +235,7 @@ type Resolver func(source, id string) (metrics.LinkedRecord, bool)
 // the freshness of the kinds it reads as j judges them: what the page, the
 // API and the CLI show.
 func Page(ds *metrics.Dataset, j Judge, name string, asOf time.Time, window time.Duration, opt Options) (*Customer, error) {
-	c, err := Of(name, ds.CustomerRecords(name, asOf), window, opt, func(source, id string) (metrics.LinkedRecord, bool) {
+	c, err := Of(name, ds.At(asOf).CustomerRecords(name, asOf), window, opt, func(source, id string) (metrics.LinkedRecord, bool) {
 		return ds.TicketRelease(source, id, asOf)
 	})
 	var nf *NotFoundError

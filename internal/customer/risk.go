@@ -162,10 +162,12 @@ func (l List) WindowWords() string { return catalog.WindowWords(l.Window) }
 // so they read the same records.
 func ListOf(ds *metrics.Dataset, j Judge, asOf time.Time, window time.Duration, opt Options, atRisk bool) List {
 	var l List
+	// The records under the settings in force at as_of (ds.At): their
+	// MRR converted, and labelled, in the currency of then.
 	if atRisk {
-		l = AtRisk(ds.CustomerRecordsFrom("", asOf.Add(-window), asOf), window, opt)
+		l = AtRisk(ds.At(asOf).CustomerRecordsFrom("", asOf.Add(-window), asOf), window, opt)
 	} else {
-		l = Everyone(ds.CustomerRecords("", asOf), window, opt)
+		l = Everyone(ds.At(asOf).CustomerRecords("", asOf), window, opt)
 	}
 	l.Data = j.data(ds, asOf, opt.Hide, listKinds...)
 	return l

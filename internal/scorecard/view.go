@@ -230,6 +230,10 @@ func sectionVisible(cat *catalog.Catalog, sec string, opt Options) bool {
 
 // buildSection adds one of catalog.ViewSections to a view.
 func buildSection(vr *ViewResult, sec string, cat *catalog.Catalog, ds *metrics.Dataset, opt Options) error {
+	// The settings in force at as_of, as Evaluate reads them: the open
+	// pipeline by stage had been converted, and the panels' money
+	// labelled, in today's currency on a view as of before a change of it.
+	ds = ds.At(opt.AsOf)
 	switch sec {
 	case "pillars":
 		vr.Pillars = pillarStatuses(buildCards(cat, ds, opt, false))

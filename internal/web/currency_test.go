@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,16 +30,35 @@ func TestMoneyLabelledInTheCurrencyInForce(t *testing.T) {
 	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	page := e.get200(t, "/metrics/mrr")
-	money := regexp.MustCompile(`[0-9] (USD|EUR)`)
-	found := money.FindAllStringSubmatch(page, -1)
-	if len(found) == 0 {
-		t.Fatal("the MRR page shows no money")
-	}
-	for _, m := range found {
-		if m[1] != "EUR" {
-			i := strings.Index(page, m[0])
-			t.Fatalf("the MRR page labels money in the file's currency: …%s…", page[max(0, i-200):i+4])
+	// An amount ("7,345.50 EUR"), or a table's or list's heading of
+	// amounts ("in EUR", "(EUR)").
+	money := regexp.MustCompile(`(?:[0-9] |in |\()(USD|EUR)\b`)
+	// Now, and as of before the change, whose figures are computed in
+	// US dollars: labelled so, where the pages had written today's "EUR"
+	// beside them.
+	before := url.QueryEscape(time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339))
+	for _, c := range []struct{ path, want string }{
+		{"/metrics/mrr", "EUR"},
+		{"/", "EUR"},
+		{"/metrics/mrr?as_of=" + before, "USD"},
+		{"/?as_of=" + before, "USD"},
+		{"/views/cro?as_of=" + before, "USD"},
+		{"/views/cro", "EUR"},
+		{"/customers?as_of=" + before, "USD"},
+		{"/customers/acme?as_of=" + before, "USD"},
+		{"/customers", "EUR"},
+		{"/metrics/mrr", "EUR"},
+	} {
+		page := e.get200(t, c.path)
+		found := money.FindAllStringSubmatch(page, -1)
+		if len(found) == 0 {
+			t.Fatalf("%s shows no money", c.path)
+		}
+		for _, m := range found {
+			if m[1] != c.want {
+				i := strings.Index(page, m[0])
+				t.Fatalf("%s labels money %s, want %s: …%s…", c.path, m[1], c.want, page[max(0, i-200):i+4])
+			}
 		}
 	}
 }

@@ -71,7 +71,7 @@ func (s *Server) flowPanelOf(fb *scorecard.FlowBreakdown, q Query) *flowPanel {
 	// A row's total is the stages' medians added up, not the group's
 	// median lead time (its own column says that): marked Σ.
 	sb := chart.StackedBars{Title: "Where lead time goes, by " + idWords(fb.By) + " (median hours per stage; Σ their sum, not the median lead time)", Series: series,
-		Format: s.chartFormat("hours"), Width: roleChartWidth, TotalPrefix: "Σ "}
+		Format: formatIn("hours", ""), Width: roleChartWidth, TotalPrefix: "Σ "}
 	for i, r := range fb.Rows {
 		name, dim := r.Key, fb.By
 		if i == 0 {
@@ -126,7 +126,7 @@ func (s *Server) bridgePanelOf(mb *scorecard.MRRBridge, asOf time.Time, q Query)
 	// One precision for the whole bridge, each movement rounded as its
 	// card rounds it, whole units only when they add up so, as `candor
 	// view` writes it (scorecard.BridgeShown).
-	steps, money, note := scorecard.BridgeShown(mb, s.currency())
+	steps, money, note := scorecard.BridgeShown(mb, s.currencyAt(asOf))
 	p := &bridgePanel{Window: mb.Window, Span: scorecard.BridgeSpan(mb.Window, asOf), Start: orDash(mb.Start, money), End: orDash(mb.End, money),
 		Reason: mb.Reason, Note: note, StartURL: metricHref(q, "mrr", "", ""), EndURL: metricHref(q, "mrr", "", "")}
 	if w, err := catalog.ParseWindow(mb.Window); err == nil {

@@ -51,24 +51,24 @@ func (s *Server) funcs(st *site) template.FuncMap {
 			return u, nil
 		},
 		"value": func(v *float64, unit string) string {
-			return scorecard.FormatValue(v, unit, s.currency())
+			return scorecard.FormatValue(v, unit, st.currency)
 		},
 		// cardValue is a card's value in a list of metrics: with its
 		// window when it sums over it (scorecard.CompactValue).
 		"cardValue": func(c scorecard.Card) string {
-			return scorecard.CompactValue(c.Value, c.Unit, s.currency(), c.Window, c.SumsOverWindow)
+			return scorecard.CompactValue(c.Value, c.Unit, st.currency, c.Window, c.SumsOverWindow)
 		},
 		// cardTarget is a card's target beside its cardValue: with the
 		// window when the value carries it (scorecard.CompactTarget).
 		"cardTarget": func(c scorecard.Card) string {
-			return scorecard.CompactTarget(c, s.currency())
+			return scorecard.CompactTarget(c, st.currency)
 		},
 		"status":         statusView,
 		"lineStatus":     lineStatus,
 		"notJudged":      notJudgedView,
 		"trend":          trendView,
-		"rule":           func(c scorecard.Card) string { return cardRule(c, s.currency()) },
-		"spark":          s.spark,
+		"rule":           func(c scorecard.Card) string { return cardRule(c, st.currency) },
+		"spark":          func(c scorecard.Card) template.HTML { return spark(c, st.currency) },
 		"freshness":      freshness,
 		"date":           func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 		"datetime":       datetime,
@@ -85,7 +85,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		// trendVs is a card's previous value as its trend sets it
 		// against the current one (scorecard.TrendFigures).
 		"trendVs": func(c scorecard.Card) trendFigures {
-			now, before, fine := scorecard.TrendFigures(c.Value, c.Trend.Previous, c.Unit, s.currency())
+			now, before, fine := scorecard.TrendFigures(c.Value, c.Trend.Previous, c.Unit, st.currency)
 			return trendFigures{Now: now, Before: before, Fine: fine}
 		},
 		// between says the span from one time to a later one as the
@@ -170,13 +170,17 @@ func dateInput(asOf string) string {
 	return t.Format(time.DateOnly)
 }
 
-// currency is the organisation's currency in force now, for money units:
-// the engine's settings, which an approved proposal changes while the
-// server runs, not the configuration file's. (A page as of a time before
-// a change of the currency still labels by today's: docs/known-problems.md.)
-func (s *Server) currency() string {
+// currencyAt is the organisation's currency in force at t (the zero time:
+// now), for money units: the engine's settings, which an approved
+// proposal changes while the server runs, not the configuration file's.
+// A page's figures as of t are computed in it, so they are labelled in
+// it (siteFor), not in today's.
+func (s *Server) currencyAt(t time.Time) string {
+	if t.IsZero() {
+		t = s.Now()
+	}
 	if s.Engine != nil {
-		if c := s.Engine.ConfigAt(time.Now()).Currency; c != "" {
+		if c := s.Engine.ConfigAt(t).Currency; c != "" {
 			return c
 		}
 	}
@@ -184,6 +188,13 @@ func (s *Server) currency() string {
 		return s.Parse.DefaultCurrency
 	}
 	return "USD"
+}
+
+// currencyOf is the currency in force at a page query's as_of (now when
+// it has none or cannot be read: the handler refuses such a query).
+func (s *Server) currencyOf(q Query) string {
+	t, _ := ParseTime(q.AsOf)
+	return s.currencyAt(t)
 }
 
 // StatusView is a status as pages show it: a word and an icon whose shape
@@ -291,9 +302,9 @@ func capitalise(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// spark draws a card's weekly series.
-func (s *Server) spark(c scorecard.Card) template.HTML {
-	return chart.Spark{Label: c.Name + ", last 12 weeks", Points: seriesPoints(c), Bands: cardBands(c), Format: s.chartFormat(c.Unit)}.SVG()
+// spark draws a card's weekly series, money in currency.
+func spark(c scorecard.Card, currency string) template.HTML {
+	return chart.Spark{Label: c.Name + ", last 12 weeks", Points: seriesPoints(c), Bands: cardBands(c), Format: formatIn(c.Unit, currency)}.SVG()
 }
 
 // seriesPoints are a card's weekly values as chart points, each at its
@@ -381,10 +392,10 @@ func weekScale(c scorecard.Card) float64 {
 	return float64(7*24*time.Hour) / float64(w)
 }
 
-// chartFormat writes a chart's values as the pages write values of the unit.
-func (s *Server) chartFormat(unit string) chart.Format {
-	cur := s.currency()
-	return func(v float64) string { return scorecard.FormatValue(&v, unit, cur) }
+// formatIn writes a chart's values as the pages write values of the
+// unit, money in currency.
+func formatIn(unit, currency string) chart.Format {
+	return func(v float64) string { return scorecard.FormatValue(&v, unit, currency) }
 }
 
 // freshness says how current a card's data is (SPEC §4).

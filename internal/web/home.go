@@ -250,7 +250,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	hp := newHomePage(sc, s.currency())
+	hp := newHomePage(sc, s.currencyAt(sc.AsOf))
 	if sc.Month != "" {
 		hp.OwnWindows = s.ownWindows(sc)
 	}

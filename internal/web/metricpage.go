@@ -509,7 +509,8 @@ const noMinSample = "none: the definition sets no minimum, so the status is judg
 func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m *catalog.Metric, q Query, st metricState, hide func(domain.Kind) bool, access auth.Access, anns []catalog.Annotation) (*metricPage, error) {
 	path := "/metrics/" + m.ID
 	c := &d.Card
-	format := s.unitFormat(c.Unit)
+	cur := s.currencyAt(d.AsOf)
+	format := formatIn(c.Unit, cur)
 	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: noMinSample}
 	mp.CoversLabel, mp.Covers = d.Covers()
 	mp.TrendCovers = scorecard.TrendCovers(m.At(d.AsOf).Span, d.Card.Window)
@@ -544,7 +545,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	case c.Thresholds != nil:
 		// The card's, not the definition's: a service or tier in scope may have its own.
 		t := c.ShownThresholds()
-		mp.Thresholds = scorecard.ThresholdRule(t, m.Better, m.Unit, s.currency())
+		mp.Thresholds = scorecard.ThresholdRule(t, m.Better, m.Unit, cur)
 		if from := c.ThresholdsFrom; from != catalog.FromOrganisation {
 			mp.Thresholds += " (" + from + "'s own)"
 		}
@@ -586,7 +587,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	// The 12-week trend, with the bands where they are absolute.
 	pts := seriesPoints(*c)
 	for _, p := range c.Series {
-		row := metricWeekRow{End: p.End, Value: scorecard.FormatValue(p.Value, c.Unit, s.currency()), Reason: p.Reason, Count: p.Count}
+		row := metricWeekRow{End: p.End, Value: scorecard.FormatValue(p.Value, c.Unit, cur), Reason: p.Reason, Count: p.Count}
 		if q := p.Partial; q != nil {
 			row.Reason = strings.TrimPrefix(strings.Join([]string{row.Reason, "partial: " + q.Kind + " data to " + q.Until.UTC().Format("2 Jan 15:04 MST")}, "; "), "; ")
 			mp.PartialWeek = fmt.Sprintf("The week ending %s is partial: its %s data reaches %s, %s short of its end; its point counts only what has been reported.",
@@ -652,7 +653,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		}
 	}
 	mp.CustomersTotal = customerTotal(d.Customers)
-	mp.CustomersCurrency = cmp.Or(c.Detail.Currency, s.currency())
+	mp.CustomersCurrency = cmp.Or(c.Detail.Currency, cur)
 	mp.CustomersMore = len(d.Customers) - len(mp.Customers)
 	mp.CustomersCount = len(d.Customers)
 	mp.CustomersTitle, mp.CustomersSub, mp.CustomersColumn = scorecard.CustomersHeading(m.ID)
@@ -692,7 +693,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	}
 
 	var err error
-	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access, s.seesCustomers(access), s.sorted, ds.Seq(), cmp.Or(d.Card.Detail.Currency, s.currency()))
+	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access, s.seesCustomers(access), s.sorted, ds.Seq(), cmp.Or(d.Card.Detail.Currency, cur))
 	return mp, err
 }
 
@@ -745,6 +746,7 @@ func notASum(d *scorecard.MetricDetail, format func(*float64) string) string {
 // newBreakdownPanel draws d's breakdown; href links a line to its own page ("" for none).
 func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecard.BreakdownLine) string) BreakdownPanel {
 	c := &d.Card
+	cur := s.currencyAt(d.AsOf)
 	p := BreakdownPanel{By: d.By}
 	shared := commonReason(d.Breakdown)
 	if shared.n < 2 {
@@ -752,11 +754,11 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 	} else {
 		p.Note = shared.sentence(len(d.Breakdown))
 	}
-	p.Apart = notASum(d, func(v *float64) string { return scorecard.FormatValue(v, c.Unit, s.currency()) })
+	p.Apart = notASum(d, func(v *float64) string { return scorecard.FormatValue(v, c.Unit, cur) })
 	bars := make([]chart.Bar, 0, len(d.Breakdown))
 	for _, l := range scorecard.ReadingOrder(d.Breakdown, d.By, c.Better) {
-		row := metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency()), Href: href(l),
-			Basis: quotaLeftText(l.QuotaLeft, s.currency()), Why: l.Reason}
+		row := metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, cur), Href: href(l),
+			Basis: quotaLeftText(l.QuotaLeft, cur), Why: l.Reason}
 		if shared.n > 0 && shared.has(l) {
 			row.Why = ""
 			if l.NoOwnTarget {
@@ -767,7 +769,7 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 		bars = append(bars, breakdownBar(l, c.Unit))
 	}
 	if len(bars) > 0 {
-		b := chart.Bars{Title: c.Name + " by " + idWords(d.By), Bars: bars, Format: s.unitFormat(c.Unit)}
+		b := chart.Bars{Title: c.Name + " by " + idWords(d.By), Bars: bars, Format: formatIn(c.Unit, cur)}
 		p.Bars = b.SVG()
 		b.Width = 360
 		p.BarsNarrow = b.SVG()
@@ -981,12 +983,6 @@ func kindHasSourceURL(k domain.Kind) bool {
 		return true
 	}
 	return false
-}
-
-// unitFormat formats values in a unit, as the pages do.
-func (s *Server) unitFormat(unit string) chart.Format {
-	cur := s.currency()
-	return func(v float64) string { return scorecard.FormatValue(&v, unit, cur) }
 }
 
 // idWords writes an id as words: "vp_sales" → "vp sales".

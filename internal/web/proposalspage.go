@@ -238,7 +238,7 @@ func (s *Server) proposalRow(v *governance.View, me string) proposalRow {
 				if m, ok := s.Catalog.Metric(v.Metric); ok {
 					unit = m.Unit
 				}
-				bv.Value = scorecard.FormatValue(b.Number, unit, s.currency())
+				bv.Value = scorecard.FormatValue(b.Number, unit, s.currencyAt(time.Time{}))
 			}
 			for _, sc := range b.Scopes {
 				bv.Scopes = append(bv.Scopes, sc.Scope+": "+string(sc.Status))

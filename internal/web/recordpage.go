@@ -116,7 +116,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, fmt.Errorf("record %s: %w", domain.Key{Kind: kind, Source: rec.Source, ID: rec.ID}, err))
 		return
 	}
-	moneyFields(data.Fields, s.currency())
+	moneyFields(data.Fields, s.currencyOf(q))
 	if s.seesCustomers(access) && slices.Contains(customerKinds, kind) {
 		linkCustomer(data.Fields, q)
 	}

@@ -300,7 +300,7 @@ func (s *Server) newRoleViewPage(v *catalog.View, vr *scorecard.ViewResult, q Qu
 			p.Hidden = append(p.Hidden, sectionNames[sec])
 		}
 	}
-	cur := s.currency()
+	cur := s.currencyAt(vr.AsOf)
 	for _, sec := range vr.Sections {
 		switch sec {
 		case "pillars":
@@ -359,7 +359,7 @@ func metricHref(q Query, id, dim, key string) string {
 }
 
 func (s *Server) pillarTiles(ps []scorecard.PillarStatus, q Query) []pillarTile {
-	cur := s.currency()
+	cur := s.currencyOf(q)
 	out := make([]pillarTile, 0, len(ps))
 	for _, p := range ps {
 		t := pillarTile{Name: p.Name, Status: statusView(p.Status)}
@@ -449,13 +449,13 @@ func ptr[T any](v T) *T { return &v }
 // breakdown.
 func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Annotation) roleMetric {
 	c := vm.Card
-	cur := s.currency()
+	cur := s.currencyOf(q)
 	m := roleMetric{Card: c, Status: statusView(c.Status), Trend: trendView(c.Trend), Value: scorecard.CompactValue(c.Value, c.Unit, cur, c.Window, c.SumsOverWindow),
 		URL: metricHref(q, c.ID, "", ""), Fresh: freshness(c)}
 	if c.Target != nil {
 		m.Target = scorecard.CompactTarget(c, cur)
 	}
-	format := s.chartFormat(c.Unit)
+	format := formatIn(c.Unit, cur)
 	if f, note, ok := funnelOf(c); ok {
 		m.Chart, m.Note = f.SVG(), note
 		f.Width = phoneChartWidth

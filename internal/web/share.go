@@ -350,7 +350,7 @@ func (s *Server) sharePage(w http.ResponseWriter, r *http.Request) {
 	data := sharePageData{Kind: o.link.Kind, Card: c, Filters: o.filters(), Expires: o.link.ExpiresAt,
 		BreakdownPanel: s.newBreakdownPanel(d, func(scorecard.BreakdownLine) string { return "" })}
 	data.CoversLabel, data.Covers = d.Covers()
-	format := s.chartFormat(c.Unit)
+	format := formatIn(c.Unit, s.currencyAt(d.AsOf))
 	pts := seriesPoints(c)
 	var periods []chart.Period
 	periods, data.Annotations = trendAnnotations(o.opt.Annotations, o.scope, pts)
@@ -428,7 +428,7 @@ func (s *Server) shareImage(format string) http.HandlerFunc {
 // the filters, and why a status is unknown.
 func (s *Server) cardPicture(d *scorecard.MetricDetail, o *openedShare) chart.Card {
 	c := d.Card
-	cur := s.currency()
+	cur := s.currencyAt(d.AsOf)
 	t := trendView(c.Trend)
 	first := t.Arrow + " " + t.Word
 	if c.Target != nil {

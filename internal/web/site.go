@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/auth"
@@ -35,9 +36,12 @@ var staticFiles embed.FS
 
 // site is the parsed templates and the static assets of a Server.
 type site struct {
-	pages  map[string]*template.Template
-	assets map[string]asset  // by fingerprinted file name
-	urls   map[string]string // logical name (app.css) → URL
+	// currency labels money in every page of the set: a page is rendered
+	// by the set of the currency in force at its as_of (siteFor).
+	currency string
+	pages    map[string]*template.Template
+	assets   map[string]asset  // by fingerprinted file name
+	urls     map[string]string // logical name (app.css) → URL
 }
 
 type asset struct {
@@ -81,12 +85,15 @@ func loadAssets() (map[string]asset, map[string]string, error) {
 }
 
 // newSite parses every page with the layout and the server's template
-// functions. An error is a defect of the embedded files.
-func (s *Server) newSite() (*site, error) {
-	st := &site{pages: map[string]*template.Template{}}
+// functions, labelling money in currency; assets are loaded when nil. An
+// error is a defect of the embedded files.
+func (s *Server) newSite(currency string, assets map[string]asset, urls map[string]string) (*site, error) {
+	st := &site{currency: currency, pages: map[string]*template.Template{}, assets: assets, urls: urls}
 	var err error
-	if st.assets, st.urls, err = loadAssets(); err != nil {
-		return nil, err
+	if st.assets == nil {
+		if st.assets, st.urls, err = loadAssets(); err != nil {
+			return nil, err
+		}
 	}
 	base, err := template.New("layout.html").Funcs(s.funcs(st)).ParseFS(templateFiles, "templates/layout.html")
 	if err != nil {
@@ -121,6 +128,37 @@ func (s *Server) newSite() (*site, error) {
 		}
 	}
 	return st, nil
+}
+
+// siteFor returns the pages whose money is labelled in currency: the
+// server's first set when it is that currency's, else one parsed the
+// first time the currency is asked for and kept. A page as of a time
+// before an approved change of the currency is computed in the earlier
+// one, and had been labelled in today's: euros written "USD". Parsing a
+// set takes some tens of milliseconds, once per currency a server meets.
+func (s *Server) siteFor(currency string) *site {
+	if currency == s.site.currency {
+		return s.site
+	}
+	s.sites.mu.Lock()
+	defer s.sites.mu.Unlock()
+	if st, ok := s.sites.m[currency]; ok {
+		return st
+	}
+	st, err := s.newSite(currency, s.site.assets, s.site.urls)
+	if err != nil {
+		// The embedded files parsed at start; they cannot fail now.
+		s.Log.Error("parsing the pages for a currency", "currency", currency, "err", err)
+		return s.site
+	}
+	s.sites.m[currency] = st
+	return st
+}
+
+// otherSites are the page sets siteFor parsed, by currency.
+type otherSites struct {
+	mu sync.Mutex
+	m  map[string]*site
 }
 
 // static serves an embedded file by its fingerprinted name.
@@ -445,7 +483,11 @@ func (s *Server) route(key string) (Route, bool) {
 // render writes the page template name with p, or an error page when the
 // template fails (nothing of the failed page is sent).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *Page) {
-	t, ok := s.site.pages[name]
+	var asOf time.Time
+	if p != nil {
+		asOf = p.AsOf
+	}
+	t, ok := s.siteFor(s.currencyAt(asOf)).pages[name]
 	var buf bytes.Buffer
 	var err error
 	if !ok {

@@ -238,7 +238,7 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 		}
 		p.Problems = append(p.Problems, row)
 	}
-	cur := s.currency()
+	cur := s.currencyAt(rep.AsOf)
 	for _, c := range s.visibleReconciliations(access, checks) {
 		// The metric page at the check's own date and window: where the
 		// figure compared came from.

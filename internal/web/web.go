@@ -99,6 +99,9 @@ type Server struct {
 	records *ingest.Committer
 	routes  []Route
 	site    *site
+	// sites are the page sets of the other currencies pages were asked
+	// in (siteFor).
+	sites *otherSites
 	// cop refuses cross-origin state-changing requests from browsers.
 	cop *http.CrossOriginProtection
 	// flashes keeps the outcome of an admin change for the page after
@@ -126,11 +129,11 @@ func (s *Server) Handler() http.Handler {
 	if s.MaxBody <= 0 {
 		s.MaxBody = 32 << 20
 	}
-	st, err := s.newSite()
+	st, err := s.newSite(s.currencyAt(time.Time{}), nil, nil)
 	if err != nil {
 		panic("web: " + err.Error())
 	}
-	s.site = st
+	s.site, s.sites = st, &otherSites{m: map[string]*site{}}
 	s.records = ingest.NewCommitter(s.Store)
 	if s.Webhooks != nil {
 		s.hooks = s.Webhooks.Handler(s.writeError)

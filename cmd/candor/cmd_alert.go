@@ -204,7 +204,7 @@ func leftOut(ctx context.Context, svc *alert.Service) ([]leftOutNote, error) {
 }
 
 func runAlertAck(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "alert ack", "KEY [--note TEXT] [flags]", "Acknowledges a pending or firing alert (its KEY from `candor alert list`): it is not repeated until it resolves;\nits resolution is still told. A new episode of the alert needs a new acknowledgement.")
+	fs := flags(env, "alert ack", "KEY [--note TEXT] [flags]", "Acknowledges a pending or firing alert (its KEY from `candor alert list`): it is not repeated until it resolves;\nits resolution is still told. A new episode of the alert needs a new acknowledgement. An alert acknowledged already\nkeeps its first acknowledgement: acknowledging it again exits 1 naming who did and when, unless it is the same\nperson with the same --note (a retry, which changes nothing).")
 	var c common
 	c.bind(fs)
 	note := fs.String("note", "", "what is being done")
@@ -212,7 +212,7 @@ func runAlertAck(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
+	if len(rest) != 1 || strings.TrimSpace(rest[0]) == "" {
 		return usagef("give the alert's KEY (see candor alert list)")
 	}
 	a, svc, err := c.openAlerts(ctx, env, nil)

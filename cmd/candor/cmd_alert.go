@@ -319,11 +319,17 @@ func runAlertTest(ctx context.Context, env *Env, args []string) error {
 func flagError(err error, flagOf map[string]string) error {
 	var de *domain.Error
 	if errors.As(err, &de) && de.Param != "" {
-		f := flagOf[de.Param]
+		f, msg := flagOf[de.Param], strings.TrimPrefix(de.Message, de.Param+": ")
 		if f == "" {
-			f = de.Param
+			// A field within a flag's JSON ("changes.target") is the
+			// flag's, the field named: "--changes: target: …".
+			if head, rest, ok := strings.Cut(de.Param, "."); ok && flagOf[head] != "" {
+				f, msg = flagOf[head], rest+": "+msg
+			} else {
+				f = de.Param
+			}
 		}
-		return usagef("%s: %s", f, strings.TrimPrefix(de.Message, de.Param+": "))
+		return usagef("%s: %s", f, msg)
 	}
 	return err
 }

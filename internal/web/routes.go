@@ -61,6 +61,30 @@ func (p Policy) String() string {
 	return string(p.perm)
 }
 
+// viewExists refuses a role view the catalog does not have (404), naming
+// the views the principal may open, as GET /api/v1/views lists them.
+func (s *Server) viewExists(r *http.Request, param string, kind Kind) error {
+	id := r.PathValue(param)
+	if _, ok := s.Catalog.View(id); ok {
+		return nil
+	}
+	access := s.access(r)
+	var yours []string
+	for _, v := range s.Catalog.ViewsInForce() {
+		if access.CanSeeView(v.ID) {
+			yours = append(yours, v.ID)
+		}
+	}
+	known := "none"
+	if len(yours) > 0 {
+		known = strings.Join(yours, ", ")
+	}
+	if kind == HTML {
+		return notFoundf("There is no role view %q. The views you may open are: %s.", id, known)
+	}
+	return notFoundf("unknown role view %q (the views you may open: %s); GET /api/v1/views lists them", id, known)
+}
+
 // permission is what the policy requires of r; "" for Anyone and SignedIn.
 func (s *Server) permission(p Policy, r *http.Request) auth.Permission {
 	if p.viewParam == "" {
@@ -269,6 +293,15 @@ func (s *Server) guard(rt Route) http.Handler {
 				}
 				fail(auth.ErrUnauthenticated)
 				return
+			}
+			if rt.Policy.viewParam != "" {
+				// An unknown view is not found, whoever asks: refused for
+				// a permission "view:nosuch", it had read as a view that
+				// exists and is withheld.
+				if err := s.viewExists(r, rt.Policy.viewParam, rt.Kind); err != nil {
+					fail(err)
+					return
+				}
 			}
 			if perm := s.permission(rt.Policy, r); perm != "" {
 				if err := s.Auth.Grants().Require(p, perm); err != nil {

@@ -70,7 +70,7 @@ func TestViewsAPI(t *testing.T) {
 		// a permission that does not exist, and is named the views it may
 		// open, not the others.
 		{name: "unknown role for a limited role", url: "/api/v1/views/cfo", headers: bearer(e.roleToken(t, "engineering")), status: 404,
-			fields:   map[string]string{"code": "not_found", "error": `unknown role view "cfo" (the views you may open: engineering); GET /api/v1/views lists them`}},
+			fields: map[string]string{"code": "not_found", "error": `unknown role view "cfo" (the views you may open: engineering); GET /api/v1/views lists them`}},
 		{name: "bad as_of", url: "/api/v1/views/ceo?as_of=yesterday", status: 400, fields: map[string]string{"param": "as_of"}},
 		{name: "bad window", url: "/api/v1/views/ceo?window=forever", status: 400, fields: map[string]string{"param": "window"}},
 		{name: "views are read-only", method: "POST", url: "/api/v1/views/ceo", status: 405, contains: []string{"GET"}},

@@ -204,7 +204,7 @@ func leftOut(ctx context.Context, svc *alert.Service) ([]leftOutNote, error) {
 }
 
 func runAlertAck(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "alert ack", "KEY [--note TEXT] [flags]", "Acknowledges a pending or firing alert (its KEY from `candor alert list`): it is not repeated until it resolves;\nits resolution is still told. A new episode of the alert needs a new acknowledgement.")
+	fs := flags(env, "alert ack", "KEY [--note TEXT] [flags]", "Acknowledges a pending or firing alert (its KEY from `candor alert list`): it is not repeated until it resolves;\nits resolution is still told. A new episode of the alert needs a new acknowledgement. An alert acknowledged already\nkeeps its first acknowledgement: acknowledging it again exits 1 naming who did and when, unless it is the same\nperson with the same --note (a retry, which changes nothing).")
 	var c common
 	c.bind(fs)
 	note := fs.String("note", "", "what is being done")
@@ -212,7 +212,7 @@ func runAlertAck(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
+	if len(rest) != 1 || strings.TrimSpace(rest[0]) == "" {
 		return usagef("give the alert's KEY (see candor alert list)")
 	}
 	a, svc, err := c.openAlerts(ctx, env, nil)
@@ -319,11 +319,17 @@ func runAlertTest(ctx context.Context, env *Env, args []string) error {
 func flagError(err error, flagOf map[string]string) error {
 	var de *domain.Error
 	if errors.As(err, &de) && de.Param != "" {
-		f := flagOf[de.Param]
+		f, msg := flagOf[de.Param], strings.TrimPrefix(de.Message, de.Param+": ")
 		if f == "" {
-			f = de.Param
+			// A field within a flag's JSON ("changes.target") is the
+			// flag's, the field named: "--changes: target: …".
+			if head, rest, ok := strings.Cut(de.Param, "."); ok && flagOf[head] != "" {
+				f, msg = flagOf[head], rest+": "+msg
+			} else {
+				f = de.Param
+			}
 		}
-		return usagef("%s: %s", f, strings.TrimPrefix(de.Message, de.Param+": "))
+		return usagef("%s: %s", f, msg)
 	}
 	return err
 }

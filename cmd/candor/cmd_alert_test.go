@@ -120,6 +120,20 @@ func TestAlertCommands(t *testing.T) {
 	if r := runEnv("alert", "ack", "--config", cfg, "--data", data, "nope|x|"); r.code == 0 || !strings.Contains(r.stderr, "no pending or firing alert") {
 		t.Errorf("ack of no alert: %d %s", r.code, r.stderr)
 	}
+	// Acknowledged again, as the API and the page answer it: the same
+	// person and note a retry (exit 0); another note exits 1 naming the
+	// first acknowledgement, which is kept; an empty key is a usage error.
+	runEnv("alert", "ack", "--config", cfg, "--data", data, key, "--note", "on it,\n\trolling back").want(t, 0)
+	if r := runEnv("alert", "ack", "--config", cfg, "--data", data, key, "--note", "other"); r.code != 1 ||
+		!strings.Contains(r.stderr, "acknowledged already, by cli:tester (as USER=ann) at ") || !strings.Contains(r.stderr, "rolling back") {
+		t.Errorf("ack again with another note: %d %s", r.code, r.stderr)
+	}
+	if r := runEnv("alert", "list", "--config", cfg, "--data", data); !strings.Contains(r.stdout, `: "on it, rolling back"`+"\n") {
+		t.Errorf("the first acknowledgement's note was not kept:\n%s", r.stdout)
+	}
+	if r := runEnv("alert", "ack", "--config", cfg, "--data", data, ""); r.code != 2 {
+		t.Errorf("ack of an empty key: %d %s", r.code, r.stderr)
+	}
 	if r := runEnv("alert", "silence", "--config", cfg, "--data", data, "--rule", "metric_red", "--for", "2h"); r.code != 2 || !strings.Contains(r.stderr, "--reason") {
 		t.Errorf("silence without a reason: %d %s", r.code, r.stderr)
 	}

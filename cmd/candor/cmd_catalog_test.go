@@ -48,8 +48,10 @@ func TestCatalogProposeUsage(t *testing.T) {
 		metric, changes, says string
 	}{
 		{"nosuch", `{"owner": "CTO"}`, `--metric: unknown metric "nosuch"`},
+		{"mtr", `{"owner": "CTO"}`, `--metric: unknown metric "mtr" (did you mean mttr?)`},
 		{"mttr", `{not json`, "--changes: not a JSON object"},
-		{"mttr", `{"targt": 1}`, "--changes: "},
+		{"mttr", `{"targt": 1}`, "--changes: targt: unknown field (changes takes owner, window, target, "},
+		{"mttr", `{"target": "1"}`, "--changes: target: must be a number, not a JSON string"},
 		{"arr", `{"target": -5}`, "--changes: override \"arr\": target: -5 must be greater than zero"},
 	} {
 		r := runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", c.metric, "--changes", c.changes, "--reason", "test"}, d...)...)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/candor/candor/internal/evidence"
 	"github.com/candor/candor/internal/ledger"
@@ -15,7 +17,7 @@ func init() {
 }
 
 func runEvidence(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "evidence", "--from DATE --to DATE --out FILE.zip [flags]", "Writes the audit evidence pack for the period [--from, --to) as a zip archive: the definitions and settings in\nforce, the KPI snapshots chained in the period, a sample of production releases with their change requests,\nincidents, rollbacks and post-mortems, release success by service tier, emergency changes and their\nretro-validation, the control checks of the period and the controls failing at its end per framework, the\nvulnerabilities past their SLA at its end, and the ledger verified up to its head as of --to; index.md explains each file. A date --to\nincludes its whole day. The same period over the same ledger head gives the same bytes.")
+	fs := flags(env, "evidence", "--from DATE --to DATE --out FILE.zip [flags]", "Writes the audit evidence pack for the period [--from, --to) as a zip archive: the definitions and settings in\nforce, the KPI snapshots chained in the period, a sample of production releases with their change requests,\nincidents, rollbacks and post-mortems, release success by service tier, emergency changes and their\nretro-validation, the control checks of the period and the controls failing at its end per framework, the\nvulnerabilities past their SLA at its end, and the ledger verified up to its head as of --to; index.md explains each file. A date --to\nincludes its whole day. The same period over the same ledger head gives the same bytes. A --to more than a day past the\nclock is refused (exit 2); a period not ended yet (a --to of today) is packed, and the pack and this command say it had not ended.")
 	var c common
 	c.bind(fs)
 	from := fs.String("from", "", "start of the period, a date (2026-01-01) or an RFC 3339 time")
@@ -24,7 +26,11 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
+	now := time.Now()
 	p, err := evidence.ParsePeriod(*from, *to)
+	if err == nil {
+		err = p.CheckEnd(now)
+	}
 	if err != nil {
 		return usagef("--%v", err)
 	}
@@ -42,7 +48,7 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	}
 	// Built in memory and written whole, so a failure leaves no half pack.
 	var buf bytes.Buffer
-	sum, err := evidence.Write(ctx, evidence.Input{Store: a.store, Engine: a.engine, Catalog: a.catalog, Keys: keys, Governance: a.gov}, p, &buf)
+	sum, err := evidence.Write(ctx, evidence.Input{Store: a.store, Engine: a.engine, Catalog: a.catalog, Keys: keys, Governance: a.gov, Now: now}, p, &buf)
 	if err != nil {
 		return err
 	}
@@ -53,7 +59,13 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	if sum.Head.Seq == 0 {
 		head = ""
 	}
-	fmt.Fprintf(env.Stdout, "evidence pack %s: %d files; %d of %d releases sampled, %d KPI snapshots; %s; %s%s\n",
-		*out, len(sum.Files), sum.Sampled, sum.Releases, sum.Snapshots, sum.Security(), head, sum.Verdict())
+	open := ""
+	if sum.Open {
+		// Said first, where it is not missed: the head named is today's.
+		open = "the period has not ended (index.md says what that means); "
+		head = strings.Replace(head, "ledger head ", "ledger head when built ", 1)
+	}
+	fmt.Fprintf(env.Stdout, "evidence pack %s: %s%d files; %d of %d releases sampled, %d KPI snapshots; %s; %s%s\n",
+		*out, open, len(sum.Files), sum.Sampled, sum.Releases, sum.Snapshots, sum.Security(), head, sum.Verdict())
 	return nil
 }

@@ -39,6 +39,14 @@ func TestEvidencePack(t *testing.T) {
 			!strings.Contains(r.stdout, "vulnerabilities past their SLA at the period's end") {
 			t.Errorf("evidence says %q", r.stdout)
 		}
+		// A --to of today: the period has not ended, said first.
+		if !strings.Contains(r.stdout, ": the period has not ended (index.md says what that means); ") || !strings.Contains(r.stdout, "ledger head when built 3:") {
+			t.Errorf("evidence to today does not say the period has not ended: %q", r.stdout)
+		}
+	}
+	if idx := string(unzip(t, packs[0])["index.md"]); !strings.Contains(idx, "**The period had not ended when this pack was built.**") ||
+		strings.Contains(idx, "Ledger head as of the period's end") {
+		t.Errorf("index.md of a pack to today does not say the period had not ended:\n%s", idx)
 	}
 	a, _ := os.ReadFile(packs[0])
 	b, _ := os.ReadFile(packs[1])
@@ -244,6 +252,8 @@ func TestEvidencePack(t *testing.T) {
 
 	for _, c := range []struct{ from, to, flag string }{
 		{"2026-13-01", today, "--from"}, {from, "yesterday", "--to"}, {"", today, "--from"}, {today, from, "--to"},
+		// More than a day past the clock, as an --as-of that far on.
+		{from, time.Now().UTC().AddDate(0, 0, 2).Format(time.DateOnly), "--to"}, {from, "2030-02-01", "--to"},
 	} {
 		out := filepath.Join(dir, "bad.zip")
 		r := run(t, "evidence", "--data", data, "--from", c.from, "--to", c.to, "--out", out)

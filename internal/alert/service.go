@@ -178,8 +178,15 @@ func (s *Service) Shown(ctx context.Context) ([]Alert, []Silence, error) {
 }
 
 // Ack acknowledges a pending or firing alert: it is not repeated until it
-// resolves.
+// resolves. An alert acknowledged already keeps its first
+// acknowledgement: acknowledging it again is a conflict naming who
+// acknowledged it, when and with what note, unless it is the same person
+// with the same note (a retry), which changes nothing and succeeds. A key
+// is required.
 func (s *Service) Ack(ctx context.Context, key, by, note string) error {
+	if err := KeyRequired(key); err != nil {
+		return err
+	}
 	if strings.TrimSpace(by) == "" {
 		return domain.InvalidParam("by", "an acknowledgement needs its author")
 	}
@@ -190,7 +197,11 @@ func (s *Service) Ack(ctx context.Context, key, by, note string) error {
 	}
 	data := map[string]any{"key": key, "at": now}
 	if i := slices.IndexFunc(as, func(a Alert) bool { return a.Key == key }); i >= 0 {
-		data["rule"], data["metric"], data["scope"], data["state"] = as[i].Rule, as[i].Metric, as[i].Scope, as[i].State
+		a := as[i]
+		if a.State != Resolved && a.AckedBy != "" {
+			return ackedAlready(a, by, note)
+		}
+		data["rule"], data["metric"], data["scope"], data["state"] = a.Rule, a.Metric, a.Scope, a.State
 	}
 	// The entry is appended in the acknowledgement's transaction (a store
 	// without a ledger sealer drops it): appended after, a crash between
@@ -200,12 +211,42 @@ func (s *Service) Ack(ctx context.Context, key, by, note string) error {
 		return err
 	}
 	if err := s.Store.AckAlert(ctx, key, by, note, now, &entry); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return domain.Errorf(domain.ENotFound, "no pending or firing alert %q", key)
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
-		return err
+		// Acknowledged meanwhile by another request (the store does not
+		// overwrite an acknowledgement), or not pending or firing.
+		if as, lerr := s.List(ctx); lerr == nil {
+			if i := slices.IndexFunc(as, func(a Alert) bool { return a.Key == key }); i >= 0 && as[i].State != Resolved && as[i].AckedBy != "" {
+				return ackedAlready(as[i], by, note)
+			}
+		}
+		return domain.Errorf(domain.ENotFound, "no pending or firing alert %q", key)
 	}
 	return nil
+}
+
+// KeyRequired refuses an empty alert key, naming key.
+func KeyRequired(key string) error {
+	if strings.TrimSpace(key) == "" {
+		return domain.InvalidParam("key", "required: the alert's key, as GET /api/v1/alerts and candor alert list give it")
+	}
+	return nil
+}
+
+// ackedAlready is the answer to acknowledging an alert acknowledged already: nil
+// for the same person with the same note, else a conflict naming the
+// first acknowledgement, which is kept.
+func ackedAlready(a Alert, by, note string) error {
+	if a.AckedBy == by && a.AckNote == note {
+		return nil
+	}
+	said := "with no note"
+	if a.AckNote != "" {
+		said = fmt.Sprintf("with the note %q", a.AckNote)
+	}
+	return domain.Errorf(domain.EConflict, "alert %q was acknowledged already, by %s at %s %s; that acknowledgement is kept (a new one comes with the alert's next episode)",
+		a.Key, a.AckedBy, a.AckedAt.UTC().Format(time.RFC3339), said)
 }
 
 // MaxSilence is the longest a silence may last: a typo such as 400d for

@@ -69,6 +69,25 @@ func ParsePeriod(from, to string) (Period, error) {
 	return p, nil
 }
 
+// FutureSlack is how far past the clock a period's end may lie: a day, as
+// an as_of may (web.FutureSlack), so that a date --to of the day begun
+// ahead of UTC is taken.
+const FutureSlack = 24 * time.Hour
+
+// CheckEnd refuses a period ending more than FutureSlack past now, naming
+// to, as an as_of that far on is refused: the ledger and the records hold
+// nothing then, so its head "as of the period's end" and the
+// vulnerabilities past their SLA then would be today's, judged years on.
+// A period ending after now but within the slack is packed, and its index
+// says it had not ended (Summary.Open).
+func (p Period) CheckEnd(now time.Time) error {
+	if p.To.After(now.Add(FutureSlack)) {
+		return domain.InvalidParam("to", "the period ends %s, in the future, more than a day past the clock (%s): a pack is of a period that has ended, or ends within a day",
+			p.To.UTC().Format(time.RFC3339), now.UTC().Format("2006-01-02 15:04 MST"))
+	}
+	return nil
+}
+
 func bound(name, v string, end bool) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, domain.InvalidParam(name, "required: a date (2026-03-01) or an RFC 3339 time")
@@ -97,6 +116,9 @@ type Input struct {
 	// versions, proposals and approvals over the period from it. Nil: the
 	// definitions in force at the period's end only.
 	Governance *governance.Registry
+	// Now is when the pack is built (zero: the clock): a period ending
+	// after it has not ended, and its pack says so (Summary.Open).
+	Now time.Time
 }
 
 // SampleSize is how many releases the random part of the sample holds.
@@ -104,6 +126,10 @@ const SampleSize = 25
 
 // Summary says what a pack holds.
 type Summary struct {
+	// Open is true when the period had not ended when the pack was built:
+	// Head is then the head at the build, not at the period's end, and a
+	// pack built after the period ends may differ.
+	Open bool
 	// Head is the ledger's head as of the period's end: Seq 0 when it held
 	// no entry then, and Intact is false, there being nothing verified.
 	Head   store.LedgerHead
@@ -207,6 +233,11 @@ func Write(ctx context.Context, in Input, p Period, w io.Writer) (Summary, error
 
 func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	var sum Summary
+	now := in.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	sum.Open = p.To.After(now)
 	head, err := HeadAt(ctx, in.Store, p.To)
 	if err != nil {
 		return nil, sum, fmt.Errorf("reading the ledger head as of %s: %w", p.To.Format(time.RFC3339), err)
@@ -610,7 +641,18 @@ func index(p Period, sum Summary, files []file) []byte {
 		b.WriteString("The audit ledger held no entry before the period's end: there was nothing to verify, and the release sample's " +
 			"seed is the period alone, which anyone knew in advance.\n\n")
 	} else {
-		fmt.Fprintf(&b, "Ledger head as of the period's end: `%s`.\n\n", ledger.FormatHead(sum.Head))
+		if sum.Open {
+			fmt.Fprintf(&b, "Ledger head when the pack was built: `%s`.\n\n", ledger.FormatHead(sum.Head))
+		} else {
+			fmt.Fprintf(&b, "Ledger head as of the period's end: `%s`.\n\n", ledger.FormatHead(sum.Head))
+		}
+	}
+	if sum.Open {
+		b.WriteString("**The period had not ended when this pack was built.** The ledger head above is the head then, not at the " +
+			"period's end; what the files call \"the period's end\" is evaluated from the records stored when the pack was built (a " +
+			"vulnerability open then is counted past its SLA if it would be by the period's end), and the entries, records and " +
+			"decisions still to come in the period are not in it. A pack of the same period built after it ends may differ: ask " +
+			"for that one as the period's evidence.\n\n")
 	}
 	fmt.Fprintf(&b, "Verdict: %s.\n\n", sum.Verdict())
 	fmt.Fprintf(&b, "Security: %s (`%s`, `%s`).\n\n", sum.Security(), ControlsFile, VulnerabilitiesFile)

@@ -66,6 +66,13 @@ func Fold(props []Proposal, decs []Decision) *State {
 			}
 			continue
 		}
+		if p.Setting != "" && p.Before != nil && len(p.Before.Effective) > 0 {
+			// Recorded as Go's nanoseconds before the API wrote durations
+			// as the configuration does ("24h").
+			b := *p.Before
+			b.Effective = metrics.WrittenJSON(metrics.Setting(p.Setting), b.Effective)
+			p.Before = &b
+		}
 		st.Proposals = append(st.Proposals, View{Proposal: p, Status: Open, Needed: max(1, p.Needs), Approvals: []Decision{}})
 	}
 	slices.SortFunc(fromConfig, func(a, b Proposal) int { return cmpInt(a.ID, b.ID) })

@@ -406,7 +406,7 @@ func TestProposalInputIsChecked(t *testing.T) {
 		param string
 	}{
 		{Input{Metric: "mttr", Changes: raw(`{"owner": "x"}`)}, "reason"},
-		{Input{Metric: "mttr", Changes: raw(`{"treshold": 1}`), Reason: "r"}, "changes"},
+		{Input{Metric: "mttr", Changes: raw(`{"treshold": 1}`), Reason: "r"}, "changes.treshold"},
 		{Input{Metric: "mttr", Changes: raw(`{"retire": true, "owner": "x"}`), Reason: "r"}, "changes.retire"},
 		{Input{Metric: "mttr", Changes: raw(`{"window": "-1d"}`), Reason: "r"}, "changes"},
 		{Input{Reason: "r"}, "metric"},
@@ -419,12 +419,28 @@ func TestProposalInputIsChecked(t *testing.T) {
 		}
 	}
 	// A key mistyped inside thresholds is told the thresholds' keys, not
-	// the top-level fields (thresholds among them).
-	_, err := f.reg.Propose(context.Background(), Input{Metric: "mttr", Changes: raw(`{"thresholds": {"gren": 5, "amber": 2}}`), Reason: "r"}, ann)
-	if err == nil || !strings.Contains(err.Error(), `thresholds: `) || !strings.Contains(err.Error(), `unknown field "gren" (thresholds' fields: green, amber, relative_to)`) {
-		t.Errorf("a mistyped threshold key: %v", err)
+	// the top-level fields (thresholds among them); a value of the wrong
+	// type is worded as the other bodies word theirs, without Go's struct
+	// names.
+	for changes, want := range map[string]string{
+		`{"thresholds": {"gren": 5, "amber": 2}}`: `changes.thresholds.gren: unknown field (changes.thresholds takes green, amber, relative_to)`,
+		`{"target": "x"}`:                         `changes.target: must be a number, not a JSON string`,
+		`{"thresholds": {"green": "5"}}`:          `changes.thresholds.green: must be a number, not a JSON string`,
+		`{"owner": 5}`:                            `changes.owner: must be a string, not a JSON number`,
+		`{"degrading_exempt": ["x", 1]}`:          `changes.degrading_exempt.1: must be a string, not a JSON number`,
+		`{"thresholds_by_tier": {"1": []}}`:       `changes.thresholds_by_tier.1: must be an object, not a JSON array`,
+	} {
+		_, err := f.reg.Propose(context.Background(), Input{Metric: "mttr", Changes: raw(changes), Reason: "r"}, ann)
+		var de *domain.Error
+		if !errors.As(err, &de) || err.Error() != want || !strings.HasPrefix(want, de.Param+": ") {
+			t.Errorf("changes %s: %v, want %q", changes, err, want)
+		}
 	}
-	if _, err := f.reg.Propose(context.Background(), Input{Metric: "nope", Changes: raw(`{"owner": "x"}`), Reason: "r"}, ann); domain.CodeOf(err) != domain.ENotFound {
+	// An unknown metric is the body's fault, as a reconciliation's: a 400
+	// naming metric and the closest known one.
+	_, err := f.reg.Propose(context.Background(), Input{Metric: "change_failure_rat", Changes: raw(`{"owner": "x"}`), Reason: "r"}, ann)
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Code != domain.EInvalid || de.Param != "metric" || !strings.Contains(de.Message, "(did you mean change_failure_rate?)") {
 		t.Errorf("unknown metric: %v", err)
 	}
 	if _, err := f.reg.Propose(context.Background(), Input{Metric: "mttr", Changes: raw(`{"window": "30d"}`), Reason: "r"}, ann); domain.CodeOf(err) != domain.EConflict {
@@ -549,5 +565,38 @@ func TestRecordedRateOfNoCurrencyIsLeftOut(t *testing.T) {
 	}
 	if _, err := f.reg.Propose(context.Background(), Input{Setting: "exchange_rates", Value: raw(`{"EUR": 1.1, "EURO": 1.2}`), Reason: "x"}, ann); err == nil || !strings.Contains(err.Error(), `"EURO" is not an ISO 4217 code`) {
 		t.Errorf("a proposal of EURO: %v", err)
+	}
+}
+
+// A setting's proposal whose value is the one in force — the default or
+// the configuration's, recorded by no proposal, however written — changes
+// nothing: a 409, as a metric's does. The value it changes from is
+// written as the configuration writes it ("1d", not Go's nanoseconds),
+// so a value read can be proposed back.
+func TestSettingProposalChangingNothing(t *testing.T) {
+	f := newFixture(t, config.Default())
+	for _, in := range []Input{
+		{Setting: "currency", Value: raw(`"USD"`)},
+		{Setting: "attribution_window", Value: raw(`"24h"`)},
+		{Setting: "attribution_window", Value: raw(`"1d"`)},
+		{Setting: "vulnerability_sla", Value: raw(`{"critical": "7d", "high": "30d", "medium": "90d", "low": "120d"}`)},
+	} {
+		in.Reason = "same"
+		_, err := f.reg.Propose(context.Background(), in, ann)
+		if domain.CodeOf(err) != domain.EConflict || !strings.Contains(err.Error(), "the proposal changes nothing: "+in.Setting+" is already ") {
+			t.Errorf("%s %s: %v, want a conflict: it changes nothing", in.Setting, in.Value, err)
+		}
+	}
+	v, err := f.reg.Propose(context.Background(), Input{Setting: "attribution_window", Value: raw(`"48h"`), Reason: "longer"}, ann)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the pages write it (catalog.FormatWindow): whole days in days.
+	if got := string(v.Before.Effective); got != `"1d"` {
+		t.Errorf("before.effective = %s, want \"1d\"", got)
+	}
+	// Proposed back as read.
+	if _, err := f.reg.Propose(context.Background(), Input{Setting: "attribution_window", Value: v.Before.Effective, Reason: "back"}, ann); domain.CodeOf(err) != domain.EConflict {
+		t.Errorf("the effective value read, proposed back: %v, want a conflict (it is the value in force)", err)
 	}
 }

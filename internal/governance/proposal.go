@@ -16,6 +16,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -232,6 +235,13 @@ func parseChanges(raw json.RawMessage) (change, error) {
 		}
 		return change{retire: true}, nil
 	}
+	// Checked as JSON first, so a field of the wrong type or unknown is
+	// named as the other bodies name theirs ("changes.target: must be a
+	// number, not a JSON string"), not in the YAML decoder's words with
+	// Go's struct names.
+	if err := checkShape("changes", raw, reflect.TypeFor[catalog.Override]()); err != nil {
+		return change{}, err
+	}
 	o, err := catalog.ParseOverride(raw)
 	if err != nil {
 		// A key unknown inside thresholds is told the thresholds' keys:
@@ -267,4 +277,99 @@ func (p *Proposal) Ref() string {
 		return "configuration"
 	}
 	return fmt.Sprintf("proposal %d", p.ID)
+}
+
+// checkShape checks raw against t as the YAML decoder reads it (fields
+// by their yaml names): an unknown field, or a value of the wrong JSON
+// type, is an invalid-input error naming its path from param
+// ("changes.thresholds.green"). What each value means is checked after.
+func checkShape(param string, raw json.RawMessage, t reflect.Type) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	raw = bytes.TrimSpace(raw)
+	if string(raw) == "null" {
+		return nil
+	}
+	got := jsonKind(raw)
+	want := domain.JSONTypeWords(t)
+	switch t.Kind() {
+	case reflect.Struct:
+		var fields map[string]json.RawMessage
+		if got != "object" || json.Unmarshal(raw, &fields) != nil {
+			return domain.InvalidParam(param, "must be %s, not a JSON %s", want, got)
+		}
+		byName := map[string]reflect.Type{}
+		var names []string
+		for i := range t.NumField() {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if name != "" && name != "-" {
+				byName[name] = t.Field(i).Type
+				names = append(names, name)
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(fields)) {
+			ft, ok := byName[k]
+			if !ok {
+				return domain.InvalidParam(param+"."+k, "unknown field (%s takes %s)", param, strings.Join(names, ", "))
+			}
+			if err := checkShape(param+"."+k, fields[k], ft); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		var items map[string]json.RawMessage
+		if got != "object" || json.Unmarshal(raw, &items) != nil {
+			return domain.InvalidParam(param, "must be %s, not a JSON %s", want, got)
+		}
+		for _, k := range slices.Sorted(maps.Keys(items)) {
+			if err := checkShape(param+"."+k, items[k], t.Elem()); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		var items []json.RawMessage
+		if got != "array" || json.Unmarshal(raw, &items) != nil {
+			return domain.InvalidParam(param, "must be %s, not a JSON %s", want, got)
+		}
+		for i, it := range items {
+			if err := checkShape(fmt.Sprintf("%s.%d", param, i), it, t.Elem()); err != nil {
+				return err
+			}
+		}
+	case reflect.String:
+		if got != "string" {
+			return domain.InvalidParam(param, "must be %s, not a JSON %s", want, got)
+		}
+	case reflect.Bool:
+		if got != "bool" {
+			return domain.InvalidParam(param, "must be %s, not a JSON %s", want, got)
+		}
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		if got != "number" {
+			return domain.InvalidParam(param, "must be %s, not a JSON %s", want, got)
+		}
+	}
+	return nil
+}
+
+// jsonKind is the JSON type of raw as encoding/json's errors word it:
+// "string", "number", "object", "array", "bool".
+func jsonKind(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "value"
+	}
+	switch raw[0] {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	}
+	return "number"
 }

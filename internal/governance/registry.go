@@ -580,8 +580,9 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 		next, old, err := r.Catalog.Next(catalog.Change{Metric: in.Metric, At: now, Override: ch.override, Retire: ch.retire, Ref: "this proposal"})
 		switch {
 		case old == nil:
-			// Not found, and the metric parameter's fault: a caller names it.
-			return nil, &domain.Error{Code: domain.ENotFound, Param: "metric", Message: fmt.Sprintf("unknown metric %q", in.Metric)}
+			// The body's fault, named as the other bodies name an unknown
+			// metric (a reconciliation's): a 400 naming metric.
+			return nil, domain.InvalidParam("metric", "unknown metric %q%s (candor catalog list and GET /api/v1/metrics list them)", in.Metric, r.didYouMean(in.Metric))
 		case err != nil:
 			return nil, &domain.Error{Code: domain.EInvalid, Param: "changes", Message: strings.TrimPrefix(err.Error(), "this proposal: ")}
 		case next.Version == old.Version:
@@ -622,9 +623,15 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 		if bytes.Equal(was, v) {
 			return nil, domain.Errorf(domain.EConflict, "the proposal changes nothing: %s is already %s", in.Setting, v)
 		}
-		effective, err := r.checkSetting(ctx, inForce, in.Setting, v)
+		effective, next, err := r.checkSetting(ctx, inForce, in.Setting, v)
 		if err != nil {
 			return nil, err
+		}
+		// A value equal to the one in force (the configuration's or the
+		// default, recorded by no proposal) changes nothing either, as a
+		// metric's proposal keeping its values does not.
+		if bytes.Equal(effective, next) {
+			return nil, domain.Errorf(domain.EConflict, "the proposal changes nothing: %s is already %s in force", in.Setting, effective)
 		}
 		p.Setting, p.Value = in.Setting, v
 		p.Before = &Standing{AsOf: now, Setting: was, Effective: effective}
@@ -652,30 +659,32 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 // no way into the organisation currency where there was one: every money
 // metric would turn unknown on approval. It returns the setting's
 // effective value in force, defaults applied, for the proposal to show
-// what it changes from.
-func (r *Registry) checkSetting(ctx context.Context, inForce map[string]json.RawMessage, name string, v json.RawMessage) (json.RawMessage, error) {
+// what it changes from, and the one the proposal would put in force, each
+// as the configuration writes it (metrics.Written: "24h", not Go's
+// nanoseconds).
+func (r *Registry) checkSetting(ctx context.Context, inForce map[string]json.RawMessage, name string, v json.RawMessage) (was, next json.RawMessage, err error) {
 	cur, err := r.Config.WithRecordedSettings(inForce)
 	if err != nil {
-		return nil, fmt.Errorf("the settings in force: %w", err)
+		return nil, nil, fmt.Errorf("the settings in force: %w", err)
 	}
 	// The value proposed is checked as the file's would be; the others
 	// in force as recorded.
 	if _, err := r.Config.WithSettings(map[string]json.RawMessage{name: v}); err != nil {
-		return nil, domain.InvalidParam("value", "%v", err)
+		return nil, nil, domain.InvalidParam("value", "%v", err)
 	}
 	values := maps.Clone(inForce)
 	values[name] = v
-	next, err := r.Config.WithRecordedSettings(values)
+	nextCfg, err := r.Config.WithRecordedSettings(values)
 	if err != nil {
-		return nil, domain.InvalidParam("value", "%v", err)
+		return nil, nil, domain.InvalidParam("value", "%v", err)
 	}
 	before, err := cur.EngineConfig()
 	if err != nil {
-		return nil, fmt.Errorf("the settings in force: %w", err)
+		return nil, nil, fmt.Errorf("the settings in force: %w", err)
 	}
-	after, err := next.EngineConfig()
+	after, err := nextCfg.EngineConfig()
 	if err != nil {
-		return nil, domain.InvalidParam("value", "%v", err)
+		return nil, nil, domain.InvalidParam("value", "%v", err)
 	}
 	if r.Engine != nil {
 		var lost []string
@@ -687,21 +696,48 @@ func (r *Registry) checkSetting(ctx context.Context, inForce map[string]json.Raw
 			})
 			return nil
 		}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(lost) > 0 {
-			return nil, domain.InvalidParam("value", "%s: %s would leave the stored money in %s with no exchange rate into %s, and every money metric reading it unknown; "+
+			return nil, nil, domain.InvalidParam("value", "%s: %s would leave the stored money in %s with no exchange rate into %s, and every money metric reading it unknown; "+
 				"propose exchange_rates with a rate for each first (how many %s one unit of it is worth)",
 				name, v, strings.Join(lost, ", "), after.Currency, after.Currency)
 		}
 	}
-	settings, _, err := metrics.EffectiveSettings(before)
+	if was, err = effectiveWritten(before, name); err != nil {
+		return nil, nil, err
+	}
+	if next, err = effectiveWritten(after, name); err != nil {
+		return nil, nil, err
+	}
+	return was, next, nil
+}
+
+// didYouMean is " (did you mean X?)" for the catalog's metric closest to
+// id by spelling, or "".
+func (r *Registry) didYouMean(id string) string {
+	var ids []string
+	for _, m := range r.Catalog.MetricsInForce() {
+		if !m.Retired {
+			ids = append(ids, m.ID)
+		}
+	}
+	if near := domain.Closest(id, ids); near != "" {
+		return fmt.Sprintf(" (did you mean %s?)", near)
+	}
+	return ""
+}
+
+// effectiveWritten is the setting's effective value under cfg, as the
+// configuration writes it (metrics.Written).
+func effectiveWritten(cfg metrics.Config, name string) (json.RawMessage, error) {
+	settings, _, err := metrics.EffectiveSettings(cfg)
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range settings {
 		if string(s.Name) == name {
-			return json.Marshal(s.Value)
+			return json.Marshal(metrics.Written(s.Value))
 		}
 	}
 	return nil, fmt.Errorf("setting %s: no effective value", name)

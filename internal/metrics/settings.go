@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 )
 
@@ -357,9 +358,9 @@ func (d *Dataset) DeclaredSettings(id string) []Setting {
 }
 
 // EffectiveValue reads a setting's effective value from its JSON (as
-// EffectiveSettings gives it and governance records it) into the value's
-// own type, so that words for it say a window "1d" where its JSON is
-// nanoseconds.
+// EffectiveSettings gives it and governance records it, or as Written
+// writes it: a duration "24h" where it had recorded nanoseconds) into the
+// value's own type, so that words for it say a window "1d".
 func EffectiveValue(name Setting, raw json.RawMessage) (any, error) {
 	dflt := DefaultConfig()
 	for _, s := range ValueSettings {
@@ -367,12 +368,89 @@ func EffectiveValue(name Setting, raw json.RawMessage) (any, error) {
 			continue
 		}
 		v := reflect.New(reflect.TypeOf(s.value(&dflt, 0)))
-		if err := json.Unmarshal(raw, v.Interface()); err != nil {
+		err := json.Unmarshal(raw, v.Interface())
+		if err != nil {
+			if d, ok := readWritten(v.Interface(), raw); ok {
+				return d, nil
+			}
 			return nil, fmt.Errorf("setting %s: %w", name, err)
 		}
 		return v.Elem().Interface(), nil
 	}
 	return nil, fmt.Errorf("%q is not a value-changing setting", name)
+}
+
+// Written is a setting's effective value as the configuration writes it:
+// a duration as a window ("24h", "7d", "90d"), and so each duration of a
+// map (vulnerability_sla); any other value as it is. Its JSON is what the
+// API answers (InForce, a proposal's before), so a value read can be
+// proposed back; the citations' hash reads the value itself (Go's
+// nanoseconds), unchanged.
+func Written(v any) any {
+	switch x := v.(type) {
+	case time.Duration:
+		return catalog.FormatWindow(x)
+	case map[string]time.Duration:
+		out := make(map[string]string, len(x))
+		for k, d := range x {
+			out[k] = catalog.FormatWindow(d)
+		}
+		return out
+	}
+	return v
+}
+
+// WrittenJSON is a setting's effective value's JSON (EffectiveValue reads
+// it) as Written writes it; raw as it is when it does not read as the
+// setting's value.
+func WrittenJSON(name Setting, raw json.RawMessage) json.RawMessage {
+	v, err := EffectiveValue(name, raw)
+	if err != nil {
+		return raw
+	}
+	b, err := json.Marshal(Written(v))
+	if err != nil {
+		return raw
+	}
+	return b
+}
+
+// readWritten reads raw as Written writes a duration, or a map of them,
+// into ptr's type: ok false for any other type or a text that is not one.
+func readWritten(ptr any, raw json.RawMessage) (any, bool) {
+	switch ptr.(type) {
+	case *time.Duration:
+		var w string
+		if json.Unmarshal(raw, &w) != nil {
+			return nil, false
+		}
+		d, err := catalog.ParseWindow(w)
+		return d, err == nil
+	case *map[string]time.Duration:
+		var ws map[string]string
+		if json.Unmarshal(raw, &ws) != nil {
+			return nil, false
+		}
+		out := make(map[string]time.Duration, len(ws))
+		for k, w := range ws {
+			d, err := catalog.ParseWindow(w)
+			if err != nil {
+				return nil, false
+			}
+			out[k] = d
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// MarshalJSON writes the value as the configuration writes it (Written):
+// a duration "24h", not Go's nanoseconds.
+func (s InForce) MarshalJSON() ([]byte, error) {
+	type plain InForce
+	p := plain(s)
+	p.Value = Written(s.Value)
+	return json.Marshal(p)
 }
 
 // SettingsInForce lists the settings the metric reads (min_sample, every

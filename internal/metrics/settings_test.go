@@ -218,3 +218,35 @@ func TestSettingsDocumented(t *testing.T) {
 		t.Errorf("docs/configuration.md lists\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A duration setting's value is answered as the configuration writes it
+// ("1d", "7d"), not in Go's nanoseconds, so a value read can be proposed
+// back; a value recorded in nanoseconds reads as the same, and the
+// citations' hash is unchanged (it reads the value itself).
+func TestSettingsWrittenAsTheConfiguration(t *testing.T) {
+	for _, c := range []struct {
+		name Setting
+		raw  string
+		want string
+	}{
+		{SettingAttributionWindow, `86400000000000`, `"1d"`},
+		{SettingAttributionWindow, `"24h"`, `"1d"`},
+		{SettingFunnelMaturationLag, `7776000000000000`, `"90d"`},
+		{SettingVulnerabilitySLA, `{"critical": 604800000000000, "high": 2592000000000000}`, `{"critical":"7d","high":"30d"}`},
+		{SettingVulnerabilitySLA, `{"critical": "7d", "high": "36h"}`, `{"critical":"7d","high":"36h"}`},
+		{SettingGrossMargin, `0.8`, `0.8`},
+		{SettingCurrency, `"EUR"`, `"EUR"`},
+	} {
+		if got := string(WrittenJSON(c.name, json.RawMessage(c.raw))); got != c.want {
+			t.Errorf("WrittenJSON(%s, %s) = %s, want %s", c.name, c.raw, got, c.want)
+		}
+	}
+	b, err := json.Marshal(InForce{Name: SettingAttributionWindow, Value: 24 * time.Hour, Default: true})
+	if err != nil || string(b) != `{"name":"attribution_window","value":"1d","default":true}` {
+		t.Errorf("InForce's JSON: %s %v", b, err)
+	}
+	b, _ = json.Marshal(InForce{Name: SettingVulnerabilitySLA, Value: map[string]time.Duration{"critical": 7 * 24 * time.Hour}})
+	if string(b) != `{"name":"vulnerability_sla","value":{"critical":"7d"},"default":false}` {
+		t.Errorf("InForce's JSON: %s", b)
+	}
+}

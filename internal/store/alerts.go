@@ -85,8 +85,10 @@ type AlertStore interface {
 	// transaction; it returns the notes stored (with their IDs), leaving
 	// out those whose key was stored before.
 	SaveAlerts(ctx context.Context, put []AlertRow, drop []string, notes []Notification) ([]Notification, error)
-	// AckAlert acknowledges a pending or firing alert; ErrNotFound when no
-	// such alert is pending or firing. entry, when not nil, is appended to
+	// AckAlert acknowledges a pending or firing alert not acknowledged
+	// yet; ErrNotFound when no such alert is pending or firing, or it is
+	// acknowledged already (the first acknowledgement is never
+	// overwritten). entry, when not nil, is appended to
 	// the audit ledger in the same transaction: the acknowledgement is
 	// never kept without it, nor it without the acknowledgement.
 	AckAlert(ctx context.Context, key, by, note string, at time.Time, entry *LedgerEntry) error
@@ -172,7 +174,7 @@ const (
 		ack_note = CASE WHEN alerts.active_at = excluded.active_at THEN alerts.ack_note ELSE '' END`
 	InsertNotificationSQL = `INSERT INTO notifications (key, group_name, channel, body, state, attempts, next_at, created_at, last_error)
 		VALUES (%s, %s, %s, %s, %s, 0, %s, %s, '') ON CONFLICT (key) DO NOTHING RETURNING id`
-	AckAlertSQL           = `UPDATE alerts SET acked_by = %s, acked_at = %s, ack_note = %s WHERE key = %s AND state IN ('pending', 'firing')`
+	AckAlertSQL           = `UPDATE alerts SET acked_by = %s, acked_at = %s, ack_note = %s WHERE key = %s AND state IN ('pending', 'firing') AND acked_by = ''`
 	InsertSilenceSQL      = `INSERT INTO alert_silences (rule, metric, scope, reason, author, starts_at, ends_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id`
 	EndSilenceSQL         = `UPDATE alert_silences SET ends_at = %s WHERE id = %s AND ends_at > %s RETURNING ` + SilenceColumns
 	UpdateNotificationSQL = `UPDATE notifications SET state = %s, attempts = %s, next_at = %s, sent_at = %s, last_error = %s, withheld = %s,

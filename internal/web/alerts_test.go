@@ -70,9 +70,24 @@ func TestAlertsAPI(t *testing.T) {
 			t.Errorf("ack %s: %d %s, want %d", c.body, status, body, c.status)
 		}
 	}
+	// Acknowledged again: the first acknowledgement and its note are kept,
+	// a different person or note is a 409 naming them, the same person
+	// with the same note a retry (200); a missing key is a 400 naming it.
+	vp := e.roleToken(t, "executive")
+	for _, c := range []scenario{
+		{name: "the same again", body: `{"key": "arr_behind_target|arr|", "note": "pipeline review"}`, status: 200},
+		{name: "no note", body: `{"key": "arr_behind_target|arr|"}`, status: 409, fields: map[string]string{"code": "conflict"},
+			contains: []string{`acknowledged already, by token:test at `, `with the note \"pipeline review\"; that acknowledgement is kept`}},
+		{name: "another person", headers: bearer(vp), body: `{"key": "arr_behind_target|arr|", "note": "pipeline review"}`, status: 409},
+		{name: "no key", body: `{"note": "x"}`, status: 400, fields: map[string]string{"param": "key"}, contains: []string{"required"}},
+		{name: "empty key", body: `{"key": " "}`, status: 400, fields: map[string]string{"param": "key"}},
+	} {
+		c.method, c.url = http.MethodPost, "/api/v1/alerts/ack"
+		e.run(t, c)
+	}
 	for _, a := range get(e.token) {
-		if a.Metric == "arr" && (a.AckedBy == "" || a.AckNote != "pipeline review") {
-			t.Errorf("ARR alert not acknowledged: %+v", a)
+		if a.Metric == "arr" && (a.AckedBy != "token:test" || a.AckNote != "pipeline review") {
+			t.Errorf("ARR alert's first acknowledgement not kept: %+v", a)
 		}
 	}
 	for body, status := range map[string]int{

@@ -493,6 +493,9 @@ func (s *Server) alertForm(w http.ResponseWriter, r *http.Request) (*alert.Servi
 
 // ackVisible acknowledges an alert on a metric the reader may see.
 func (s *Server) ackVisible(r *http.Request, svc *alert.Service, key, note string) error {
+	if err := alert.KeyRequired(key); err != nil {
+		return err
+	}
 	list, err := svc.List(r.Context())
 	if err != nil {
 		return err
@@ -573,7 +576,7 @@ func (s *Server) alertFormRefused(w http.ResponseWriter, r *http.Request, failed
 	switch {
 	case e == nil:
 		return
-	case e.Code != domain.EInvalid && e.Code != domain.ENotFound && e.Code != domain.EForbidden:
+	case e.Code != domain.EInvalid && e.Code != domain.ENotFound && e.Code != domain.EForbidden && e.Code != domain.EConflict:
 		s.pageError(w, r, err)
 		return
 	}

@@ -77,6 +77,15 @@ func TestAlertsPage(t *testing.T) {
 		t.Fatalf("ack: %d %q", st, loc)
 	}
 	mustContain(t, "after the ack", e.page(t, exec, loc, 200), []string{"Acknowledged: the alert is not repeated", "Acknowledged by", "pipeline review"})
+	// Again, by the form, as the API answers it: the same note a retry,
+	// another a 409 on the page naming the first, which is kept.
+	if st, _, _ := e.post(t, exec, "/alerts/ack", url.Values{"key": {"arr_behind_target|arr|"}, "note": {"pipeline review"}}); st != http.StatusSeeOther {
+		t.Errorf("ack again with the same note: %d, want 303", st)
+	}
+	if st, body, _ := e.post(t, exec, "/alerts/ack", url.Values{"key": {"arr_behind_target|arr|"}, "note": {"other"}}); st != http.StatusConflict ||
+		!strings.Contains(body, "acknowledged already, by ") || !strings.Contains(body, "pipeline review") {
+		t.Errorf("ack again with another note: %d %s", st, clip([]byte(body)))
+	}
 	if st, body, _ := e.post(t, eng, "/alerts/ack", url.Values{"key": {"arr_behind_target|arr|"}}); st != http.StatusForbidden || strings.Contains(body, "ARR is 80") {
 		t.Errorf("engineering acknowledging the ARR alert: %d", st)
 	}

@@ -202,3 +202,32 @@ func TestUnavailablePageHeadings(t *testing.T) {
 		t.Errorf("a 503 while the data loads: %d\n%s", status, clip([]byte(body)))
 	}
 }
+
+// An API path ServeMux would redirect — one lacking the id of an {id...}
+// route, or not in its canonical form — is a JSON 404 saying what is
+// wrong, not a 307 with an HTML body; a page's path is still redirected.
+func TestAPIPathsAreNotRedirected(t *testing.T) {
+	e := newEnv(t, 0)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for path, says := range map[string]string{
+		"/api/v1/records/deployment/import": "no route GET /api/v1/records/deployment/import: the path lacks {id}, the last part of /api/v1/records/{kind}/{source}/{id}",
+		"/api/v1/releases/import":           "no route GET /api/v1/releases/import: the path lacks {id}, the last part of /api/v1/releases/{source}/{id}",
+		"//api/v1//metrics":                 "no route GET //api/v1//metrics: write the path as /api/v1/metrics",
+	} {
+		for _, token := range []string{e.token, ""} {
+			req, _ := http.NewRequest("GET", e.url+path, nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			status, body, hdr := send(t, noFollow, req)
+			var doc struct{ Error, Code string }
+			if status != 404 || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") || json.Unmarshal(body, &doc) != nil || doc.Code != "not_found" || doc.Error != says {
+				t.Errorf("GET %s (token %v): %d %s %s, want a JSON 404 %q", path, token != "", status, hdr.Get("Content-Type"), body, says)
+			}
+		}
+	}
+	l := e.sessionAs(t, "executive")
+	if status, _, hdr := e.call(t, "GET", "//metrics//change_failure_rate", "", "", l); status/100 != 3 || hdr.Get("Location") == "" {
+		t.Errorf("a page's uncleaned path: %d, want a redirect", status)
+	}
+}

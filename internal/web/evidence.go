@@ -14,7 +14,11 @@ import (
 // evidence), for the auditor.
 func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	now := s.Now()
 	p, err := evidence.ParsePeriod(q.Get("from"), q.Get("to"))
+	if err == nil {
+		err = p.CheckEnd(now)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -22,7 +26,7 @@ func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
 	// Built whole before the first byte, so a failure is an error answer
 	// rather than a cut archive.
 	var buf bytes.Buffer
-	in := evidence.Input{Store: s.Store, Engine: s.Engine, Catalog: s.Catalog, Keys: s.LedgerKeys, Governance: s.Governance}
+	in := evidence.Input{Store: s.Store, Engine: s.Engine, Catalog: s.Catalog, Keys: s.LedgerKeys, Governance: s.Governance, Now: now}
 	if _, err := evidence.Write(r.Context(), in, p, &buf); err != nil {
 		s.writeError(w, r, err)
 		return

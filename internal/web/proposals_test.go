@@ -92,7 +92,7 @@ func TestProposalsAPI(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ body, param string }{
-		{`{"metric":"change_failure_rate","changes":{"treshold":1},"reason":"r"}`, "changes"},
+		{`{"metric":"change_failure_rate","changes":{"treshold":1},"reason":"r"}`, "changes.treshold"},
 		{`{"metric":"change_failure_rate","changes":{"target":4}}`, "reason"},
 		{`{"setting":"currency","value":"euro","reason":"r"}`, "value"},
 		{`{"setting":"currency","value":"XYZ","reason":"r"}`, "value"},
@@ -105,6 +105,26 @@ func TestProposalsAPI(t *testing.T) {
 			t.Errorf("POST %s: %d %v, want 400 naming %s", c.body, status, doc, c.param)
 		}
 	}
+	// An unknown metric is the body's fault, named as a reconciliation's
+	// (400, metric) with the closest the caller may see; a change of the
+	// wrong type is worded as the other bodies word theirs, without Go's
+	// struct names; a setting proposed at the value in force (the
+	// default here, however written) changes nothing: 409, as a metric's.
+	annAuth := map[string]string{"Authorization": ann}
+	for _, c := range []scenario{
+		{body: `{"metric":"change_failure_rat","changes":{"target":1},"reason":"r"}`, status: 400,
+			fields: map[string]string{"param": "metric"}, contains: []string{`unknown metric \"change_failure_rat\" (did you mean change_failure_rate?)`}},
+		{body: `{"metric":"change_failure_rate","changes":{"target":"x"},"reason":"r"}`, status: 400,
+			fields: map[string]string{"param": "changes.target", "error": "changes.target: must be a number, not a JSON string"}},
+		{body: `{"metric":"change_failure_rate","changes":{"foo":1},"reason":"r"}`, status: 400,
+			fields: map[string]string{"param": "changes.foo"}, contains: []string{"unknown field (changes takes owner, window, target, thresholds"}},
+		{body: `{"setting":"currency","value":"USD","reason":"same"}`, status: 409,
+			fields: map[string]string{"code": "conflict"}, contains: []string{`the proposal changes nothing: currency is already \"USD\" in force`}},
+		{body: `{"setting":"attribution_window","value":"24h","reason":"same"}`, status: 409, fields: map[string]string{"code": "conflict"}},
+	} {
+		c.method, c.url, c.headers = "POST", "/api/v1/proposals", annAuth
+		e.run(t, c)
+	}
 	// A setting at its default: the proposal records the default's value,
 	// and the page says what the change is from.
 	status, p = post("/api/v1/proposals", `{"setting":"gross_margin","value":0.7,"reason":"audited margin"}`, ann)
@@ -113,8 +133,18 @@ func TestProposalsAPI(t *testing.T) {
 	}
 	// A window's default is worded as a metric's page words it, not as
 	// its JSON in nanoseconds.
-	if status, doc := post("/api/v1/proposals", `{"setting":"attribution_window","value":"48h","reason":"night incidents"}`, ann); status != 201 {
+	status, doc = post("/api/v1/proposals", `{"setting":"attribution_window","value":"48h","reason":"night incidents"}`, ann)
+	if status != 201 {
 		t.Fatalf("an attribution window proposal: %d %v", status, doc)
+	}
+	// In the API too: the value it changes from as the configuration
+	// writes it, which can be proposed back, not Go's nanoseconds.
+	if before, _ := doc["before"].(map[string]any); before["effective"] != "1d" {
+		t.Errorf("an attribution window proposal's before: %v, want effective \"1d\"", doc["before"])
+	}
+	_, b, _ = e.do(t, "GET", "/api/v1/metrics/change_failure_rate?as_of="+asOf+"&limit=1", "", nil)
+	if !strings.Contains(string(b), `"name": "attribution_window",`) || !strings.Contains(string(b), `"value": "1d"`) || strings.Contains(string(b), "86400000000000") {
+		t.Errorf("change_failure_rate's definition.settings: attribution_window not \"1d\":\n%.3000s", b)
 	}
 	_, page, _ := e.do(t, "GET", "/proposals", "", map[string]string{"Authorization": bob})
 	// "(the default)" is said in words beside the value, not in code type.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
+	"reflect"
 	"strings"
 
 	"github.com/candor/candor/internal/auth"
@@ -57,6 +59,30 @@ func (p Policy) String() string {
 		return "view:{" + p.viewParam + "}"
 	}
 	return string(p.perm)
+}
+
+// viewExists refuses a role view the catalog does not have (404), naming
+// the views the principal may open, as GET /api/v1/views lists them.
+func (s *Server) viewExists(r *http.Request, param string, kind Kind) error {
+	id := r.PathValue(param)
+	if _, ok := s.Catalog.View(id); ok {
+		return nil
+	}
+	access := s.access(r)
+	var yours []string
+	for _, v := range s.Catalog.ViewsInForce() {
+		if access.CanSeeView(v.ID) {
+			yours = append(yours, v.ID)
+		}
+	}
+	known := "none"
+	if len(yours) > 0 {
+		known = strings.Join(yours, ", ")
+	}
+	if kind == HTML {
+		return notFoundf("There is no role view %q. The views you may open are: %s.", id, known)
+	}
+	return notFoundf("unknown role view %q (the views you may open: %s); GET /api/v1/views lists them", id, known)
 }
 
 // permission is what the policy requires of r; "" for Anyone and SignedIn.
@@ -269,6 +295,15 @@ func (s *Server) guard(rt Route) http.Handler {
 				fail(auth.ErrUnauthenticated)
 				return
 			}
+			if rt.Policy.viewParam != "" {
+				// An unknown view is not found, whoever asks: refused for
+				// a permission "view:nosuch", it had read as a view that
+				// exists and is withheld.
+				if err := s.viewExists(r, rt.Policy.viewParam, rt.Kind); err != nil {
+					fail(err)
+					return
+				}
+			}
 			if perm := s.permission(rt.Policy, r); perm != "" {
 				if err := s.Auth.Grants().Require(p, perm); err != nil {
 					fail(err)
@@ -323,6 +358,14 @@ func isAPIPath(path string) bool {
 func (s *Server) unrouted(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
+		if reflect.TypeOf(h) == redirectType && isAPIPath(path.Clean(r.URL.Path)) {
+			// ServeMux's own redirects — to the trailing slash of an
+			// {id...} route, or to a cleaned path — would answer an API
+			// client with a 307 and an HTML body: a JSON 404 says what
+			// is wrong instead.
+			s.writeError(w, r, apiRedirectRefused(h, pattern, r))
+			return
+		}
 		if pattern != "" {
 			mux.ServeHTTP(w, r)
 			return
@@ -357,6 +400,30 @@ func (s *Server) unrouted(mux *http.ServeMux) http.Handler {
 		}
 		s.pageError(w, r, err)
 	})
+}
+
+// redirectType is the type of ServeMux's redirect handlers.
+var redirectType = reflect.TypeOf(http.RedirectHandler("/", http.StatusTemporaryRedirect))
+
+// apiRedirectRefused is the 404 answering an API request ServeMux would
+// redirect (h): a path lacking the last segment of an {id...} route
+// names what is missing; a path not in its canonical form ("//api/v1//metrics")
+// names that form.
+func apiRedirectRefused(h http.Handler, pattern string, r *http.Request) error {
+	probe := &probeWriter{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	to, _ := url.Parse(probe.header.Get("Location"))
+	if to != nil && to.Path == r.URL.Path+"/" {
+		_, route, _ := strings.Cut(pattern, " ")
+		route = strings.ReplaceAll(route, "...}", "}")
+		last := route[strings.LastIndex(route, "/")+1:]
+		return domain.Errorf(domain.ENotFound, "no route %s %s: the path lacks %s, the last part of %s", r.Method, r.URL.Path, last, route)
+	}
+	canonical := path.Clean(r.URL.Path)
+	if to != nil {
+		canonical = to.Path
+	}
+	return domain.Errorf(domain.ENotFound, "no route %s %s: write the path as %s", r.Method, r.URL.Path, canonical)
 }
 
 // probeWriter records what ServeMux's own 404 and 405 handlers would write.

@@ -66,6 +66,11 @@ func TestViewsAPI(t *testing.T) {
 			fields: map[string]string{"window": "7d", "metrics.0.metric.window": "7d"}},
 		{name: "unknown role", url: "/api/v1/views/cfo", status: 404, contains: append([]string{`\"cfo\"`}, known...)},
 		{name: "unknown role wins over a bad as_of", url: "/api/v1/views/cfo?as_of=never", status: 404},
+		// Whoever asks: a role without view:* is not told "needs view:cfo",
+		// a permission that does not exist, and is named the views it may
+		// open, not the others.
+		{name: "unknown role for a limited role", url: "/api/v1/views/cfo", headers: bearer(e.roleToken(t, "engineering")), status: 404,
+			fields: map[string]string{"code": "not_found", "error": `unknown role view "cfo" (the views you may open: engineering); GET /api/v1/views lists them`}},
 		{name: "bad as_of", url: "/api/v1/views/ceo?as_of=yesterday", status: 400, fields: map[string]string{"param": "as_of"}},
 		{name: "bad window", url: "/api/v1/views/ceo?window=forever", status: 400, fields: map[string]string{"param": "window"}},
 		{name: "views are read-only", method: "POST", url: "/api/v1/views/ceo", status: 405, contains: []string{"GET"}},

@@ -42,6 +42,10 @@ func runAlerts(t *testing.T, open Factory) {
 		if err := s.AckAlert(ctx, a.Key, "ann", "on it", t0.Add(time.Minute), nil); err != nil {
 			t.Fatal(err)
 		}
+		// A second acknowledgement does not overwrite the first.
+		if err := s.AckAlert(ctx, a.Key, "bob", "", t0.Add(2*time.Minute), nil); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("AckAlert of an acknowledged alert: %v, want ErrNotFound", err)
+		}
 		if err := s.AckAlert(ctx, "nope", "ann", "", t0, nil); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("AckAlert of no alert: %v, want ErrNotFound", err)
 		}

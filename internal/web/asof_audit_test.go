@@ -1,0 +1,226 @@
+package web
+
+// Scratch tests of the as-of audit (review, 2026-12-07): each reads a
+// value as of a time before an approved change of a setting and expects
+// it computed, and labelled, under the settings in force then, as the
+// metric pages compute it (scorecard.Evaluate reads ds.At(as_of)). They
+// fail on main at c6abdc51: the handlers named read today's settings.
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// changeAt is when the test's approved change takes effect: after the
+// seed's as_of (2026-03-31), before the clock.
+var changeAt = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+
+// epochs puts before in force until changeAt and the defaults from it.
+func epochs(t *testing.T, before metrics.Config) func(s *Server, _ string) {
+	return func(s *Server, _ string) {
+		if err := s.Engine.SetEpochs(context.Background(), []engine.Epoch{{Config: before}, {From: changeAt, Config: metrics.DefaultConfig()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// An incident's page as of a time before the attribution window was
+// widened: under the 1 h window in force then, i3 (opened 8 h after d4)
+// is attributed to no deployment and change failure rate is 25 %; the
+// record page had attributed it to d4 "within 1 day", today's window.
+func TestAuditRecordPageLinksUnderTheWindowInForce(t *testing.T) {
+	before := metrics.DefaultConfig()
+	before.AttributionWindow = time.Hour
+	e := newEnvWith(t, 0, epochs(t, before))
+	e.run(t, scenario{url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf, status: 200,
+		fields: map[string]string{"metric.value": "25"}})
+	page := e.get200(t, "/records/incident/import/i3?as_of="+asOf)
+	if !strings.Contains(page, "Attributed to no deployment") {
+		i := strings.Index(page, `id="links-h"`)
+		t.Errorf("as of %s, under the 1 h window then in force, i3 is attributed to no deployment (change failure rate 25 %%); the page says:\n%s",
+			asOf, page[max(0, i):min(len(page), i+700)])
+	}
+	page = e.get200(t, "/records/deployment/import/d4?as_of="+asOf)
+	if !strings.Contains(page, "Not failed as of") {
+		i := strings.Index(page, `id="links-h"`)
+		t.Errorf("as of %s d4 is not failed under the window then in force; the page says:\n%s", asOf, page[max(0, i):min(len(page), i+700)])
+	}
+}
+
+// The release list as of a time before "production" became a production
+// environment name lists none of the seed's deployments: none was a
+// production release then (deployment frequency has no production
+// deployment to count). It had listed d1–d4 by today's names.
+func TestAuditReleaseListUnderTheProductionNamesInForce(t *testing.T) {
+	before := metrics.DefaultConfig()
+	before.ProductionNames = []string{"live"}
+	before.EnvironmentAliases = map[string]string{}
+	e := newEnvWith(t, 0, epochs(t, before))
+	e.run(t, scenario{url: "/api/v1/metrics/deployment_frequency?as_of=" + asOf, status: 200,
+		check: func(t *testing.T, doc any) {
+			if v := lookup(doc, "metric.value"); v != nil && v != 0.0 {
+				t.Errorf("deployment frequency as of %s = %v under names [live]; want none", asOf, v)
+			}
+		}})
+	e.run(t, scenario{url: "/api/v1/releases?as_of=" + asOf + "&window=30d", status: 200,
+		check: func(t *testing.T, doc any) {
+			if rs, _ := lookup(doc, "releases").([]any); len(rs) != 0 {
+				t.Errorf("as of %s, when only \"live\" was production, the release list holds %d releases (today's names)", asOf, len(rs))
+			}
+		}})
+	code, body, _ := e.do(t, "GET", "/api/v1/releases/import/d4?as_of="+asOf, "", nil)
+	if code != 404 {
+		t.Errorf("GET /api/v1/releases/import/d4 as of %s, when d4 was not production: %d, want 404\n%s", asOf, code, clip(body))
+	}
+}
+
+// The data sources report as of a time before a GBP rate was approved
+// lists the GBP subscription as money without a rate, as MRR as of then
+// has no value for want of it; it had read today's rates and said
+// nothing.
+func TestAuditSourcesUnratedUnderTheRatesInForce(t *testing.T) {
+	now := metrics.DefaultConfig()
+	now.ExchangeRates = map[string]float64{"GBP": 1.25}
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		if err := s.Engine.SetEpochs(context.Background(), []engine.Epoch{{Config: metrics.DefaultConfig()}, {From: changeAt, Config: now}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	sub := `{"kind":"subscription","id":"g1","customer":"acme","plan":"pro","mrr":1000,"currency":"GBP","started_at":"2026-03-01T00:00:00Z"}` + "\n"
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "gbp.ndjson", Reader: strings.NewReader(sub)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, scenario{url: "/api/v1/metrics/mrr?as_of=" + asOf, status: 200, fields: map[string]string{"metric.value": "<nil>"}})
+	e.run(t, scenario{url: "/api/v1/sources?as_of=" + asOf, status: 200,
+		check: func(t *testing.T, doc any) {
+			if us, _ := lookup(doc, "unrated").([]any); len(us) == 0 {
+				t.Errorf("as of %s, before the GBP rate, MRR has no value for want of it, but the sources report lists no unrated money", asOf)
+			}
+		}})
+}
+
+// A kept reconciliation check as of a time before the currency changed
+// compared a figure computed in US dollars: the data sources page lists
+// it so, where it had labelled it in the page's (today's) currency.
+func TestAuditReconciliationLabelledInItsOwnCurrency(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		eur := metrics.DefaultConfig()
+		eur.Currency = "EUR"
+		eur.ExchangeRates = map[string]float64{"USD": 0.5}
+		if err := s.Engine.SetEpochs(context.Background(), []engine.Epoch{{Config: metrics.DefaultConfig()}, {From: time.Now().Add(-time.Hour), Config: eur}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
+	code, body, _ := e.do(t, "POST", "/api/v1/reconciliations", `{"metric":"mrr","expected":10000,"as_of":"`+before+`"}`, nil)
+	if code != 201 {
+		t.Fatalf("POST /api/v1/reconciliations: %d %s", code, clip(body))
+	}
+	page := e.get200(t, "/sources")
+	money := regexp.MustCompile(`10,0[0-9,.]* (USD|EUR)`)
+	found := money.FindAllStringSubmatch(page, -1)
+	if len(found) == 0 {
+		t.Fatal("the sources page shows no reconciliation figure")
+	}
+	for _, m := range found {
+		if m[1] != "USD" {
+			t.Errorf("the check as of %s (computed in USD) is labelled %q on the sources page", before, m[0])
+		}
+	}
+}
+
+// The insights as of a time before "production" became a production
+// environment name read the releases of then: none. canary_candidate had
+// counted the seed's four deployments as releases by today's names.
+func TestAuditInsightsUnderTheSettingsInForce(t *testing.T) {
+	before := metrics.DefaultConfig()
+	before.ProductionNames = []string{"live"}
+	before.EnvironmentAliases = map[string]string{}
+	e := newEnvWith(t, 0, epochs(t, before))
+	e.run(t, scenario{url: "/api/v1/insights?as_of=" + asOf, status: 200,
+		check: func(t *testing.T, doc any) {
+			qs, _ := lookup(doc, "quiet").([]any)
+			for _, q := range qs {
+				m, _ := q.(map[string]any)
+				if why, _ := m["reason"].(string); m["id"] == "canary_candidate" && !strings.Contains(why, "(0 releases") {
+					t.Errorf("as of %s, when no seed deployment was production, canary_candidate says: %s", asOf, why)
+				}
+			}
+			if len(qs) == 0 {
+				t.Errorf("no quiet insights: %v", doc)
+			}
+		}})
+}
+
+// A scope written with an environment name as of a time before it became
+// an alias: then "live" was an environment of its own (d5 alone), and a
+// scorecard or drill-down as of then scoped to it reads d5. The handlers
+// had canonicalised the scope by today's aliases (live → production) and
+// computed it under the settings of then: production's four deployments
+// under the name "live".
+func TestAuditScopeCanonicalUnderTheAliasesInForce(t *testing.T) {
+	before := metrics.DefaultConfig()
+	before.EnvironmentAliases = map[string]string{}
+	e := newEnvWith(t, 0, epochs(t, before))
+	d5 := `{"kind":"deployment","id":"d5","service":"api","environment":"live","finished_at":"2026-03-25T00:00:00Z","status":"success"}` + "\n"
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "d5.ndjson", Reader: strings.NewReader(d5)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Unscoped, as of then: five production deployments (live is a
+	// production name whatever its aliases).
+	e.run(t, scenario{url: "/api/v1/metrics/deployment_frequency?as_of=" + asOf + "&by=environment", status: 200,
+		check: func(t *testing.T, doc any) {
+			t.Logf("as of %s by environment: %v, %v / %v, %v", asOf, lookup(doc, "breakdown.0.key"), lookup(doc, "breakdown.0.count"), lookup(doc, "breakdown.1.key"), lookup(doc, "breakdown.1.count"))
+		}})
+	e.run(t, scenario{url: "/api/v1/metrics/deployment_frequency?as_of=" + asOf + "&environment=live", status: 200,
+		check: func(t *testing.T, doc any) {
+			if n := lookup(doc, "metric.count"); n != 1.0 {
+				t.Errorf("deployment frequency as of %s in environment live (an environment of its own then, d5 alone) counts %v deployments; scope %v", asOf, n, lookup(doc, "scope"))
+			}
+		}})
+}
+
+// A proposal's standing "when proposed" is a figure as of the proposal:
+// one made before the currency changed was computed in US dollars, and
+// the proposals page labels it so; it had labelled it in today's euros.
+func TestAuditProposalStandingLabelledInItsCurrency(t *testing.T) {
+	e := newEnv(t, 0)
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	secret, _, err := e.srv.Auth.CreateToken(context.Background(), admin, auth.NewToken{Name: "t-ann", Roles: []string{"executive"}, Owner: "ann@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, b, _ := e.do(t, "POST", "/api/v1/proposals", `{"metric":"mrr","changes":{"target":20000},"reason":"growth"}`, map[string]string{"Authorization": "Bearer " + secret})
+	if status != 201 || !strings.Contains(string(b), `"value": 10064.25`) {
+		t.Fatalf("POST /api/v1/proposals: %d %s", status, clip(b))
+	}
+	// The currency changes after the proposal.
+	eur := metrics.DefaultConfig()
+	eur.Currency = "EUR"
+	eur.ExchangeRates = map[string]float64{"USD": 0.5}
+	if err := e.srv.Engine.SetEpochs(context.Background(), []engine.Epoch{{Config: metrics.DefaultConfig()}, {From: time.Now(), Config: eur}}); err != nil {
+		t.Fatal(err)
+	}
+	page := e.get200(t, "/proposals")
+	m := regexp.MustCompile(`10,064[0-9.]* (USD|EUR)`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the proposals page shows no standing of MRR")
+	}
+	if m[1] != "USD" {
+		t.Errorf("the standing when proposed, computed in USD before the change, reads %q", m[0])
+	}
+}

@@ -1,10 +1,12 @@
 package web
 
-// Scratch tests of the as-of audit (review, 2026-12-07): each reads a
-// value as of a time before an approved change of a setting and expects
-// it computed, and labelled, under the settings in force then, as the
-// metric pages compute it (scorecard.Evaluate reads ds.At(as_of)). They
-// fail on main at c6abdc51: the handlers named read today's settings.
+// A value as of a time before an approved change of a setting is computed,
+// and labelled, under the settings in force then, as the metric pages
+// compute it (scorecard.Evaluate reads ds.At(as_of)): the record page's
+// links, the release list, the insights, the data sources report, scopes
+// and the currency of kept checks and proposals' standings. Each test
+// failed while its handler read today's settings (as-of audit,
+// 2026-12-07).
 
 import (
 	"context"
@@ -32,11 +34,39 @@ func epochs(t *testing.T, before metrics.Config) func(s *Server, _ string) {
 	}
 }
 
+// liveOnly are the default settings but with "live" the only production
+// environment name and no aliases: those in force before changeAt in the
+// tests of production names.
+func liveOnly() metrics.Config {
+	c := metrics.DefaultConfig()
+	c.ProductionNames = []string{"live"}
+	c.EnvironmentAliases = map[string]string{}
+	return c
+}
+
+// inEUR puts the default settings (US dollars) in force until from and
+// euros (a dollar worth half a euro) from it.
+func inEUR(t *testing.T, s *Server, from time.Time) {
+	eur := metrics.DefaultConfig()
+	eur.Currency = "EUR"
+	eur.ExchangeRates = map[string]float64{"USD": 0.5}
+	if err := s.Engine.SetEpochs(context.Background(), []engine.Epoch{{Config: metrics.DefaultConfig()}, {From: from, Config: eur}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// importRevenue adds the revenue records (revenueSeed).
+func importRevenue(t *testing.T, e *env) {
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // An incident's page as of a time before the attribution window was
 // widened: under the 1 h window in force then, i3 (opened 8 h after d4)
 // is attributed to no deployment and change failure rate is 25 %; the
 // record page had attributed it to d4 "within 1 day", today's window.
-func TestAuditRecordPageLinksUnderTheWindowInForce(t *testing.T) {
+func TestRecordPageLinksUnderTheWindowInForce(t *testing.T) {
 	before := metrics.DefaultConfig()
 	before.AttributionWindow = time.Hour
 	e := newEnvWith(t, 0, epochs(t, before))
@@ -59,11 +89,8 @@ func TestAuditRecordPageLinksUnderTheWindowInForce(t *testing.T) {
 // environment name lists none of the seed's deployments: none was a
 // production release then (deployment frequency has no production
 // deployment to count). It had listed d1–d4 by today's names.
-func TestAuditReleaseListUnderTheProductionNamesInForce(t *testing.T) {
-	before := metrics.DefaultConfig()
-	before.ProductionNames = []string{"live"}
-	before.EnvironmentAliases = map[string]string{}
-	e := newEnvWith(t, 0, epochs(t, before))
+func TestReleaseListUnderTheProductionNamesInForce(t *testing.T) {
+	e := newEnvWith(t, 0, epochs(t, liveOnly()))
 	e.run(t, scenario{url: "/api/v1/metrics/deployment_frequency?as_of=" + asOf, status: 200,
 		check: func(t *testing.T, doc any) {
 			if v := lookup(doc, "metric.value"); v != nil && v != 0.0 {
@@ -86,7 +113,7 @@ func TestAuditReleaseListUnderTheProductionNamesInForce(t *testing.T) {
 // lists the GBP subscription as money without a rate, as MRR as of then
 // has no value for want of it; it had read today's rates and said
 // nothing.
-func TestAuditSourcesUnratedUnderTheRatesInForce(t *testing.T) {
+func TestSourcesUnratedUnderTheRatesInForce(t *testing.T) {
 	now := metrics.DefaultConfig()
 	now.ExchangeRates = map[string]float64{"GBP": 1.25}
 	e := newEnvWith(t, 0, func(s *Server, _ string) {
@@ -110,18 +137,9 @@ func TestAuditSourcesUnratedUnderTheRatesInForce(t *testing.T) {
 // A kept reconciliation check as of a time before the currency changed
 // compared a figure computed in US dollars: the data sources page lists
 // it so, where it had labelled it in the page's (today's) currency.
-func TestAuditReconciliationLabelledInItsOwnCurrency(t *testing.T) {
-	e := newEnvWith(t, 0, func(s *Server, _ string) {
-		eur := metrics.DefaultConfig()
-		eur.Currency = "EUR"
-		eur.ExchangeRates = map[string]float64{"USD": 0.5}
-		if err := s.Engine.SetEpochs(context.Background(), []engine.Epoch{{Config: metrics.DefaultConfig()}, {From: time.Now().Add(-time.Hour), Config: eur}}); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+func TestReconciliationLabelledInItsOwnCurrency(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) { inEUR(t, s, time.Now().Add(-time.Hour)) })
+	importRevenue(t, e)
 	before := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
 	code, body, _ := e.do(t, "POST", "/api/v1/reconciliations", `{"metric":"mrr","expected":10000,"as_of":"`+before+`"}`, nil)
 	if code != 201 {
@@ -143,11 +161,8 @@ func TestAuditReconciliationLabelledInItsOwnCurrency(t *testing.T) {
 // The insights as of a time before "production" became a production
 // environment name read the releases of then: none. canary_candidate had
 // counted the seed's four deployments as releases by today's names.
-func TestAuditInsightsUnderTheSettingsInForce(t *testing.T) {
-	before := metrics.DefaultConfig()
-	before.ProductionNames = []string{"live"}
-	before.EnvironmentAliases = map[string]string{}
-	e := newEnvWith(t, 0, epochs(t, before))
+func TestInsightsUnderTheSettingsInForce(t *testing.T) {
+	e := newEnvWith(t, 0, epochs(t, liveOnly()))
 	e.run(t, scenario{url: "/api/v1/insights?as_of=" + asOf, status: 200,
 		check: func(t *testing.T, doc any) {
 			qs, _ := lookup(doc, "quiet").([]any)
@@ -169,7 +184,7 @@ func TestAuditInsightsUnderTheSettingsInForce(t *testing.T) {
 // had canonicalised the scope by today's aliases (live → production) and
 // computed it under the settings of then: production's four deployments
 // under the name "live".
-func TestAuditScopeCanonicalUnderTheAliasesInForce(t *testing.T) {
+func TestScopeCanonicalUnderTheAliasesInForce(t *testing.T) {
 	before := metrics.DefaultConfig()
 	before.EnvironmentAliases = map[string]string{}
 	e := newEnvWith(t, 0, epochs(t, before))
@@ -194,11 +209,9 @@ func TestAuditScopeCanonicalUnderTheAliasesInForce(t *testing.T) {
 // A proposal's standing "when proposed" is a figure as of the proposal:
 // one made before the currency changed was computed in US dollars, and
 // the proposals page labels it so; it had labelled it in today's euros.
-func TestAuditProposalStandingLabelledInItsCurrency(t *testing.T) {
+func TestProposalStandingLabelledInItsCurrency(t *testing.T) {
 	e := newEnv(t, 0)
-	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	importRevenue(t, e)
 	addUser(t, e.srv.Auth, "ann@example.com", "executive")
 	secret, _, err := e.srv.Auth.CreateToken(context.Background(), admin, auth.NewToken{Name: "t-ann", Roles: []string{"executive"}, Owner: "ann@example.com"})
 	if err != nil {
@@ -209,12 +222,7 @@ func TestAuditProposalStandingLabelledInItsCurrency(t *testing.T) {
 		t.Fatalf("POST /api/v1/proposals: %d %s", status, clip(b))
 	}
 	// The currency changes after the proposal.
-	eur := metrics.DefaultConfig()
-	eur.Currency = "EUR"
-	eur.ExchangeRates = map[string]float64{"USD": 0.5}
-	if err := e.srv.Engine.SetEpochs(context.Background(), []engine.Epoch{{Config: metrics.DefaultConfig()}, {From: time.Now(), Config: eur}}); err != nil {
-		t.Fatal(err)
-	}
+	inEUR(t, e.srv, time.Now())
 	page := e.get200(t, "/proposals")
 	m := regexp.MustCompile(`10,064[0-9.]* (USD|EUR)`).FindStringSubmatch(page)
 	if m == nil {

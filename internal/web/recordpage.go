@@ -470,6 +470,11 @@ func (s *Server) recordLinks(r *http.Request, rec *StoredRecord, q Query, asOf t
 	access := s.access(r)
 	var out *recordLinks
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		// Under the attribution window and production names in force at
+		// asOf, as change failure rate counts then: today's had traced a
+		// failure the metric as of then did not count, "within" today's
+		// window.
+		ds = ds.At(asOf)
 		window := catalog.WindowWords(ds.Config().AttributionWindow)
 		// A record of a kind the reader may not read is named by its kind
 		// alone, as the impact panel leaves out tickets it may not read.

@@ -204,6 +204,36 @@ func TestScopeCanonicalUnderTheAliasesInForce(t *testing.T) {
 				t.Errorf("deployment frequency as of %s in environment live (an environment of its own then, d5 alone) counts %v deployments; scope %v", asOf, n, lookup(doc, "scope"))
 			}
 		}})
+	// The scorecard API, its filters made canonical as the drill-down's.
+	e.run(t, scenario{url: "/api/v1/scorecard?as_of=" + asOf + "&environment=live", status: 200,
+		check: func(t *testing.T, doc any) {
+			if c := findCard(doc, "deployment_frequency"); c == nil || c["count"] != 1.0 {
+				t.Errorf("the scorecard as of %s in environment live counts deployment frequency's deployments as %v, want 1 (d5)", asOf, c["count"])
+			}
+		}})
+}
+
+// findCard is the object with the id in a JSON document (a scorecard's
+// card), nil when there is none.
+func findCard(doc any, id string) map[string]any {
+	switch v := doc.(type) {
+	case map[string]any:
+		if v["id"] == id {
+			return v
+		}
+		for _, x := range v {
+			if c := findCard(x, id); c != nil {
+				return c
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if c := findCard(x, id); c != nil {
+				return c
+			}
+		}
+	}
+	return nil
 }
 
 // A proposal's standing "when proposed" is a figure as of the proposal:

@@ -236,7 +236,7 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 	var vr *scorecard.ViewResult
 	covered := false
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if err := checkScope(ds, asked); err != nil {
+		if err := checkScope(ds.At(opt.AsOf), asked); err != nil {
 			return err
 		}
 		var verr error

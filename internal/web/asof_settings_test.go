@@ -262,3 +262,36 @@ func TestProposalStandingLabelledInItsCurrency(t *testing.T) {
 		t.Errorf("the standing when proposed, computed in USD before the change, reads %q", m[0])
 	}
 }
+
+// A page without as_of is computed as of the current minute
+// (defaultAsOf) and labelled in the currency in force then, not at a
+// second read of the clock: in the seconds after an approved change of
+// the currency, a role view's metric tiles had been labelled in the new
+// currency, the figures being in the old. (A record page's money is
+// labelled so too, but an imported record names its currency itself.)
+func TestPageWithoutAsOfLabelledAtItsMinute(t *testing.T) {
+	minute := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
+	clock := minute.Add(30 * time.Second)
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		s.Now = func() time.Time { return clock }
+		// In force from 10 s into the minute: after the page's as_of,
+		// before the clock.
+		inEUR(t, s, minute.Add(10*time.Second))
+	})
+	importRevenue(t, e)
+	money := regexp.MustCompile(`(?:[0-9] |in |\()(USD|EUR)\b`)
+	for _, path := range []string{"/views/cro"} {
+		page := e.get200(t, path)
+		found := money.FindAllStringSubmatch(page, -1)
+		if len(found) == 0 {
+			t.Fatalf("%s shows no money", path)
+		}
+		for _, m := range found {
+			if m[1] != "USD" {
+				i := strings.Index(page, m[0])
+				t.Errorf("%s, as of %s (US dollars then), labels money %s: …%s…", path, minute.Format(time.TimeOnly), m[1], page[max(0, i-200):i+4])
+				break
+			}
+		}
+	}
+}

@@ -314,9 +314,11 @@ var windowChoices = []string{"7d", "14d", "30d", "90d", "180d", "365d"}
 // newPage fills the layout's part of a page for r.
 func (s *Server) newPage(r *http.Request, title string, q Query, data any) *Page {
 	p := auth.PrincipalFrom(r.Context())
+	// The clock read once: AsOf, Now and LastDate of one page agree.
+	now := s.Now().UTC()
 	pg := &Page{
-		Title: title, Q: q, AsOf: s.Now().UTC(), Now: s.Now().UTC(), Version: s.Version, CSRF: p.CSRFToken(),
-		LastDate:  s.Now().UTC().Add(FutureSlack).Format(time.DateOnly),
+		Title: title, Q: q, AsOf: now, Now: now, Version: s.Version, CSRF: p.CSRFToken(),
+		LastDate:  now.Add(FutureSlack).Format(time.DateOnly),
 		RequestID: requestID(r), Path: r.URL.Path, Data: data,
 		Choices: Choices{Windows: windowChoices},
 	}

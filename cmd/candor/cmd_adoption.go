@@ -38,7 +38,10 @@ func runAdoptionWeeks(ctx context.Context, env *Env, args []string) error {
 			continue
 		}
 		var err error
-		if t[i], err = web.ParseTime(f.v); err != nil {
+		if t[i], err = web.ParseTime(f.v); err == nil {
+			err = web.CheckAsOf(t[i], time.Now())
+		}
+		if err != nil {
 			return usagef("%s: %v", f.name, err)
 		}
 	}

@@ -34,8 +34,12 @@ func TestAdoptionCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A future --from is named, as the API names it.
+	if r := run(t, "adoption", "weeks", "--from", "2099-01-01", "--data", data); r.code != 2 || !strings.Contains(r.stderr, "--from: 2099-01-01T00:00:00Z is in the future") {
+		t.Errorf("a future --from: exit %d, %s", r.code, r.stderr)
+	}
 	r := mustRun(t, "adoption", "weeks", "--from", "2026-03-25", "--to", "2026-03-31", "--data", data)
-	for _, want := range []string{"weeks 2026-03-23 to 2026-04-06", "Week 2026-03-23: 3 opens by 1 person", "metric:mttr", "view:ceo"} {
+	for _, want := range []string{"weeks 2026-03-23 to 2026-03-30", "Week 2026-03-23: 3 opens by 1 person", "metric:mttr", "view:ceo"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("weeks lacks %q:\n%s", want, r.stdout)
 		}

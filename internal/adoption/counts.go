@@ -91,7 +91,14 @@ func LoadCounts(ctx context.Context, st store.AdoptionStore, from, to string) (*
 // Text renders the counts for people: each week's totals, then its rows.
 func (c *Counts) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Adoption, weeks %s to %s (each named by its Monday)\n", c.From, c.To)
+	// To is the Monday after the last week counted (the JSON keeps it
+	// so, as the review's): the text names the last week itself, where
+	// it had named a week not yet begun.
+	last := c.To
+	if t, err := time.Parse(time.DateOnly, c.To); err == nil {
+		last = t.AddDate(0, 0, -7).Format(time.DateOnly)
+	}
+	fmt.Fprintf(&b, "Adoption, weeks %s to %s (each named by its Monday)\n", c.From, last)
 	if len(c.Opens) == 0 {
 		b.WriteString("\nNo opens counted.\n")
 	}

@@ -138,17 +138,22 @@ func judge(r Rule, c scorecard.Card, cur string) (bool, string) {
 		}
 		// On a metric in percent the change in points too: "a change of
 		// −13.0 %" for a win rate of 33.61 → 29.25 % read as 13 points.
-		// The figures and the points between them as the pages write them
-		// (scorecard.ChangeShown): "99.86 % … to 99.88 %, +0.02 points",
-		// where the points of the unrounded values had read "+0.0149".
-		// The relative change stays the one the rule compared.
+		// The figures, the points between them and the relative change as
+		// the pages and the digest write them (scorecard.ChangeShown):
+		// "99.87 % … to 99.88 %, +0.01 points, a relative change of
+		// +0.01 %", where the unrounded values had read "+0.02 points"
+		// beside those figures. The rule compares the unrounded change.
 		shown := scorecard.ChangeShown(*c.Value, prev, c.Unit, cur)
 		points := ""
 		if c.Unit == "%" {
 			points = scorecard.Signed(shown.Diff, " points") + ", "
 		}
+		rel := pct
+		if shown.RelativeOK {
+			rel = shown.Relative
+		}
 		return fires, fmt.Sprintf("%s %s from %s in the window before to %s, %sa relative change of %s (alert over a %s %% relative change)",
-			name, verb, shown.Before, shown.Now, points, scorecard.Signed(pct, " %"), num(r.Value))
+			name, verb, shown.Before, shown.Now, points, scorecard.Signed(rel, " %"), num(r.Value))
 	case KindShortfall:
 		if c.Value == nil || c.Target == nil || *c.Target <= 0 {
 			return false, fmt.Sprintf("%s has no value or no target", name)

@@ -73,11 +73,11 @@ func TestChangeWordedAsTheDigest(t *testing.T) {
 	}{
 		{scorecard.Card{Name: "Availability", Value: f(99.9896), Unit: "%", Trend: scorecard.Trend{Previous: f(99.99)}},
 			"Availability fell from 99.99 % in the window before to 99.9896 %, −0.0004 points, a relative change of −0.0004 % "},
-		// The points are those between the figures shown, as the
-		// digest's: 99.8651 → 99.8849 had read "+0.0198 points" beside
-		// 99.87 % and 99.88 %, and the rounded "+0.02" would not add up.
+		// The points and the relative change are those of the figures
+		// shown, as the digest's: 99.8651 → 99.8849 had read "+0.02
+		// points, a relative change of +0.02 %" beside 99.87 % and 99.88 %.
 		{scorecard.Card{Name: "Availability", Value: f(99.8849), Unit: "%", Trend: scorecard.Trend{Previous: f(99.8651)}},
-			"Availability rose from 99.87 % in the window before to 99.88 %, +0.01 points, a relative change of +0.02 % "},
+			"Availability rose from 99.87 % in the window before to 99.88 %, +0.01 points, a relative change of +0.01 % "},
 		{scorecard.Card{Name: "Deployments", Value: f(9999), Unit: "count", Trend: scorecard.Trend{Previous: f(10000)}},
 			"Deployments fell from 10000 in the window before to 9999, a relative change of −0.01 % "},
 	} {

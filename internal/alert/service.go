@@ -294,6 +294,24 @@ func (s *Service) UnsilenceFor(ctx context.Context, id int64, by string, visible
 	return x, err
 }
 
+// SilencesInForce are the silences in force now that visible accepts (nil:
+// all), by id.
+func (s *Service) SilencesInForce(ctx context.Context, visible func(store.Silence) bool) ([]store.Silence, error) {
+	all, err := s.Store.Silences(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := []store.Silence{}
+	for _, x := range all {
+		if inForceAt(x, now) && (visible == nil || visible(x)) {
+			out = append(out, x)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Silence) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
 // noSilence says why there is no silence id in force at now: it never
 // was (or is not the caller's to see), or it has ended; and which visible
 // ones are in force. all is the silences when already read.

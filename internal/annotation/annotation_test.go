@@ -103,20 +103,35 @@ func TestAddRefusesBadInput(t *testing.T) {
 	for _, tt := range []struct {
 		a     catalog.Annotation
 		param string
+		says  string
 	}{
-		{catalog.Annotation{Kind: "freeze", From: "2026-12-01", To: "2026-12-02"}, "name"},
-		{catalog.Annotation{Name: "x", Kind: "holiday", From: "2026-12-01", To: "2026-12-02"}, "kind"},
-		{catalog.Annotation{Name: "x", Kind: "freeze", From: "1 Dec", To: "2026-12-02"}, "from"},
-		{catalog.Annotation{Name: "x", Kind: "freeze", From: "2026-12-03", To: "2026-12-02"}, "to"},
-		{catalog.Annotation{Name: "x", Kind: "freeze", From: "2026-12-01", To: "2026-12-02", Scope: "team:nope"}, "scope"},
+		// A missing date is required, not "not a date"; a span of a
+		// century (a typo's 2099) or before 1970 is refused: it shaded
+		// every chart and lifted "degrading" for good.
+		{catalog.Annotation{Name: "x", Kind: "freeze", From: "2026-12-01"}, "to", "required"},
+		{catalog.Annotation{Name: "x", Kind: "freeze", From: "1900-01-01", To: "2026-12-02"}, "from", "before 1970"},
+		{catalog.Annotation{Name: "x", Kind: "freeze", From: "2026-01-01", To: "2099-12-31"}, "to", "at most 366 days"},
+		{catalog.Annotation{Name: "x", Kind: "freeze", From: "2026-01-01", To: "2027-01-02"}, "to", "at most 366 days"},
+		{catalog.Annotation{Kind: "freeze", From: "2026-12-01", To: "2026-12-02"}, "name", ""},
+		{catalog.Annotation{Name: "x", Kind: "holiday", From: "2026-12-01", To: "2026-12-02"}, "kind", ""},
+		{catalog.Annotation{Name: "x", Kind: "freeze", From: "1 Dec", To: "2026-12-02"}, "from", ""},
+		{catalog.Annotation{Name: "x", Kind: "freeze", From: "2026-12-03", To: "2026-12-02"}, "to", ""},
+		{catalog.Annotation{Name: "x", Kind: "freeze", From: "2026-12-01", To: "2026-12-02", Scope: "team:nope"}, "scope", ""},
 	} {
 		_, err := Add(ctx, st, tt.a, "x", now, func(string) error { return scopeErr })
 		var de *domain.Error
-		if !errors.As(err, &de) || de.Param != tt.param {
-			t.Errorf("%+v: err %v, want one naming %s", tt.a, err, tt.param)
+		if !errors.As(err, &de) || de.Param != tt.param || !strings.Contains(err.Error(), tt.says) {
+			t.Errorf("%+v: err %v, want one naming %s saying %q", tt.a, err, tt.param, tt.says)
 		}
 	}
 	if got, _ := Stored(ctx, st); len(got) != 0 {
+		t.Errorf("stored %d after refusals", len(got))
+	}
+	// A year, leap day included, is a period.
+	if _, err := Add(ctx, st, catalog.Annotation{Name: "FY", Kind: "other", From: "2028-01-01", To: "2028-12-31"}, "x", now, nil); err != nil {
+		t.Errorf("a leap year: %v", err)
+	}
+	if got, _ := Stored(ctx, st); len(got) != 1 {
 		t.Errorf("stored %d after refusals", len(got))
 	}
 }

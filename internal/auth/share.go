@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/store"
 )
@@ -78,7 +79,8 @@ func (s *Service) CreateShare(ctx context.Context, p Principal, c Client, ns New
 		ns.TTL = DefaultShareTTL
 	}
 	if ns.TTL < time.Minute || ns.TTL > MaxShareTTL {
-		return "", store.ShareLink{}, domain.InvalidParam("expires_in", "%s: a link lives from one minute to %d days", ns.TTL, MaxShareTTL/(24*time.Hour))
+		// Written as the request writes it ("91d"), not Go's 2184h0m0s.
+		return "", store.ShareLink{}, domain.InvalidParam("expires_in", "%s: a link lives from one minute to %d days", catalog.FormatWindow(ns.TTL), MaxShareTTL/(24*time.Hour))
 	}
 	if !p.Authenticated() {
 		return "", store.ShareLink{}, domain.Errorf(domain.EUnauthorized, "sign in to share")

@@ -41,6 +41,11 @@ func (a Annotation) Check() (field, msg string) {
 	case !slices.Contains(AnnotationKinds, a.Kind):
 		return "kind", fmt.Sprintf("%q: want one of %s", a.Kind, strings.Join(AnnotationKinds, ", "))
 	}
+	for _, d := range []struct{ field, v string }{{"from", a.From}, {"to", a.To}} {
+		if strings.TrimSpace(d.v) == "" {
+			return d.field, "required: a date (YYYY-MM-DD)"
+		}
+	}
 	from, err := time.Parse(time.DateOnly, a.From)
 	if err != nil {
 		return "from", fmt.Sprintf("%q is not a date (YYYY-MM-DD)", a.From)
@@ -49,11 +54,23 @@ func (a Annotation) Check() (field, msg string) {
 	if err != nil {
 		return "to", fmt.Sprintf("%q is not a date (YYYY-MM-DD)", a.To)
 	}
-	if to.Before(from) {
+	switch {
+	case from.Year() < 1970:
+		return "from", fmt.Sprintf("%s is before 1970", a.From)
+	case to.Before(from):
 		return "to", fmt.Sprintf("%s is before from (%s)", a.To, a.From)
+	case to.Sub(from) >= maxAnnotationSpan:
+		// A business-cycle period is weeks long; a typo's century
+		// ("2099") shaded every chart and, for a metric exempting the
+		// kind, lifted "degrading" for good.
+		return "to", fmt.Sprintf("%s is more than a year after from (%s): an annotation marks a period of at most 366 days", a.To, a.From)
 	}
 	return "", ""
 }
+
+// maxAnnotationSpan bounds an annotation's length: to at most 365 days
+// after from, 366 days in all.
+const maxAnnotationSpan = 366 * 24 * time.Hour
 
 // Span is the period as instants [from, the day after to), UTC; zero times when a date does
 // not parse (Check first).

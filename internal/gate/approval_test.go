@@ -13,6 +13,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/metrics/metricstest"
 	"github.com/candor/candor/internal/sqlite"
 )
@@ -287,12 +288,7 @@ func TestDecisionPageAsDecisions(t *testing.T) {
 // sequence for up to KPIMaxAge, they may be older than the decision, where
 // the docs had said "as of the moment of the check".
 func TestKPIsCarryAsOf(t *testing.T) {
-	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	ds := metricstest.Generated(t, 0.01, end)
-	cat, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds, cat, end := generatedOrg(t)
 	p := load(t, "canary: {enabled: false}\npolicies:\n  - id: cfr\n    require: kpi.change_failure_rate <= 0.5\n    on_unknown: allow\n")
 	q := Request{Service: "checkout", Environment: "production", Version: "1.0.0", Facts: map[string]string{"coverage": "0.9"}}
 	first, err := Evaluate(p, cat, ds, 7, q, end)
@@ -365,12 +361,7 @@ func TestDecisionByIDAsListed(t *testing.T) {
 // and the decision warns of it, naming the nearest known service: a
 // misspelt --service had passed an untiered policy without a word.
 func TestUnknownServiceWarned(t *testing.T) {
-	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	ds := metricstest.Generated(t, 0.01, end)
-	cat, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds, cat, end := generatedOrg(t)
 	p := load(t, "canary: {enabled: false}\npolicies:\n  - id: tests\n    require: facts.coverage >= 0.8\n")
 	ask := func(service string) Result {
 		t.Helper()
@@ -393,4 +384,57 @@ func TestUnknownServiceWarned(t *testing.T) {
 	if b, _ := json.Marshal(r); !strings.Contains(string(b), `"warnings":["Candor has no record of service`) {
 		t.Errorf("JSON %s", b)
 	}
+}
+
+// A release to an environment no record names but close in spelling to a
+// production one ("prodution") cannot be told from production: the
+// policies scoped to production give their on_unknown verdict and the
+// decision warns, naming the one meant. It had been judged not production,
+// every rule skipped, a clean allow. An environment near none (a preview
+// environment) is judged as written, without a word.
+func TestMisspeltEnvironmentIsNoSilentPass(t *testing.T) {
+	ds, cat, end := generatedOrg(t)
+	p := load(t, "canary: {enabled: false}\nrisk: {enabled: false}\n")
+	ask := func(env string) Result {
+		t.Helper()
+		r, err := Evaluate(p, cat, ds, -1, Request{Service: "checkout", Environment: env, Version: "1.0.0", Facts: map[string]string{}}, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// Production without coverage: the coverage rule's own unknown verdict.
+	if r := ask("production"); r.Decision != Escalate || len(r.Warnings) != 0 {
+		t.Fatalf("production: %s, warnings %q", r.Decision, r.Warnings)
+	}
+	r := ask("prodution")
+	if r.Decision != Escalate || r.Release.Production {
+		t.Errorf("prodution: %s (production %v), want escalate as not known to be production or not", r.Decision, r.Release.Production)
+	}
+	if v := verdict(t, r, "coverage"); !strings.Contains(v.Reason, `no record names environment "prodution" (did you mean "production"?)`) || !strings.Contains(v.Reason, "cannot tell whether it applies") {
+		t.Errorf("coverage's reason: %s", v.Reason)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], `no record of environment "prodution"`) || !strings.Contains(r.Warnings[0], `did you mean "production"?`) {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+	// A known environment, an alias of production and a new one far from
+	// any: judged as written, nothing said.
+	for env, want := range map[string]Severity{"staging": Allow, "PROD": Escalate, "preview-pr-4821": Allow} {
+		if r := ask(env); r.Decision != want || len(r.Warnings) != 0 {
+			t.Errorf("%s: %s, warnings %q; want %s and none", env, r.Decision, r.Warnings, want)
+		}
+	}
+}
+
+// generatedOrg is a small generated organisation, the built-in catalog and
+// the time its data ends.
+func generatedOrg(t *testing.T) (*metrics.Dataset, *catalog.Catalog, time.Time) {
+	t.Helper()
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	ds := metricstest.Generated(t, 0.01, end)
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds, cat, end
 }

@@ -28,6 +28,13 @@ type Release struct {
 	Tier          int    `json:"tier,omitempty"`
 	// Team is the service's owning team as its service record gives it.
 	Team string `json:"team,omitempty"`
+	// Meant is the known environment an environment no record names most
+	// likely means ("production" for "prodution"), and MeantProduction
+	// whether that one is production: a scope admitting Meant but not the
+	// environment as written cannot tell whether it applies (Scope.unknown).
+	// Not part of the decision's JSON: its warning says it.
+	Meant           string `json:"-"`
+	MeantProduction bool   `json:"-"`
 }
 
 // KPI is a metric's current value and status for the service, with the
@@ -120,12 +127,23 @@ func (s Scope) applies(r Release) bool {
 	if len(s.Teams) > 0 && !slices.Contains(s.Teams, r.Team) {
 		return false
 	}
-	if len(s.Environments) > 0 && !slices.ContainsFunc(s.Environments, func(e string) bool {
-		return strings.EqualFold(e, r.Environment) || e == "production" && r.Production
-	}) {
-		return false
-	}
-	return true
+	return s.admitsEnvironment(r.Environment, r.Production)
+}
+
+// admitsEnvironment says whether the scope's environments admit env (all
+// do when it lists none); "production" admits every production one.
+func (s Scope) admitsEnvironment(env string, production bool) bool {
+	return len(s.Environments) == 0 || slices.ContainsFunc(s.Environments, func(e string) bool {
+		return strings.EqualFold(e, env) || e == "production" && production
+	})
+}
+
+// unclearEnvironment says whether the scope would admit the environment
+// the release's most likely means (Release.Meant) but not the one it
+// names: a misspelt --environment ("prodution") had skipped every
+// production policy, a clean allow.
+func (s Scope) unclearEnvironment(r Release) bool {
+	return r.Meant != "" && !s.admitsEnvironment(r.Environment, r.Production) && s.admitsEnvironment(r.Meant, r.MeantProduction)
 }
 
 // unknown says whether the scope names tiers or teams and admits the
@@ -135,8 +153,8 @@ func (s Scope) applies(r Release) bool {
 // --service among them, passed a tier-1 policy or freeze window unjudged,
 // a silent pass.
 func (s Scope) unknown(r Release) bool {
-	tier, team := len(s.Tiers) > 0 && r.Tier == 0, len(s.Teams) > 0 && r.Team == ""
-	if !tier && !team {
+	tier, team, env := len(s.Tiers) > 0 && r.Tier == 0, len(s.Teams) > 0 && r.Team == "", s.unclearEnvironment(r)
+	if !tier && !team && !env {
 		return false
 	}
 	rest := s
@@ -146,13 +164,16 @@ func (s Scope) unknown(r Release) bool {
 	if team {
 		rest.Teams = nil
 	}
+	if env {
+		rest.Environments = nil
+	}
 	return rest.applies(r)
 }
 
-// unknownReason says why a policy scoped to tiers or teams could not tell
-// whether it applies, and what settles it.
+// unknownReason says why a policy scoped to tiers, teams or environments
+// could not tell whether it applies, and what settles it.
 func unknownReason(s Scope, r Release) string {
-	var to, missing []string
+	var to, missing, why []string
 	if len(s.Tiers) > 0 && r.Tier == 0 {
 		tiers := make([]string, len(s.Tiers))
 		for i, t := range s.Tiers {
@@ -163,8 +184,14 @@ func unknownReason(s Scope, r Release) string {
 	if len(s.Teams) > 0 && r.Team == "" {
 		to, missing = append(to, "team "+strings.Join(s.Teams, ", ")), append(missing, "team")
 	}
-	return fmt.Sprintf("the policy applies to %s and service %s has no %s in Candor's data (no service record gives one): cannot tell whether it applies",
-		strings.Join(to, " and "), r.Service, strings.Join(missing, " and no "))
+	if len(missing) > 0 {
+		why = append(why, fmt.Sprintf("service %s has no %s in Candor's data (no service record gives one)", r.Service, strings.Join(missing, " and no ")))
+	}
+	if s.unclearEnvironment(r) {
+		to = append(to, "environment "+strings.Join(s.Environments, ", "))
+		why = append(why, fmt.Sprintf("no record names environment %q (did you mean %q?)", r.Environment, r.Meant))
+	}
+	return fmt.Sprintf("the policy applies to %s and %s: cannot tell whether it applies", strings.Join(to, " and "), strings.Join(why, ", and "))
 }
 
 // DeriveRisk is the risk score when none is given: changed lines give up

@@ -151,15 +151,50 @@ func Evaluate(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, seq int64,
 	}
 	rel := Release{Service: strings.TrimSpace(q.Service), Environment: strings.TrimSpace(q.Environment), Version: strings.TrimSpace(q.Version),
 		ChangeRequest: strings.TrimSpace(q.ChangeRequest), Facts: facts}
-	rel.Production = (&domain.Deployment{Environment: ds.CanonicalEnvironment(rel.Environment)}).Production(ds.Config().ProductionNames) ||
-		(&domain.Deployment{Environment: rel.Environment}).Production(ds.Config().ProductionNames)
+	prod := func(env string) bool {
+		return (&domain.Deployment{Environment: ds.CanonicalEnvironment(env)}).Production(ds.Config().ProductionNames) ||
+			(&domain.Deployment{Environment: env}).Production(ds.Config().ProductionNames)
+	}
+	rel.Production = prod(rel.Environment)
+	envWarning := ""
+	if !rel.Production {
+		names := ds.Config().ProductionNames
+		if len(names) == 0 {
+			names = domain.DefaultProductionNames
+		}
+		envWarning, rel.Meant = unknownEnvironment(rel.Environment, ds.CanonicalEnvironment(rel.Environment), ds.DimValues("environment"), names)
+		rel.MeantProduction = rel.Meant != "" && prod(rel.Meant)
+	}
 	rel.Tier, _ = strconv.Atoi(ds.ServiceAttr(rel.Service, "tier"))
 	rel.Team = ds.ServiceAttr(rel.Service, "team")
 	r := p.Evaluate(rel, p.cache.get(rel.Service, seq, now, func() map[string]KPI { return ServiceKPIs(p, cat, ds, rel.Service, now) }), now)
 	if w := unknownService(rel.Service, ds.DimValues("service")); w != "" {
 		r.Warnings = append(r.Warnings, w)
 	}
+	if envWarning != "" {
+		r.Warnings = append(r.Warnings, envWarning)
+	}
 	return r, nil
+}
+
+// unknownEnvironment warns of a release to an environment no record names
+// (canon: the name its alias stands for) that is close in spelling to one
+// a record names or to a production name, and returns that one (meant).
+// A misspelt --environment ("prodution") was judged not production: every
+// production policy skipped it and the gate allowed it without a word.
+// An environment near none (a first deployment to a new one, a preview
+// environment per pull request) is judged as written, without a word.
+func unknownEnvironment(env, canon string, known, production []string) (warning, meant string) {
+	for _, k := range known {
+		if strings.EqualFold(k, env) || strings.EqualFold(k, canon) {
+			return "", ""
+		}
+	}
+	meant = domain.Closest(env, slices.Concat(known, production))
+	if meant == "" {
+		return "", ""
+	}
+	return fmt.Sprintf("Candor has no record of environment %q (no deployment names it; did you mean %q?): a policy scoped to %q cannot tell whether it applies and gives its on_unknown verdict", env, meant, meant), meant
 }
 
 // unknownService warns of a release of a service no record names: no tier,

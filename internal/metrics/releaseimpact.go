@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/stats"
@@ -462,18 +463,28 @@ type TicketRef struct {
 }
 
 // TicketsCreated lists the tickets created in [from, to), in no particular
-// order; of one service, and of one release (a deployment id), when set.
+// order; of one service, and of one release, when set: a deployment id as
+// tickets write it, or SOURCE/ID as the API addresses a deployment
+// elsewhere (/api/v1/releases/{source}/{id}) — the tickets naming the id
+// that resolves to that source's deployment. A release written so had
+// matched no ticket, an empty answer that read as "no themes".
 func (d *Dataset) TicketsCreated(from, to time.Time, service, release string) []TicketRef {
 	var out []TicketRef
 	asOf := to.UnixNano()
+	relSrc, relID, keyed := strings.Cut(release, "/")
 	for t := range d.ticketsCreatedIn(from.UnixNano(), asOf) {
 		svc, rel := d.str(t.service), d.str(t.release)
-		if rel != "" && svc == "" {
-			if x, _ := d.resolveDepCode(t.release, t.source, asOf); x != nil {
-				svc = d.depService(x)
+		var dep *Dep
+		if rel != "" && (svc == "" || keyed && rel == relID) {
+			dep, _ = d.resolveDepCode(t.release, t.source, asOf)
+			if dep != nil && svc == "" {
+				svc = d.depService(dep)
 			}
 		}
-		if service != "" && svc != service || release != "" && rel != release {
+		if service != "" && svc != service {
+			continue
+		}
+		if release != "" && rel != release && !(keyed && rel == relID && dep != nil && d.str(dep.src) == relSrc) {
 			continue
 		}
 		out = append(out, TicketRef{ID: d.str(t.id), Source: d.str(t.source), Service: svc, Release: rel, CreatedAt: time.Unix(0, t.created).UTC()})

@@ -65,9 +65,15 @@ func (s *Server) flushOpens(r *http.Request) error {
 func (s *Server) getAdoption(w http.ResponseWriter, r *http.Request) {
 	var t [2]time.Time
 	var err error
+	// Each bound as an as_of is: a time or a date, not more than a day
+	// past the clock nor before 1970 — a future from had been blamed on
+	// to ("to (today) is before from"), one of 1960 answered.
 	for i, name := range []string{"from", "to"} {
 		if v := r.URL.Query().Get(name); v != "" && err == nil {
-			if t[i], err = ParseTime(v); err != nil {
+			if t[i], err = ParseTime(v); err == nil {
+				err = CheckAsOf(t[i], s.Now())
+			}
+			if err != nil {
 				err = domain.InvalidParam(name, "%v", err)
 			}
 		}

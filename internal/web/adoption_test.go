@@ -44,8 +44,12 @@ func TestAdoptionCounts(t *testing.T) {
 	if len(c.Weeks) == 0 || c.Weeks[len(c.Weeks)-1].Week != week || c.Weeks[len(c.Weeks)-1].Openers < 2 {
 		t.Errorf("week totals: %+v", c.Weeks)
 	}
-	if status, body, _ := e.call(t, "GET", "/api/v1/adoption?from=yesterday", "", "", admin); status != 400 || !strings.Contains(string(body), `"param": "from"`) {
-		t.Errorf("a bad from: %d %s", status, body)
+	// A bad, a future and a pre-1970 bound are each named, as an
+	// as_of is: a future from had been blamed on to, 1960 answered.
+	for q, param := range map[string]string{"from=yesterday": "from", "from=2030-01-01": "from", "from=1960-01-01": "from", "to=2030-01-01": "to"} {
+		if status, body, _ := e.call(t, "GET", "/api/v1/adoption?"+q, "", "", admin); status != 400 || !strings.Contains(string(body), `"param": "`+param+`"`) {
+			t.Errorf("%s: %d %s", q, status, body)
+		}
 	}
 
 	// A store minutes old names nothing nobody opened: its counts began

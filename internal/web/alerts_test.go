@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,6 +107,31 @@ func TestAlertsAPI(t *testing.T) {
 		t.Errorf("the silence's fields: %s", b)
 	}
 	id := strconv.FormatInt(arr.ID, 10)
+	// Listed to who may see ARR, not to an engineer; gone once ended.
+	listed := func(token string) []int64 {
+		t.Helper()
+		status, b, _ := e.do(t, http.MethodGet, "/api/v1/alerts/silences", "", bearer(token))
+		var l struct {
+			Silences []struct {
+				ID     int64  `json:"id"`
+				Reason string `json:"reason"`
+			} `json:"silences"`
+		}
+		if status != 200 || json.Unmarshal(b, &l) != nil {
+			t.Fatalf("GET /api/v1/alerts/silences: %d %s", status, b)
+		}
+		var ids []int64
+		for _, x := range l.Silences {
+			ids = append(ids, x.ID)
+		}
+		return ids
+	}
+	if ids := listed(e.token); !slices.Contains(ids, arr.ID) || len(ids) < 2 {
+		t.Errorf("the silences in force listed %v, want the ARR one (#%d) and metric_red's", ids, arr.ID)
+	}
+	if ids := listed(eng); slices.Contains(ids, arr.ID) {
+		t.Errorf("an engineer is listed the ARR silence: %v", ids)
+	}
 	ends := []struct {
 		token, id string
 		status    int
@@ -114,6 +140,9 @@ func TestAlertsAPI(t *testing.T) {
 		if got, b, _ := e.do(t, http.MethodPost, "/api/v1/alerts/silences/"+c.id+"/end", "", bearer(c.token)); got != c.status {
 			t.Errorf("end silence %s: %d %s, want %d", c.id, got, b, c.status)
 		}
+	}
+	if ids := listed(e.token); slices.Contains(ids, arr.ID) {
+		t.Errorf("an ended silence is listed: %v", ids)
 	}
 	// A silence of a rule naming no metric of its own reaches the rule's
 	// metric: the ARR rule's is not an engineer's to see or end, nor is

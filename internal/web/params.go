@@ -29,6 +29,7 @@ var routeParams = map[string][]string{
 	"POST /api/v1/annotations":                   nil,
 	"POST /api/v1/annotations/{id}/withdraw":     nil,
 	"POST /api/v1/alerts/ack":                    nil,
+	"GET /api/v1/alerts/silences":                nil,
 	"POST /api/v1/alerts/silences":               nil,
 	"POST /api/v1/alerts/silences/{id}/end":      nil,
 	"POST /api/v1/gates/evaluate":                nil,

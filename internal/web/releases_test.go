@@ -288,6 +288,14 @@ func TestThemesAPI(t *testing.T) {
 		}
 	}})
 	e.run(t, scenario{url: "/api/v1/themes?service=nope", status: 400, fields: map[string]string{"param": "service"}})
+	// A release as the tickets write it, or as the API addresses the
+	// deployment elsewhere (SOURCE/ID): the same tickets. The second had
+	// matched none.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200, body: `{"kind":"ticket","id":"r1","created_at":"2026-03-30T20:00:00Z","release":"d4","text":"Checkout button broken"}
+{"kind":"ticket","id":"r2","created_at":"2026-03-30T21:00:00Z","release":"d4","text":"Checkout button broken again"}`})
+	for release, want := range map[string]string{"d4": "2", "import/d4": "2", "elsewhere/d4": "0"} {
+		e.run(t, scenario{url: "/api/v1/themes?as_of=" + asOf + "&release=" + release, status: 200, fields: map[string]string{"tickets": want, "release": release}})
+	}
 }
 
 // The release list and the themes say their window as ?window= takes it

@@ -111,6 +111,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/escalations", Need(auth.MetricRead), API, s.getEscalations},
 		{"GET", "/api/v1/alerts", Need(auth.MetricRead), API, s.getAlerts},
 		{"POST", "/api/v1/alerts/ack", Need(auth.MetricAcknowledge), API, s.ackAlert},
+		{"GET", "/api/v1/alerts/silences", Need(auth.MetricRead), API, s.getSilences},
 		{"POST", "/api/v1/alerts/silences", Need(auth.MetricAcknowledge), API, s.postSilence},
 		{"POST", "/api/v1/alerts/silences/{id}/end", Need(auth.MetricAcknowledge), API, s.endSilence},
 		{"POST", "/api/v1/proposals", Need(auth.DefinitionsPropose), API, s.postProposal},

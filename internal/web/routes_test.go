@@ -93,6 +93,7 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /api/v1/metrics/{id}/acknowledgements": {who: "metric:read", path: "/api/v1/metrics/change_failure_rate/acknowledgements", ok: 200, sees: seesMetric(cat, "change_failure_rate")},
 		"GET /api/v1/escalations":                   {who: "metric:read", path: "/api/v1/escalations?as_of=" + asOf, ok: 200},
 		"GET /api/v1/alerts":                        {who: "metric:read", ok: 200},
+		"GET /api/v1/alerts/silences":               {who: "metric:read", ok: 200},
 		"POST /api/v1/alerts/ack":                   {who: "metric:acknowledge", body: `{"key": "metric_red|change_failure_rate|", "note": "on it"}`, ok: 200, sees: seesMetric(cat, "change_failure_rate")},
 		// Of a metric: a silence of every metric is only for who sees them all (TestAlertsAPI).
 		"POST /api/v1/alerts/silences": {who: "metric:acknowledge", body: `{"rule": "metric_red", "metric": "change_failure_rate", "reason": "quarter close", "for": "2h"}`, ok: 201,

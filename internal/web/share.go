@@ -43,23 +43,29 @@ type shareRequest struct {
 
 // shareJSON is a share link as the API shows it; Secret and URL only when created.
 type shareJSON struct {
-	ID        int64      `json:"id"`
-	Kind      string     `json:"kind"`
-	Subject   string     `json:"subject"`
-	Filters   url.Values `json:"filters"`
-	CreatedBy string     `json:"created_by"`
-	CreatedAt time.Time  `json:"created_at"`
-	ExpiresAt time.Time  `json:"expires_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-	RevokedBy string     `json:"revoked_by,omitempty"`
-	Link      string     `json:"link"`
-	URL       string     `json:"url,omitempty"`
-	SVG       string     `json:"svg,omitempty"`
-	PNG       string     `json:"png,omitempty"`
+	ID      int64  `json:"id"`
+	Kind    string `json:"kind"`
+	Subject string `json:"subject"`
+	// Filters are as the request gave them, a value a name: they had come
+	// back as lists ("team": ["payments"]) of what was sent as strings.
+	Filters   map[string]string `json:"filters"`
+	CreatedBy string            `json:"created_by"`
+	CreatedAt time.Time         `json:"created_at"`
+	ExpiresAt time.Time         `json:"expires_at"`
+	RevokedAt *time.Time        `json:"revoked_at,omitempty"`
+	RevokedBy string            `json:"revoked_by,omitempty"`
+	Link      string            `json:"link"`
+	URL       string            `json:"url,omitempty"`
+	SVG       string            `json:"svg,omitempty"`
+	PNG       string            `json:"png,omitempty"`
 }
 
 func shareOf(l store.ShareLink) shareJSON {
-	f, _ := url.ParseQuery(l.Query)
+	q, _ := url.ParseQuery(l.Query)
+	f := make(map[string]string, len(q))
+	for k := range q {
+		f[k] = q.Get(k)
+	}
 	j := shareJSON{ID: l.ID, Kind: l.Kind, Subject: l.Subject, Filters: f, CreatedBy: l.CreatedBy, CreatedAt: l.CreatedAt,
 		ExpiresAt: l.ExpiresAt, RevokedBy: l.RevokedBy, Link: auth.SharePrefix + l.Lookup + "_…"}
 	if l.Revoked() {

@@ -15,7 +15,7 @@ func TestShareCarriesScopeAndBreakdown(t *testing.T) {
 	e := newEnv(t, 0)
 	eng := caller{name: "engineering", roles: []string{"engineering"}, token: e.roleToken(t, "engineering")}
 	st, link, raw := e.share(t, eng, `{"kind":"card","subject":"change_failure_rate","filters":{"as_of":"`+asOf+`","scope":"tier:1","by":"service"}}`)
-	if st != 201 || link.Filters.Get("scope") != "tier:1" || link.Filters.Get("by") != "service" {
+	if st != 201 || link.Filters["scope"] != "tier:1" || link.Filters["by"] != "service" {
 		t.Fatalf("share: %d %s", st, raw)
 	}
 	_, body, _ := e.call(t, "GET", link.URL, "", "", caller{name: "anonymous"})

@@ -706,8 +706,26 @@ func recordsFormat(r *http.Request) (string, error) {
 		return "csv", nil
 	case err == nil && strings.HasPrefix(mt, "multipart/"):
 		return "", domain.Errorf(domain.EUnsupportedMedia, "Content-Type %s is not read: send the file itself as the body (curl --data-binary @FILE), NDJSON or, with Content-Type: text/csv, CSV", mt)
+	case err == nil && otherFormat(mt):
+		return "", domain.Errorf(domain.EUnsupportedMedia, "Content-Type %s is not read: records are NDJSON (one JSON object a line) or, with Content-Type: text/csv, CSV", mt)
 	}
 	return "ndjson", nil
+}
+
+// otherFormat says whether a media type names a format that is neither
+// NDJSON nor CSV: an XML export or a spreadsheet sent as records had been
+// read as NDJSON and refused line by line ("not a JSON object"). Types a
+// client sends NDJSON under (none, JSON, text/plain, a form's, octet-stream)
+// are not among them.
+func otherFormat(mt string) bool {
+	switch {
+	case strings.HasSuffix(mt, "/xml"), strings.HasSuffix(mt, "+xml"), mt == "text/html",
+		strings.HasPrefix(mt, "image/"), strings.HasPrefix(mt, "audio/"), strings.HasPrefix(mt, "video/"), strings.HasPrefix(mt, "font/"),
+		mt == "application/pdf", mt == "application/zip", mt == "application/gzip", mt == "application/x-gzip",
+		strings.HasPrefix(mt, "application/vnd.openxmlformats"), mt == "application/vnd.ms-excel":
+		return true
+	}
+	return false
 }
 
 // csvTypes are the media types a CSV body is sent as: text/csv (RFC 4180)

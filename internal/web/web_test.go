@@ -504,12 +504,24 @@ func TestPostRecordsInputErrors(t *testing.T) {
 		{name: "form upload", method: "POST", url: "/api/v1/records", body: "--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n" + d5 + "\r\n--x--\r\n",
 			headers: map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, status: 415,
 			fields: map[string]string{"code": "unsupported_media_type"}, contains: []string{"--data-binary"}},
+		// A type naming another format is a 415 too, as the README says,
+		// whatever the body holds.
+		{name: "XML", method: "POST", url: "/api/v1/records", body: d5, headers: map[string]string{"Content-Type": "application/xml"}, status: 415,
+			fields: map[string]string{"code": "unsupported_media_type"}, contains: []string{"NDJSON"}},
+		{name: "a spreadsheet", method: "POST", url: "/api/v1/records", body: "PK\x03\x04", headers: map[string]string{"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}, status: 415,
+			fields: map[string]string{"code": "unsupported_media_type"}},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) { e.run(t, sc) })
 	}
 	if got := e.lastSeq(t); got != seq {
 		t.Errorf("refused requests changed the store: seq %d → %d", seq, got)
+	}
+	// The types NDJSON is sent under are read as NDJSON.
+	for i, ct := range []string{"application/x-ndjson", "application/json", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"} {
+		body := strings.Replace(d5, `"id":"d5"`, fmt.Sprintf(`"id":"ct%d"`, i), 1)
+		e.run(t, scenario{method: "POST", url: "/api/v1/records", body: body, headers: map[string]string{"Content-Type": ct}, status: 200,
+			fields: map[string]string{"inserted": "1"}})
 	}
 	// skip_invalid=1 is a boolean too.
 	e.run(t, scenario{method: "POST", url: "/api/v1/records?skip_invalid=1", body: bad + "\n" + d5 + "\n", status: 200,

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"context"
 	"errors"
 	"flag"
@@ -113,6 +111,6 @@ func listReconciliations(ctx context.Context, env *Env, c common, format string,
 	if format == "json" {
 		return writeJSONOut(env, map[string]any{"reconciliations": rs})
 	}
-	fmt.Fprint(env.Stdout, reconcile.ListText(rs, a.currencyAt(time.Now())))
+	fmt.Fprint(env.Stdout, reconcile.ListText(rs, a.currencyAt))
 	return nil
 }

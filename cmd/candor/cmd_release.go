@@ -110,6 +110,10 @@ func runReleaseSub(ctx context.Context, env *Env, sub string, args []string) err
 	var one metrics.ReleaseImpact
 	found := false
 	err = a.engine.Read(ctx, func(ds *metrics.Dataset) error {
+		// Under the production names, impact window and weights in force
+		// at as-of, as the release impact score as of then: today's had
+		// listed (and --send surveyed) releases that were not production.
+		ds = ds.At(at)
 		if sub == "list" {
 			q := metrics.Query{AsOf: at, Window: w}
 			if *service != "" {

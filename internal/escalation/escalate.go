@@ -94,6 +94,9 @@ func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgeme
 		m     *catalog.Metric
 		scope metrics.Scope
 	}
+	// Scopes are made canonical by the environment aliases in force at
+	// as_of, as each escalation is judged then (scorecard.Evaluate).
+	at := ds.At(opt.AsOf)
 	var targets []target
 	ms := cat.MetricsInForce()
 	for i := range ms {
@@ -105,7 +108,7 @@ func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgeme
 		if !opt.Scope.IsZero() {
 			// Canonical (environment aliases resolved), as acknowledgements
 			// keep their scopes.
-			if s, err := scorecard.CheckScope(ds, m.ID, opt.Scope); err == nil {
+			if s, err := scorecard.CheckScope(at, m.ID, opt.Scope); err == nil {
 				targets = append(targets, target{m, s})
 			}
 			continue
@@ -118,7 +121,7 @@ func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgeme
 			}
 			seen[a.Scope] = true
 			if s, err := metrics.ParseScope(a.Scope); err == nil {
-				if s, err = scorecard.CheckScope(ds, m.ID, s); err == nil {
+				if s, err = scorecard.CheckScope(at, m.ID, s); err == nil {
 					targets = append(targets, target{m, s})
 				}
 			}

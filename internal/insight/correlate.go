@@ -18,7 +18,9 @@ func (a *run) series(id string, scope metrics.Scope, period time.Duration, n int
 	out := make([]float64, n)
 	for i := range n {
 		at := a.opt.AsOf.Add(-time.Duration(n-1-i) * period)
-		r, err := a.ds.Compute(id, metrics.Query{AsOf: at, Window: period, Scope: scope})
+		// Each period under the settings in force at its end, as the
+		// scorecard's weekly series computes it.
+		r, err := a.ds.At(at).Compute(id, metrics.Query{AsOf: at, Window: period, Scope: scope})
 		if err != nil || r.Value == nil {
 			out[i] = math.NaN()
 			continue

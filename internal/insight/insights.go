@@ -72,6 +72,11 @@ type Options struct {
 // reader may not see (each analysis names the metrics it reads).
 func Compute(cat *catalog.Catalog, ds *metrics.Dataset, st Settings, opt Options) Report {
 	rep := Report{AsOf: opt.AsOf, TimeZone: st.Loc.String(), Insights: []Insight{}, Quiet: []Quiet{}}
+	// Every analysis reads releases, failures and values as of opt.AsOf,
+	// so under the settings in force then (production names, attribution
+	// and impact windows, rates), as the metrics as of then are computed:
+	// the callers pass the dataset of today's settings.
+	ds = ds.At(opt.AsOf)
 	a := &run{cat: cat, ds: ds, st: st, opt: opt, rep: &rep}
 	for _, id := range Analyses {
 		if !a.visible(reads[id]...) {
@@ -347,7 +352,8 @@ func mttrBar(m *catalog.Metric) string {
 func (a *run) mttrOverTarget() string {
 	c := a.st.Config.Insights.MTTROverTarget
 	w := a.window("mttr_over_target.window")
-	m, _ := a.cat.Metric("mttr")
+	// The target in force at as_of, as MTTR's status then is judged.
+	m, _ := a.cat.MetricAt("mttr", a.opt.AsOf)
 	type over struct {
 		svc          string
 		mttr, target float64

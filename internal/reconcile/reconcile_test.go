@@ -352,11 +352,11 @@ func TestText(t *testing.T) {
 	if text := Text(u, ""); !strings.Contains(text, "UNKNOWN") || !strings.Contains(text, "Why") {
 		t.Errorf("unknown text:\n%s", text)
 	}
-	list := ListText([]Result{r, u}, "EUR")
+	list := ListText([]Result{r, u}, in("EUR"))
 	if !strings.Contains(list, "mrr") || !strings.Contains(list, "csat") || !strings.Contains(list, "+2.5 %") || strings.Count(list, "\n") != 3 {
 		t.Errorf("list:\n%s", list)
 	}
-	if !strings.Contains(ListText(nil, ""), "No reconciliation") {
+	if !strings.Contains(ListText(nil, in("")), "No reconciliation") {
 		t.Errorf("empty list text")
 	}
 }
@@ -389,8 +389,30 @@ func TestListNamesTheMonth(t *testing.T) {
 	c := cat(t)
 	feb, _ := Check(c, withMRR(t, "1025"), "mrr", 1000, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), 28*24*time.Hour)
 	rolling, _ := Check(c, withMRR(t, "1025"), "mrr", 1000, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), 30*24*time.Hour)
-	list := ListText([]Result{feb, rolling}, "EUR")
+	list := ListText([]Result{feb, rolling}, in("EUR"))
 	if !strings.Contains(list, "28d: February 2026") || !strings.Contains(list, " window ") || strings.Count(list, "February") != 1 {
 		t.Errorf("the list does not name February 2026 for the month's check alone:\n%s", list)
+	}
+}
+
+// in is a currencyAt of one currency at every time.
+func in(currency string) func(time.Time) string { return func(time.Time) string { return currency } }
+
+// A kept check is labelled in the currency in force at its own as_of: one
+// as of before a change from US dollars to euros was computed in dollars.
+func TestListLabelsEachCheckInItsCurrency(t *testing.T) {
+	c := cat(t)
+	change := asOf.Add(time.Hour)
+	before, _ := Check(c, withMRR(t, "1025"), "mrr", 1000, asOf, 0)
+	after, _ := Check(c, withMRR(t, "1025"), "mrr", 1000, asOf.Add(24*time.Hour), 0)
+	list := ListText([]Result{after, before}, func(at time.Time) string {
+		if at.Before(change) {
+			return "USD"
+		}
+		return "EUR"
+	})
+	lines := strings.Split(strings.TrimSpace(list), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "1,025 EUR") || !strings.Contains(lines[2], "1,025 USD") || strings.Contains(lines[2], "EUR") {
+		t.Errorf("each check is not labelled in the currency of its date:\n%s", list)
 	}
 }

@@ -60,7 +60,11 @@ func Text(r Result, currency string) string {
 }
 
 // ListText renders kept results, one a line, newest first.
-func ListText(rs []Result, currency string) string {
+// Each check's figures were computed as of its own date, so they are
+// labelled in currencyAt(r.AsOf), the currency in force then: one
+// currency for the list had labelled a check before a change of the
+// currency in today's.
+func ListText(rs []Result, currencyAt func(time.Time) string) string {
 	if len(rs) == 0 {
 		return "No reconciliation checks yet (candor reconcile --metric ID --expected VALUE).\n"
 	}
@@ -69,6 +73,7 @@ func ListText(rs []Result, currency string) string {
 	// listed as "31d: October 2026", not only as of 1 November.
 	fmt.Fprintf(&b, "%-6s %-20s %-28s %-20s %-20s %18s %18s %10s  %-7s  %s\n", "#", "checked at", "metric", "as of", "window", "expected", "candor", "diff", "status", "source")
 	for _, r := range rs {
+		currency := currencyAt(r.AsOf)
 		fmt.Fprintf(&b, "%-6d %-20s %-28s %-20s %-20s %18s %18s %10s  %-7s  %s\n", r.ID, r.CheckedAt.Format(time.RFC3339), r.Metric, r.AsOf.Format(time.RFC3339), catalog.WindowNote(r.AsOf, r.Window),
 			scorecard.FormatValue(&r.Expected, r.Unit, currency), scorecard.FormatValue(r.Actual, r.Unit, currency), Pct(r.DifferencePct),
 			statusLabel[r.Status], r.Source)

@@ -251,7 +251,10 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 			return nil, err
 		}
 	}
-	scope, err := CheckScope(ds, id, scope)
+	// Canonical by the environment aliases in force at as_of, under which
+	// the value is computed: today's had read "live" as production's
+	// alias as of a time it was an environment of its own.
+	scope, err := CheckScope(ds.At(opt.AsOf), id, scope)
 	if err != nil {
 		return nil, err
 	}

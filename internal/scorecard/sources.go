@@ -117,7 +117,13 @@ type KindSource struct {
 // by a configured one that has not worked within the kind's limit is
 // stale.
 func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time, connectors ...health.Connector) *SourcesReport {
-	r := &SourcesReport{AsOf: asOf.UTC(), Problems: ds.Problems(asOf), Connectors: []health.Connector{}, Quarantined: ds.Quarantined()}
+	// The problems (production names, attribution window) and the money
+	// without a rate are of the records at as_of under the settings in
+	// force then, as the metrics as of then read them: today's rates had
+	// hidden money that had none then. Freshness (JudgeKind) is judged by
+	// its limits as they are now.
+	at := ds.At(asOf)
+	r := &SourcesReport{AsOf: asOf.UTC(), Problems: at.Problems(asOf), Connectors: []health.Connector{}, Quarantined: ds.Quarantined()}
 	if r.Problems == nil {
 		r.Problems = []metrics.Problem{}
 	}
@@ -125,7 +131,7 @@ func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time, connecto
 	for _, p := range r.Problems {
 		perKind[p.Kind]++
 	}
-	r.Unrated = UnratedMoneyOf(cat, ds.UnratedAt(asOf))
+	r.Unrated = UnratedMoneyOf(cat, at.UnratedAt(asOf))
 	unrated := map[domain.Kind]int64{}
 	for _, u := range r.Unrated {
 		unrated[u.Kind] += u.Records

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,6 +60,31 @@ func TestMoneyLabelledInTheCurrencyInForce(t *testing.T) {
 				i := strings.Index(page, m[0])
 				t.Fatalf("%s labels money %s, want %s: …%s…", c.path, m[1], c.want, page[max(0, i-200):i+4])
 			}
+		}
+	}
+}
+
+// The pages of a currency are parsed once and kept: requests asking for
+// it at once get the one set stored first, not each its own.
+func TestSiteForKeepsOneSetPerCurrency(t *testing.T) {
+	e := newEnv(t, 0)
+	sets := make([]*site, 8)
+	var wg sync.WaitGroup
+	for i := range sets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sets[i] = e.srv.siteFor("EUR")
+		}()
+	}
+	wg.Wait()
+	kept := e.srv.siteFor("EUR")
+	if kept == e.srv.site || kept.currency != "EUR" {
+		t.Fatalf("siteFor(EUR) is the %s set", kept.currency)
+	}
+	for i, st := range sets {
+		if st != kept {
+			t.Errorf("request %d got a set of its own, not the one kept", i)
 		}
 	}
 }

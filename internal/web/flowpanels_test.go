@@ -106,7 +106,7 @@ func TestRevenueAtRiskNote(t *testing.T) {
 	v, avail, arr, days := 1232.88, 99.5, 900000.0, 30.0
 	c := scorecard.Card{ID: "revenue_at_risk", Name: "Revenue at risk", Unit: "currency", Value: &v,
 		Detail: metrics.Detail{Availability: &avail, ARR: &arr, WindowDays: &days, Currency: "EUR"}}
-	m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, nil)
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, "USD", nil)
 	if want := "(1 − 99.5 % availability) × ARR 900,000 EUR × 30 days ÷ 365 = 1,233 EUR."; m.Note != want {
 		t.Errorf("note %q, want %q", m.Note, want)
 	}
@@ -114,12 +114,12 @@ func TestRevenueAtRiskNote(t *testing.T) {
 	// availability at two decimals (99.87 %) it had made 376.63, not 366.17.
 	v, avail, arr = 366.16854345208554, 99.873612, 3524900
 	c.Detail.Currency = "USD"
-	m = e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, nil)
+	m = e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, "USD", nil)
 	if want := "(1 − 99.87361 % availability) × ARR 3,524,900 USD × 30 days ÷ 365 = 366.17 USD."; m.Note != want {
 		t.Errorf("note %q, want %q", m.Note, want)
 	}
 	c.Detail.ARR, c.Value = nil, nil
-	if m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, nil); m.Note != "Revenue at risk = (1 − availability) × ARR × window days ÷ 365." {
+	if m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, "USD", nil); m.Note != "Revenue at risk = (1 − availability) × ARR × window days ÷ 365." {
 		t.Errorf("note without ARR %q", m.Note)
 	}
 }

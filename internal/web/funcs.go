@@ -190,13 +190,6 @@ func (s *Server) currencyAt(t time.Time) string {
 	return "USD"
 }
 
-// currencyOf is the currency in force at a page query's as_of (now when
-// it has none or cannot be read: the handler refuses such a query).
-func (s *Server) currencyOf(q Query) string {
-	t, _ := ParseTime(q.AsOf)
-	return s.currencyAt(t)
-}
-
 // StatusView is a status as pages show it: a word and an icon whose shape
 // differs per status, so colour is never the only signal. Class is the
 // status for CSS (status--green, …).

@@ -234,13 +234,16 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	var dataFrom time.Time
 	covered := false
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if err := checkScope(ds, opt.Scope); err != nil {
+		// Checked and made canonical by the aliases in force at as_of,
+		// under which the scorecard is computed.
+		at := ds.At(opt.AsOf)
+		if err := checkScope(at, opt.Scope); err != nil {
 			return err
 		}
 		// Canonical, as the metric page computes it (code review
 		// 2026-12-07 F4): environment=prod had shown "—" on every
 		// deployment metric. The links keep what the reader wrote.
-		opt.Scope = ds.CanonicalScope(opt.Scope)
+		opt.Scope = at.CanonicalScope(opt.Scope)
 		dataFrom, covered = escalation.Covered(ds, opt.AsOf)
 		sc = scorecard.Build(s.Catalog, ds, opt)
 		ch = s.choices.choices(ds, ds.Seq())

@@ -346,10 +346,12 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 	var ch Choices
 	var escalated *escalation.Escalation
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if err := checkScope(ds, q.Scope()); err != nil {
+		// Checked by the aliases in force at as_of, as Detail computes.
+		at := ds.At(opt.AsOf)
+		if err := checkScope(at, q.Scope()); err != nil {
 			return err
 		}
-		if err := s.checkMetricScope(ds, id, scope); err != nil {
+		if err := s.checkMetricScope(at, id, scope); err != nil {
 			return err
 		}
 		d, err := scorecard.Detail(s.Catalog, ds, id, opt, st.By, scope)

@@ -238,7 +238,9 @@ func (s *Server) proposalRow(v *governance.View, me string) proposalRow {
 				if m, ok := s.Catalog.Metric(v.Metric); ok {
 					unit = m.Unit
 				}
-				bv.Value = scorecard.FormatValue(b.Number, unit, s.currencyAt(time.Time{}))
+				// Computed as of the proposal (b.AsOf), so in the
+				// currency in force then, not today's.
+				bv.Value = scorecard.FormatValue(b.Number, unit, s.currencyAt(b.AsOf))
 			}
 			for _, sc := range b.Scopes {
 				bv.Scopes = append(bv.Scopes, sc.Scope+": "+string(sc.Status))

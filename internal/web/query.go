@@ -342,6 +342,9 @@ func mergeScope(ds *metrics.Dataset, q Query, ps metrics.Scope) (metrics.Scope, 
 // and the scope parameter is checked for the reader (checkReaderScope). Call it under the
 // engine's read lock.
 func (s *Server) apiScope(ds *metrics.Dataset, access auth.Access, asOf time.Time, q Query, ps metrics.Scope) (metrics.Scope, error) {
+	// By the environment aliases in force at asOf, under which the answer
+	// is computed (Dataset.At), not today's.
+	ds = ds.At(asOf)
 	if err := checkScope(ds, q.Scope()); err != nil {
 		return metrics.Scope{}, err
 	}
@@ -419,6 +422,8 @@ func (s *Server) checkReaderScope(ds *metrics.Dataset, access auth.Access, asOf 
 	if scope.IsZero() {
 		return nil
 	}
+	// The data and aliases as of asOf, as the catalog is.
+	ds = ds.At(asOf)
 	var ids, dims []string
 	cat := s.Catalog.At(asOf)
 	for i := range cat.Metrics {

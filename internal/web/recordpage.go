@@ -116,7 +116,10 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, fmt.Errorf("record %s: %w", domain.Key{Kind: kind, Source: rec.Source, ID: rec.ID}, err))
 		return
 	}
-	moneyFields(data.Fields, s.currencyOf(q))
+	// In the currency in force at the page's as_of (opt.AsOf: without
+	// as_of, the minute the page is computed at), as its links and impact
+	// are computed; the clock read again had been a minute apart.
+	moneyFields(data.Fields, s.currencyAt(opt.AsOf))
 	if s.seesCustomers(access) && slices.Contains(customerKinds, kind) {
 		linkCustomer(data.Fields, q)
 	}
@@ -165,6 +168,8 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	pg := s.newPage(r, fmt.Sprintf("%s %s", idWords(string(kind)), rec.ID), q, data)
+	// Rendered with the pages of the currency of its as_of, as its fields.
+	pg.AsOf = opt.AsOf
 	s.render(w, r, http.StatusOK, "record", pg)
 }
 
@@ -470,6 +475,11 @@ func (s *Server) recordLinks(r *http.Request, rec *StoredRecord, q Query, asOf t
 	access := s.access(r)
 	var out *recordLinks
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		// Under the attribution window and production names in force at
+		// asOf, as change failure rate counts then: today's had traced a
+		// failure the metric as of then did not count, "within" today's
+		// window.
+		ds = ds.At(asOf)
 		window := catalog.WindowWords(ds.Config().AttributionWindow)
 		// A record of a kind the reader may not read is named by its kind
 		// alone, as the impact panel leaves out tickets it may not read.

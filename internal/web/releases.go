@@ -77,10 +77,16 @@ func (s *Server) releaseList(r *http.Request) (Query, releasesData, error) {
 	data := releasesData{AsOf: opt.AsOf, Window: s.releaseImpactWindow(opt.AsOf, opt.Window), Rule: s.impactSettings().Spike.Resolved()}
 	data.WindowText = catalog.WindowWords(data.Window)
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		// The controls' choices are the current dataset's (cached for
+		// it); the list, its scope and its observation window are
+		// as of opt.AsOf, under the production names, impact window and
+		// weights in force then, as release_impact_score computes: today's
+		// had listed releases that were not production then.
+		data.choices = s.choices.choices(ds, ds.Seq())
+		ds = ds.At(opt.AsOf)
 		if err := checkScope(ds, opt.Scope); err != nil {
 			return err
 		}
-		data.choices = s.choices.choices(ds, ds.Seq())
 		data.Observation = catalog.WindowWords(ds.Config().ImpactWindow())
 		data.Releases = ds.ReleaseImpacts(metrics.Query{AsOf: opt.AsOf, Window: data.Window, Scope: opt.Scope}, data.Rule)
 		return nil
@@ -118,6 +124,8 @@ func (s *Server) releaseOf(r *http.Request, source, id string, asOf time.Time, w
 	var out *metrics.ReleaseImpact
 	var rank *metrics.ReleaseRank
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		// Under the settings in force at asOf, as releaseList.
+		ds = ds.At(asOf)
 		ri, ok := ds.ReleaseImpactOf(source, id, asOf, s.impactSettings().Spike)
 		if !ok {
 			return nil

@@ -236,7 +236,7 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 	var vr *scorecard.ViewResult
 	covered := false
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if err := checkScope(ds, asked); err != nil {
+		if err := checkScope(ds.At(opt.AsOf), asked); err != nil {
 			return err
 		}
 		var verr error
@@ -300,11 +300,16 @@ func (s *Server) newRoleViewPage(v *catalog.View, vr *scorecard.ViewResult, q Qu
 			p.Hidden = append(p.Hidden, sectionNames[sec])
 		}
 	}
+	// The currency in force at the view's as_of, which every figure of the
+	// page is computed as of: for a page without as_of that is the minute
+	// it is computed at (defaultAsOf), not the clock read again, which
+	// for up to a minute after an approved change had labelled the tiles
+	// in the new currency and the rest of the page in the old.
 	cur := s.currencyAt(vr.AsOf)
 	for _, sec := range vr.Sections {
 		switch sec {
 		case "pillars":
-			p.Pillars = s.pillarTiles(vr.Pillars, q)
+			p.Pillars = s.pillarTiles(vr.Pillars, q, cur)
 		case "pipeline_by_stage":
 			p.Pipeline = pipelineOf(vr.Pipeline, q, cur)
 			p.PipelineCoverage = vr.PipelineCoverage
@@ -323,7 +328,7 @@ func (s *Server) newRoleViewPage(v *catalog.View, vr *scorecard.ViewResult, q Qu
 		}
 	}
 	for _, vm := range vr.Metrics {
-		rm := s.roleMetric(vm, q, anns)
+		rm := s.roleMetric(vm, q, cur, anns)
 		p.Metrics = append(p.Metrics, rm)
 		for _, n := range rm.annotations {
 			if !slices.Contains(p.Annotations, n) {
@@ -358,8 +363,9 @@ func metricHref(q Query, id, dim, key string) string {
 	return q.URL(path, "scope", dim+":"+key)
 }
 
-func (s *Server) pillarTiles(ps []scorecard.PillarStatus, q Query) []pillarTile {
-	cur := s.currencyOf(q)
+// pillarTiles are the view's pillars, their money in cur (the currency of
+// the view's as_of).
+func (s *Server) pillarTiles(ps []scorecard.PillarStatus, q Query, cur string) []pillarTile {
 	out := make([]pillarTile, 0, len(ps))
 	for _, p := range ps {
 		t := pillarTile{Name: p.Name, Status: statusView(p.Status)}
@@ -447,9 +453,10 @@ func ptr[T any](v T) *T { return &v }
 
 // roleMetric is one metric's panel: its figures, its chart and its
 // breakdown.
-func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Annotation) roleMetric {
+// roleMetric is one metric's panel, its money in cur (the currency of the
+// view's as_of).
+func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, cur string, anns []catalog.Annotation) roleMetric {
 	c := vm.Card
-	cur := s.currencyOf(q)
 	m := roleMetric{Card: c, Status: statusView(c.Status), Trend: trendView(c.Trend), Value: scorecard.CompactValue(c.Value, c.Unit, cur, c.Window, c.SumsOverWindow),
 		URL: metricHref(q, c.ID, "", ""), Fresh: freshness(c)}
 	if c.Target != nil {

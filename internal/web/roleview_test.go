@@ -156,13 +156,13 @@ func TestRoleMetricCharts(t *testing.T) {
 		Detail: metrics.Detail{Reached: map[string]int{"lead": 200, "mql": 80, "sql": 30, "opportunity": 12, "won": 4},
 			CohortStart: ptr(time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)), CohortEnd: ptr(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
 			MaturationLagDays: ptr(90.0)}}
-	m := e.srv.roleMetric(scorecard.ViewMetric{Card: funnel}, Query{AsOf: asOf}, nil)
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: funnel}, Query{AsOf: asOf}, "USD", nil)
 	mustContain(t, "the funnel panel", string(m.Chart), []string{"chart-funnel", "Leads", "200", "Won"}, "chart-trend")
 	if m.Note != "Leads created 1 Dec 2025 – 31 Dec 2025, each followed for 90 days." {
 		t.Errorf("funnel note %q", m.Note)
 	}
 	arr := scorecard.Card{ID: "arr", Name: "ARR", Unit: "currency", Value: &v, Series: []scorecard.Point{{End: end, Value: &v}}}
-	m = e.srv.roleMetric(scorecard.ViewMetric{Card: arr, By: "plan", Breakdown: []scorecard.BreakdownLine{{Key: "pro plan", Value: &v, Status: catalog.Green}}}, Query{AsOf: asOf, Window: "90d"}, nil)
+	m = e.srv.roleMetric(scorecard.ViewMetric{Card: arr, By: "plan", Breakdown: []scorecard.BreakdownLine{{Key: "pro plan", Value: &v, Status: catalog.Green}}}, Query{AsOf: asOf, Window: "90d"}, "USD", nil)
 	mustContain(t, "the ARR panel", string(m.Chart), []string{"chart-trend"}, "chart-funnel")
 	mustContain(t, "the ARR breakdown", string(m.Bars), []string{"chart-bars", "pro plan", "5 USD · green"})
 	if len(m.Lines) != 1 || m.Lines[0].URL != "/metrics/arr?as_of=2026-03-31&window=90d&scope=plan%3Apro+plan" || m.Wide {
@@ -177,7 +177,7 @@ func TestRoleMetricCharts(t *testing.T) {
 		{Key: "billing", Value: ptr(100.0), Status: catalog.Unknown, Reason: short.TooFew(2), Count: 2, Needs: 5},
 		{Key: "search", Value: ptr(10.0), Status: catalog.Green, Count: 30},
 		{Key: "ledger", Status: catalog.Unknown, Reason: short.TooFew(0), Needs: 5}}
-	m = e.srv.roleMetric(scorecard.ViewMetric{Card: cfr, By: "service", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	m = e.srv.roleMetric(scorecard.ViewMetric{Card: cfr, By: "service", Breakdown: lines}, Query{AsOf: asOf}, "USD", nil)
 	d := &scorecard.MetricDetail{Card: cfr, By: "service", Breakdown: lines}
 	panel := e.srv.newBreakdownPanel(d, func(scorecard.BreakdownLine) string { return "" })
 	for name, svg := range map[string]template.HTML{"role view": m.Bars, "role view, phone": m.BarsP, "metric page": panel.Bars, "metric page, phone": panel.BarsNarrow} {
@@ -200,7 +200,7 @@ func TestCoverageSaysWhatItDivides(t *testing.T) {
 		{Key: "bob", Value: ptr(2.04), Status: catalog.Amber, Count: 30, QuotaLeft: &scorecard.QuotaLeft{Pipeline: 549300, Left: 269500, Quota: 598000, Currency: "USD"}},
 		{Key: "cy", Status: catalog.Unknown, Reason: "nothing remains of the quota", QuotaLeft: &scorecard.QuotaLeft{Pipeline: 1000, Left: -50, Quota: 500, Currency: "USD"}},
 	}
-	m := e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "owner", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "owner", Breakdown: lines}, Query{AsOf: asOf}, "USD", nil)
 	if want := "Each owner's open pipeline closing in the quota period, divided by the quota left (quota − won so far). " +
 		"Little is left for ann (6,000 USD of 600,000 USD): a small divisor makes a large multiple."; m.Divides != want {
 		t.Errorf("note %q\nwant %q", m.Divides, want)
@@ -222,7 +222,7 @@ func TestCoverageSaysWhatItDivides(t *testing.T) {
 	}
 	// Other metrics' breakdowns say nothing of quotas.
 	other := e.srv.roleMetric(scorecard.ViewMetric{Card: scorecard.Card{ID: "win_rate", Name: "Win rate", Unit: "%", Value: &v}, By: "owner",
-		Breakdown: []scorecard.BreakdownLine{{Key: "ann", Value: &v}}}, Query{AsOf: asOf}, nil)
+		Breakdown: []scorecard.BreakdownLine{{Key: "ann", Value: &v}}}, Query{AsOf: asOf}, "USD", nil)
 	if other.Divides != "" || other.Lines[0].Basis != "" {
 		t.Errorf("win rate's breakdown: note %q, basis %q", other.Divides, other.Lines[0].Basis)
 	}
@@ -495,7 +495,7 @@ func TestRoleViewKeepsWorstLines(t *testing.T) {
 		lines = append(lines, scorecard.BreakdownLine{Key: svc, Value: ptr(float64(i)), Status: catalog.Unknown, NoOwnTarget: true, Count: 10})
 	}
 	lines = append(lines, scorecard.BreakdownLine{Key: "search", Value: &worst, Status: catalog.Unknown, NoOwnTarget: true, Count: 63})
-	m := e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "service", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "service", Breakdown: lines}, Query{AsOf: asOf}, "USD", nil)
 	var keys []string
 	for _, l := range m.Lines {
 		keys = append(keys, l.Key)
@@ -513,7 +513,7 @@ func TestRoleViewKeepsWorstLines(t *testing.T) {
 	}
 	lines[12].Status, lines[12].Value = catalog.Amber, ptr(99.0)
 	lines[11].Status = catalog.Green
-	m = e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "priority", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	m = e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "priority", Breakdown: lines}, Query{AsOf: asOf}, "USD", nil)
 	keys = nil
 	for _, l := range m.Lines {
 		keys = append(keys, l.Key)
@@ -580,7 +580,7 @@ func TestRoleViewKeepsBestLinesToo(t *testing.T) {
 	}{{"competitor-search", 2.5}, {"seo-blog", 2.56}, {"nurture-sequence", 5.26}} {
 		lines = append(lines, scorecard.BreakdownLine{Key: c.k, Value: ptr(c.v), Status: catalog.Unknown, NoOwnTarget: true, Count: 20})
 	}
-	m := e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "campaign", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "campaign", Breakdown: lines}, Query{AsOf: asOf}, "USD", nil)
 	var keys []string
 	for _, l := range m.Lines {
 		keys = append(keys, l.Key)

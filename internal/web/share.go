@@ -175,7 +175,7 @@ func (s *Server) checkShare(r *http.Request, in shareRequest) (auth.NewShare, er
 		// The scope and the breakdown are checked as the metric page checks them, by computing
 		// the drill-down once: a link never fixes what its page would refuse.
 		if err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-			if err := checkScope(ds, q.Scope()); err != nil {
+			if err := checkScope(ds.At(opt.AsOf), q.Scope()); err != nil {
 				return err
 			}
 			_, err := scorecard.Detail(s.Catalog, ds, in.Subject, opt, st.By, scope)

@@ -140,24 +140,36 @@ func (s *Server) siteFor(currency string) *site {
 	if currency == s.site.currency {
 		return s.site
 	}
-	s.sites.mu.Lock()
-	defer s.sites.mu.Unlock()
-	if st, ok := s.sites.m[currency]; ok {
+	s.sites.mu.RLock()
+	st, ok := s.sites.m[currency]
+	s.sites.mu.RUnlock()
+	if ok {
 		return st
 	}
+	// Parsed outside the lock, so that the first page in a currency does
+	// not hold up every other currency's for the parse; two first
+	// requests may both parse it, and the first stored is kept.
 	st, err := s.newSite(currency, s.site.assets, s.site.urls)
 	if err != nil {
-		// The embedded files parsed at start; they cannot fail now.
-		s.Log.Error("parsing the pages for a currency", "currency", currency, "err", err)
-		return s.site
+		// The embedded files parsed at start; they cannot fail now. Should
+		// they, the default set is kept for the currency, so the failure
+		// is logged once rather than parsed and logged on every request.
+		s.Log.Error("parsing the pages for a currency; its pages are labelled in the default currency", "currency", currency, "default", s.site.currency, "err", err)
+		st = s.site
+	}
+	s.sites.mu.Lock()
+	defer s.sites.mu.Unlock()
+	if prev, ok := s.sites.m[currency]; ok {
+		return prev
 	}
 	s.sites.m[currency] = st
 	return st
 }
 
-// otherSites are the page sets siteFor parsed, by currency.
+// otherSites are the page sets siteFor parsed, by currency (the default
+// set for one that failed to parse).
 type otherSites struct {
-	mu sync.Mutex
+	mu sync.RWMutex
 	m  map[string]*site
 }
 
@@ -314,9 +326,11 @@ var windowChoices = []string{"7d", "14d", "30d", "90d", "180d", "365d"}
 // newPage fills the layout's part of a page for r.
 func (s *Server) newPage(r *http.Request, title string, q Query, data any) *Page {
 	p := auth.PrincipalFrom(r.Context())
+	// The clock read once: AsOf, Now and LastDate of one page agree.
+	now := s.Now().UTC()
 	pg := &Page{
-		Title: title, Q: q, AsOf: s.Now().UTC(), Now: s.Now().UTC(), Version: s.Version, CSRF: p.CSRFToken(),
-		LastDate:  s.Now().UTC().Add(FutureSlack).Format(time.DateOnly),
+		Title: title, Q: q, AsOf: now, Now: now, Version: s.Version, CSRF: p.CSRFToken(),
+		LastDate:  now.Add(FutureSlack).Format(time.DateOnly),
 		RequestID: requestID(r), Path: r.URL.Path, Data: data,
 		Choices: Choices{Windows: windowChoices},
 	}

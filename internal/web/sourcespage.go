@@ -238,10 +238,11 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 		}
 		p.Problems = append(p.Problems, row)
 	}
-	cur := s.currencyAt(rep.AsOf)
 	for _, c := range s.visibleReconciliations(access, checks) {
 		// The metric page at the check's own date and window: where the
-		// figure compared came from.
+		// figure compared came from. Its figures are in the currency in
+		// force at that date, not the page's.
+		cur := s.currencyAt(c.AsOf)
 		at := q.With("as_of", c.AsOf.UTC().Format(time.RFC3339)).With("window", c.Window)
 		row := checkRow{Name: c.Name, URL: metricHref(at, c.Metric, "", ""),
 			AsOf: c.AsOf.UTC().Format("2 Jan 2006 15:04 MST"), Window: catalog.WindowNote(c.AsOf, c.Window),

@@ -549,13 +549,18 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 	}
 	var d *scorecard.MetricDetail
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if err := checkScope(ds, q.Scope()); err != nil {
+		// The scope is checked and made canonical by the environment
+		// aliases in force at as_of, under which Detail computes it:
+		// today's had answered environment=live, an environment of its
+		// own then, with production's count.
+		at := ds.At(opt.AsOf)
+		if err := checkScope(at, q.Scope()); err != nil {
 			return err
 		}
-		if err := s.checkMetricScope(ds, id, ps); err != nil {
+		if err := s.checkMetricScope(at, id, ps); err != nil {
 			return err
 		}
-		scope, err := mergeScope(ds, q, ps)
+		scope, err := mergeScope(at, q, ps)
 		if err != nil {
 			return err
 		}

@@ -138,7 +138,7 @@ func TestListsGiveASumItsWindow(t *testing.T) {
 	// A role view's metric gives its target the window its value carries.
 	v, target := 739.14, 442.4
 	c := scorecard.Card{ID: "revenue_at_risk", Name: "Revenue at risk", Unit: "currency", Value: &v, Target: &target, Window: "30d", SumsOverWindow: true}
-	if m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, nil); m.Value != "739.14 USD/30d" || m.Target != "442.40 USD/30d" {
+	if m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, "USD", nil); m.Value != "739.14 USD/30d" || m.Target != "442.40 USD/30d" {
 		t.Errorf("the role view's metric reads %q, target %q", m.Value, m.Target)
 	}
 }

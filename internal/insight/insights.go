@@ -47,6 +47,12 @@ type Quiet struct {
 type Report struct {
 	AsOf     time.Time `json:"as_of"`
 	TimeZone string    `json:"time_zone"`
+	// Window is the window every analysis read when one was asked ("7d"),
+	// and Month the calendar month it and AsOf cover ("2026-10"), as the
+	// scorecard says them; left out when each read its own. They change
+	// what is found, and the answer had not said them.
+	Window   string    `json:"window,omitempty"`
+	Month    string    `json:"month,omitempty"`
 	Insights []Insight `json:"insights"`
 	Quiet    []Quiet   `json:"quiet"`
 }
@@ -72,6 +78,9 @@ type Options struct {
 // reader may not see (each analysis names the metrics it reads).
 func Compute(cat *catalog.Catalog, ds *metrics.Dataset, st Settings, opt Options) Report {
 	rep := Report{AsOf: opt.AsOf, TimeZone: st.Loc.String(), Insights: []Insight{}, Quiet: []Quiet{}}
+	if opt.Window > 0 {
+		rep.Window, rep.Month = catalog.FormatWindow(opt.Window), catalog.MonthField(opt.AsOf, opt.Window)
+	}
 	// Every analysis reads releases, failures and values as of opt.AsOf,
 	// so under the settings in force then (production names, attribution
 	// and impact windows, rates), as the metrics as of then are computed:

@@ -247,6 +247,13 @@ func TestInsightsAPI(t *testing.T) {
 		t.Errorf("the seed is too small for any insight: want 6 quiet analyses, got %v", quiet)
 	}
 	e.run(t, scenario{url: "/api/v1/insights?window=soon", status: 400, fields: map[string]string{"param": "window"}})
+	// The window asked, and a month, are said, as the scorecard says
+	// them; none when each analysis reads its own.
+	if lookup(doc, "window") != nil || lookup(doc, "month") != nil {
+		t.Errorf("a window or month said though none was asked: %v %v", lookup(doc, "window"), lookup(doc, "month"))
+	}
+	e.run(t, scenario{url: "/api/v1/insights?as_of=" + asOf + "&window=7d", status: 200, fields: map[string]string{"window": "7d"}})
+	e.run(t, scenario{url: "/api/v1/insights?month=2026-02", status: 200, fields: map[string]string{"window": "28d", "month": "2026-02"}})
 	page := e.page(t, e.sessionAs(t, "executive"), "/insights?as_of="+asOf, 200)
 	if !strings.Contains(page, "Nothing to report") || !strings.Contains(page, "Deploy time risk") {
 		t.Errorf("the insights page lacks its quiet analyses")

@@ -380,6 +380,7 @@ func serve(ctx context.Context, env *Env, a *app, ln net.Listener, ready func(ur
 		Governance: a.gov, Adoption: opens, Alerts: alerts,
 		LedgerKeys:          ledgerKeys,
 		ShareFrameAncestors: a.cfg.Share.FrameAncestors,
+		BaseURL:             a.cfg.Reports.BaseURL,
 		Annotations:         a.cfg.Annotations,
 		Gates:               gates,
 		Impact:              &impact,

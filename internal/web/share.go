@@ -95,7 +95,7 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j := shareOf(l)
-	j.URL = "/share/" + secret
+	j.URL = strings.TrimRight(s.BaseURL, "/") + "/share/" + secret
 	if l.Kind != auth.ShareView {
 		j.SVG, j.PNG = j.URL+"/card.svg", j.URL+"/card.png"
 	}
@@ -503,11 +503,17 @@ func (s *Server) shareForm(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	scheme := "http"
-	if s.Auth.Secure(r) {
-		scheme = "https"
+	// Under Candor's public address when it is set (behind a proxy the
+	// request's host may be an inner one), else the address asked.
+	base := strings.TrimRight(s.BaseURL, "/")
+	if base == "" {
+		scheme := "http"
+		if s.Auth.Secure(r) {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
 	}
-	link := scheme + "://" + r.Host + "/share/" + secret
+	link := base + "/share/" + secret
 	m, _ := s.Catalog.Metric(l.Subject)
 	q, _ := url.ParseQuery(l.Query)
 	data := sharedPage{ID: l.ID, What: map[string]string{auth.ShareCard: "The card of ", auth.ShareChart: "The chart of "}[l.Kind] + m.Name,

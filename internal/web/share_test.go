@@ -256,3 +256,20 @@ func TestShareTakesAMonth(t *testing.T) {
 		}
 	}
 }
+
+// With Candor's public address set (reports.base_url), a link is answered
+// under it, by the API and by the page's form: a link to paste, not a path,
+// nor the inner host a proxy forwarded to.
+func TestShareLinksUnderThePublicAddress(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.BaseURL = "https://candor.example.com/" })
+	eng := caller{name: "engineering", roles: []string{"engineering"}, token: e.roleToken(t, "engineering")}
+	st, link, raw := e.share(t, eng, `{"kind":"card","subject":"deployment_frequency","filters":{"as_of":"`+asOf+`"}}`)
+	const want = "https://candor.example.com/share/" + auth.SharePrefix
+	if st != 201 || !strings.HasPrefix(link.URL, want) || link.SVG != link.URL+"/card.svg" || link.PNG != link.URL+"/card.png" {
+		t.Fatalf("share: %d %s", st, raw)
+	}
+	_, body, _ := e.call(t, "POST", "/shares", "kind=card&subject=deployment_frequency&expires_in=1d&as_of="+asOf, formType, e.sessionAs(t, "engineering"))
+	if !strings.Contains(string(body), want) {
+		t.Errorf("the form's link is not under the public address:\n%s", clip(body))
+	}
+}

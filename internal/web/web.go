@@ -83,6 +83,10 @@ type Server struct {
 	// (CSP frame-ancestors sources, e.g. https://wiki.example.com); empty: none may, as no
 	// other page may.
 	ShareFrameAncestors []string
+	// BaseURL is Candor's public address (reports.base_url, checked there):
+	// a share link's url, svg and png are answered under it, links to paste,
+	// rather than paths; "" keeps paths.
+	BaseURL string
 	// Annotations are the organisation's configured business-cycle periods; with those posted
 	// over the API (package annotation) they are shaded on every trend chart.
 	Annotations []catalog.Annotation

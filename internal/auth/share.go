@@ -79,7 +79,7 @@ func (s *Service) CreateShare(ctx context.Context, p Principal, c Client, ns New
 		ns.TTL = DefaultShareTTL
 	}
 	if ns.TTL < time.Minute || ns.TTL > MaxShareTTL {
-		// Written as the request writes it ("91d"), not Go's 2184h0m0s.
+		// As a window ("91d"), as requests write it, not Go's 2184h0m0s.
 		return "", store.ShareLink{}, domain.InvalidParam("expires_in", "%s: a link lives from one minute to %d days", catalog.FormatWindow(ns.TTL), MaxShareTTL/(24*time.Hour))
 	}
 	if !p.Authenticated() {

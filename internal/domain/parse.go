@@ -1022,6 +1022,50 @@ func Closest(x string, known []string) string {
 	return best
 }
 
+// Misspelling returns the name in known that x, a name no record uses, is
+// a typo of, "" when the evidence is not strong: Closest's suggestion is a
+// hint beside an error, while this one changes a decision (a release gate
+// judging "prodution" as production), so a new name must not be taken for
+// an old one. Both names, ignoring case, '-', '_' and spaces, have five
+// characters or more (pr-7, perf and dr are not typos of prd); they are
+// one edit apart, two from eight characters on; neither starts with the
+// other (prod-eu, live2 and staging2 add to a name, they do not misspell
+// it); and they do not differ in digits alone (stage1, stage2).
+func Misspelling(x string, known []string) string {
+	norm := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r == '_' || r == '-' || r == ' ' {
+				return -1
+			}
+			return r
+		}, strings.ToLower(s))
+	}
+	letters := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	nx := norm(x)
+	best, bestD := "", 3
+	for _, k := range known {
+		nk := norm(k)
+		if len(nx) < 5 || len(nk) < 5 || nk == nx || strings.HasPrefix(nx, nk) || strings.HasPrefix(nk, nx) || letters(nx) == letters(nk) {
+			continue
+		}
+		limit := 1
+		if len(nk) >= 8 {
+			limit = 2
+		}
+		if d := editDistance(nx, nk); d <= limit && d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 99

@@ -1278,3 +1278,19 @@ func TestSimpleStringMatchesItsRule(t *testing.T) {
 		}
 	}
 }
+
+// Misspelling takes a name for another only on strong evidence: it
+// decides a release gate's verdict, where Closest only suggests.
+func TestMisspelling(t *testing.T) {
+	known := []string{"production", "prod", "prd", "live", "staging", "stage1"}
+	for x, want := range map[string]string{
+		"prodution": "production", "Prodcution": "production", "PRODUCTON": "production", "stagng": "staging", "staigng": "",
+		// Short, or adding to a name, or digits apart: other environments.
+		"pr-7": "", "pr-42": "", "perf": "", "pre": "", "prev": "", "dr": "", "prod-eu": "", "live2": "",
+		"staging2": "", "stage2": "", "preview-pr-4821": "", "qa": "", "uat": "", "production": "",
+	} {
+		if got := Misspelling(x, known); got != want {
+			t.Errorf("Misspelling(%q) = %q, want %q", x, got, want)
+		}
+	}
+}

@@ -414,15 +414,24 @@ func TestMisspeltEnvironmentIsNoSilentPass(t *testing.T) {
 	if v := verdict(t, r, "coverage"); !strings.Contains(v.Reason, `no record names environment "prodution" (did you mean "production"?)`) || !strings.Contains(v.Reason, "cannot tell whether it applies") {
 		t.Errorf("coverage's reason: %s", v.Reason)
 	}
-	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], `no record of environment "prodution"`) || !strings.Contains(r.Warnings[0], `did you mean "production"?`) {
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], `no record of environment "prodution" (no deployment names it; did you mean "production"?): the policies`) {
 		t.Errorf("warnings %q", r.Warnings)
 	}
-	// A known environment, an alias of production and a new one far from
-	// any: judged as written, nothing said.
-	for env, want := range map[string]Severity{"staging": Allow, "PROD": Escalate, "preview-pr-4821": Allow} {
+	// A known environment, an alias of production, and new ones that a
+	// looser match had taken for production (short names, a segment or
+	// digits added): judged as written, nothing said.
+	for env, want := range map[string]Severity{"staging": Allow, "PROD": Escalate, "preview-pr-4821": Allow,
+		"pr-7": Allow, "pr-42": Allow, "perf": Allow, "pre": Allow, "prev": Allow, "dr": Allow, "prod-eu": Allow, "live2": Allow} {
 		if r := ask(env); r.Decision != want || len(r.Warnings) != 0 {
 			t.Errorf("%s: %s, warnings %q; want %s and none", env, r.Decision, r.Warnings, want)
 		}
+	}
+	// With no policy scoped to production, the typo is said and nothing
+	// is claimed of the policies.
+	off := load(t, "canary: {enabled: false}\nrisk: {enabled: false}\ncoverage: {enabled: false}\n")
+	r, err := Evaluate(off, cat, ds, -1, Request{Service: "checkout", Environment: "prodution", Version: "1.0.0"}, end)
+	if err != nil || r.Decision != Allow || len(r.Warnings) != 1 || strings.Contains(r.Warnings[0], "on_unknown") || !strings.HasSuffix(r.Warnings[0], `did you mean "production"?)`) {
+		t.Errorf("no policy: %s, %v, warnings %q", r.Decision, err, r.Warnings)
 	}
 }
 

@@ -102,9 +102,11 @@ type Result struct {
 	// approval or rejection that settled it.
 	State    string    `json:"state,omitempty"`
 	Approval *Approval `json:"approval,omitempty"`
-	// Warnings are what the pipeline's engineer should know that changed
-	// no verdict: a service Candor has no record of (a first release, or
-	// a misspelt --service, which the rules reading no KPI let through).
+	// Warnings are what the pipeline's engineer should know beside the
+	// verdicts: a service Candor has no record of (a first release, or a
+	// misspelt --service, which the rules reading no KPI let through), and
+	// an environment no record names that is a typo of one (whose
+	// policies then give their on_unknown verdict, which the warning says).
 	Warnings []string `json:"warnings,omitempty"`
 }
 
@@ -189,9 +191,15 @@ func unknownReason(s Scope, r Release) string {
 	}
 	if s.unclearEnvironment(r) {
 		to = append(to, "environment "+strings.Join(s.Environments, ", "))
-		why = append(why, fmt.Sprintf("no record names environment %q (did you mean %q?)", r.Environment, r.Meant))
+		why = append(why, unclearEnvironmentText(r))
 	}
 	return fmt.Sprintf("the policy applies to %s and %s: cannot tell whether it applies", strings.Join(to, " and "), strings.Join(why, ", and "))
+}
+
+// unclearEnvironmentText is why a scope cannot tell whether it admits a
+// release to an environment no record names (Release.Meant).
+func unclearEnvironmentText(r Release) string {
+	return fmt.Sprintf("no record names environment %q (did you mean %q?)", r.Environment, r.Meant)
 }
 
 // DeriveRisk is the risk score when none is given: changed lines give up

@@ -156,58 +156,62 @@ func Evaluate(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, seq int64,
 			(&domain.Deployment{Environment: env}).Production(ds.Config().ProductionNames)
 	}
 	rel.Production = prod(rel.Environment)
-	envWarning := ""
 	if !rel.Production {
 		names := ds.Config().ProductionNames
 		if len(names) == 0 {
 			names = domain.DefaultProductionNames
 		}
-		envWarning, rel.Meant = unknownEnvironment(rel.Environment, ds.CanonicalEnvironment(rel.Environment), ds.DimValues("environment"), names)
+		rel.Meant = misspeltEnvironment(rel.Environment, ds.CanonicalEnvironment(rel.Environment), ds.DimValues("environment"), names)
 		rel.MeantProduction = rel.Meant != "" && prod(rel.Meant)
 	}
 	rel.Tier, _ = strconv.Atoi(ds.ServiceAttr(rel.Service, "tier"))
 	rel.Team = ds.ServiceAttr(rel.Service, "team")
 	r := p.Evaluate(rel, p.cache.get(rel.Service, seq, now, func() map[string]KPI { return ServiceKPIs(p, cat, ds, rel.Service, now) }), now)
-	if w := unknownService(rel.Service, ds.DimValues("service")); w != "" {
-		r.Warnings = append(r.Warnings, w)
+	if !slices.Contains(ds.DimValues("service"), rel.Service) {
+		r.Warnings = append(r.Warnings, noRecordOf("service", rel.Service, domain.Closest(rel.Service, ds.DimValues("service")),
+			"no service record, deployment or other record names it",
+			"no tier, team or KPI of it applies — a first release, or a misspelt name"))
 	}
-	if envWarning != "" {
-		r.Warnings = append(r.Warnings, envWarning)
+	if rel.Meant != "" {
+		// What it did, only when a policy or window was judged unknown for
+		// it: with none scoped to the environment meant, nothing changed.
+		did := ""
+		if slices.ContainsFunc(r.Rules, func(v Verdict) bool { return strings.Contains(v.Reason, unclearEnvironmentText(rel)) }) {
+			did = "the policies scoped to the environment meant could not tell whether they apply, and gave their on_unknown verdict"
+		}
+		r.Warnings = append(r.Warnings, noRecordOf("environment", rel.Environment, rel.Meant, "no deployment names it", did))
 	}
 	return r, nil
 }
 
-// unknownEnvironment warns of a release to an environment no record names
-// (canon: the name its alias stands for) that is close in spelling to one
-// a record names or to a production name, and returns that one (meant).
-// A misspelt --environment ("prodution") was judged not production: every
-// production policy skipped it and the gate allowed it without a word.
-// An environment near none (a first deployment to a new one, a preview
-// environment per pull request) is judged as written, without a word.
-func unknownEnvironment(env, canon string, known, production []string) (warning, meant string) {
+// misspeltEnvironment is the environment a record names (canon: the one
+// env's alias stands for), or the production name, that env no record
+// names is a typo of (domain.Misspelling): "" for a known one, and for one
+// near none — a first deployment to a new environment, a preview
+// environment per pull request (pr-42, prod-eu) is judged as written. A
+// misspelt --environment ("prodution") had been judged not production:
+// every production policy skipped it, and the gate allowed it.
+func misspeltEnvironment(env, canon string, known, production []string) string {
 	for _, k := range known {
 		if strings.EqualFold(k, env) || strings.EqualFold(k, canon) {
-			return "", ""
+			return ""
 		}
 	}
-	meant = domain.Closest(env, slices.Concat(known, production))
-	if meant == "" {
-		return "", ""
-	}
-	return fmt.Sprintf("Candor has no record of environment %q (no deployment names it; did you mean %q?): a policy scoped to %q cannot tell whether it applies and gives its on_unknown verdict", env, meant, meant), meant
+	return domain.Misspelling(env, slices.Concat(known, production))
 }
 
-// unknownService warns of a release of a service no record names: no tier,
-// team or KPI of it can apply, so only the rules that read none judge it —
-// right for a first release, wrong for a misspelt name, which had passed
-// an untiered policy without a word.
-func unknownService(service string, known []string) string {
-	if slices.Contains(known, service) {
-		return ""
+// noRecordOf warns of a release naming a service or environment (dim) no
+// record names (why), with the name most likely meant and what it changed
+// when said: a misspelt --service had passed an untiered policy without a
+// word.
+func noRecordOf(dim, name, meant, why, did string) string {
+	w := fmt.Sprintf("Candor has no record of %s %q (%s", dim, name, why)
+	if meant != "" {
+		w += fmt.Sprintf("; did you mean %q?", meant)
 	}
-	w := fmt.Sprintf("Candor has no record of service %q (no service record, deployment or other record names it): no tier, team or KPI of it applies — a first release, or a misspelt name", service)
-	if c := domain.Closest(service, known); c != "" {
-		w += fmt.Sprintf(" (did you mean %q?)", c)
+	w += ")"
+	if did != "" {
+		w += ": " + did
 	}
 	return w
 }

@@ -3,6 +3,7 @@ package alert
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/candor/candor/internal/catalog"
@@ -121,15 +122,17 @@ func judge(r Rule, c scorecard.Card, cur string) (bool, string) {
 		}
 		prev := *c.Trend.Previous
 		pct := (*c.Value - prev) / math.Abs(prev) * 100
-		var fires bool
-		switch r.Direction {
-		case "drop":
-			fires = -pct > r.Value
-		case "rise":
-			fires = pct > r.Value
-		default:
-			fires = math.Abs(pct) > r.Value
+		crosses := func(p float64) bool {
+			switch r.Direction {
+			case "drop":
+				return -p > r.Value
+			case "rise":
+				return p > r.Value
+			default:
+				return math.Abs(p) > r.Value
+			}
 		}
+		fires := crosses(pct)
 		// From and to in the metric's unit first: on a metric in percent a
 		// relative change ("−12.3 %") read as points.
 		verb := "rose"
@@ -142,18 +145,14 @@ func judge(r Rule, c scorecard.Card, cur string) (bool, string) {
 		// the pages and the digest write them (scorecard.ChangeShown):
 		// "99.87 % … to 99.88 %, +0.01 points, a relative change of
 		// +0.01 %", where the unrounded values had read "+0.02 points"
-		// beside those figures. The rule compares the unrounded change.
+		// beside those figures.
 		shown := scorecard.ChangeShown(*c.Value, prev, c.Unit, cur)
 		points := ""
 		if c.Unit == "%" {
 			points = scorecard.Signed(shown.Diff, " points") + ", "
 		}
-		rel := pct
-		if shown.RelativeOK {
-			rel = shown.Relative
-		}
 		return fires, fmt.Sprintf("%s %s from %s in the window before to %s, %sa relative change of %s (alert over a %s %% relative change)",
-			name, verb, shown.Before, shown.Now, points, scorecard.Signed(rel, " %"), num(r.Value))
+			name, verb, shown.Before, shown.Now, points, relativeWords(pct, shown, fires, crosses), num(r.Value))
 	case KindShortfall:
 		if c.Value == nil || c.Target == nil || *c.Target <= 0 {
 			return false, fmt.Sprintf("%s has no value or no target", name)
@@ -197,6 +196,30 @@ func because(reason string) string {
 		return ""
 	}
 	return " (" + reason + ")"
+}
+
+// relativeWords writes a change rule's relative change: the figures'
+// shown (shown.Relative), unless that would sit on the other side of the
+// rule than the unrounded change the rule judged (pct) — an alert firing
+// over 10.4 % had read "+10 %" —, then pct, with the decimals that keep it
+// on its side.
+func relativeWords(pct float64, shown scorecard.ShownChange, fires bool, crosses func(float64) bool) string {
+	if shown.RelativeOK && crosses(shown.Relative) == fires {
+		return scorecard.Signed(shown.Relative, " %")
+	}
+	words := scorecard.Signed(pct, " %")
+	for prec := 3; prec <= 9; prec++ {
+		x, err := strconv.ParseFloat(strings.TrimSuffix(strings.Replace(strings.TrimPrefix(words, "+"), "−", "-", 1), " %"), 64)
+		if err != nil || crosses(x) == fires {
+			break
+		}
+		words = strconv.FormatFloat(pct, 'f', prec, 64)
+		if pct > 0 {
+			words = "+" + words
+		}
+		words = strings.Replace(words, "-", "−", 1) + " %"
+	}
+	return words
 }
 
 func num(v float64) string {

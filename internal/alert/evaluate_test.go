@@ -78,10 +78,22 @@ func TestChangeWordedAsTheDigest(t *testing.T) {
 		// points, a relative change of +0.02 %" beside 99.87 % and 99.88 %.
 		{scorecard.Card{Name: "Availability", Value: f(99.8849), Unit: "%", Trend: scorecard.Trend{Previous: f(99.8651)}},
 			"Availability rose from 99.87 % in the window before to 99.88 %, +0.01 points, a relative change of +0.01 % "},
+		// Never on the other side of the rule than the change it judged:
+		// 1 → 1.1049 % fires over 10.4 %; the figures shown (1 %, 1.1 %)
+		// give +10 %, so the unrounded change is written.
+		{scorecard.Card{Name: "Win rate", Value: f(1.1049), Unit: "%", Trend: scorecard.Trend{Previous: f(1)}},
+			"a relative change of +10.49 % (alert over a 10.4 % relative change)"},
+		// …with the decimals that keep it over: +10.401, not "+10.4".
+		{scorecard.Card{Name: "Win rate", Value: f(1.10401), Unit: "%", Trend: scorecard.Trend{Previous: f(1)}},
+			"a relative change of +10.401 % (alert over a 10.4 % relative change)"},
 		{scorecard.Card{Name: "Deployments", Value: f(9999), Unit: "count", Trend: scorecard.Trend{Previous: f(10000)}},
 			"Deployments fell from 10000 in the window before to 9999, a relative change of −0.01 % "},
 	} {
-		if _, says := judge(Rule{Kind: KindChange, Direction: "any", Value: 10}, c.card, "USD"); !strings.Contains(says, c.says) {
+		rule := Rule{Kind: KindChange, Direction: "any", Value: 10}
+		if c.card.Name == "Win rate" {
+			rule.Value = 10.4
+		}
+		if _, says := judge(rule, c.card, "USD"); !strings.Contains(says, c.says) {
 			t.Errorf("%s: %q, want %q", c.card.Name, says, c.says)
 		}
 	}

@@ -359,11 +359,20 @@ func (s *Server) unrouted(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if reflect.TypeOf(h) == redirectType && isAPIPath(path.Clean(r.URL.Path)) {
-			// ServeMux's own redirects — to the trailing slash of an
-			// {id...} route, or to a cleaned path — would answer an API
-			// client with a 307 and an HTML body: a JSON 404 says what
-			// is wrong instead.
-			s.writeError(w, r, apiRedirectRefused(h, pattern, r))
+			// ServeMux's own redirects would answer an API client with a
+			// 307 and an HTML body. To the trailing slash of an {id...}
+			// route, where the id is missing: a JSON 404 naming it. To a
+			// cleaned path (a base URL ending in "/": //api/v1/records):
+			// a 308 in JSON, which clients follow with the method and
+			// body as they had followed the 307.
+			loc, err := apiRedirect(h, pattern, r)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			w.Header().Set("Location", loc)
+			writeJSON(w, http.StatusPermanentRedirect, map[string]string{"location": loc,
+				"message": fmt.Sprintf("%s is written %s: send the request there", r.URL.Path, strings.SplitN(loc, "?", 2)[0])})
 			return
 		}
 		if pattern != "" {
@@ -405,25 +414,28 @@ func (s *Server) unrouted(mux *http.ServeMux) http.Handler {
 // redirectType is the type of ServeMux's redirect handlers.
 var redirectType = reflect.TypeOf(http.RedirectHandler("/", http.StatusTemporaryRedirect))
 
-// apiRedirectRefused is the 404 answering an API request ServeMux would
-// redirect (h): a path lacking the last segment of an {id...} route
-// names what is missing; a path not in its canonical form ("//api/v1//metrics")
-// names that form.
-func apiRedirectRefused(h http.Handler, pattern string, r *http.Request) error {
+// apiRedirect is where an API request ServeMux would redirect (h) goes: a
+// path lacking the last segment of an {id...} route is a 404 naming what
+// is missing; a path not in its canonical form ("//api/v1//metrics") goes
+// to that form, its query kept.
+func apiRedirect(h http.Handler, pattern string, r *http.Request) (string, error) {
 	probe := &probeWriter{header: http.Header{}}
 	h.ServeHTTP(probe, r)
-	to, _ := url.Parse(probe.header.Get("Location"))
+	loc := probe.header.Get("Location")
+	to, _ := url.Parse(loc)
 	if to != nil && to.Path == r.URL.Path+"/" {
 		_, route, _ := strings.Cut(pattern, " ")
 		route = strings.ReplaceAll(route, "...}", "}")
 		last := route[strings.LastIndex(route, "/")+1:]
-		return domain.Errorf(domain.ENotFound, "no route %s %s: the path lacks %s, the last part of %s", r.Method, r.URL.Path, last, route)
+		return "", domain.Errorf(domain.ENotFound, "no route %s %s: the path lacks %s, the last part of %s", r.Method, r.URL.Path, last, route)
 	}
-	canonical := path.Clean(r.URL.Path)
-	if to != nil {
-		canonical = to.Path
+	if to == nil || loc == "" {
+		loc = path.Clean(r.URL.Path)
+		if r.URL.RawQuery != "" {
+			loc += "?" + r.URL.RawQuery
+		}
 	}
-	return domain.Errorf(domain.ENotFound, "no route %s %s: write the path as %s", r.Method, r.URL.Path, canonical)
+	return loc, nil
 }
 
 // probeWriter records what ServeMux's own 404 and 405 handlers would write.

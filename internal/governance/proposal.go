@@ -19,7 +19,6 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -239,25 +238,15 @@ func parseChanges(raw json.RawMessage) (change, error) {
 	// named as the other bodies name theirs ("changes.target: must be a
 	// number, not a JSON string"), not in the YAML decoder's words with
 	// Go's struct names.
+	// An unknown key, at the top or inside thresholds, is named there
+	// with the keys its object takes ("changes.thresholds.gren: unknown
+	// field (changes.thresholds takes green, amber, relative_to)").
 	if err := checkShape("changes", raw, reflect.TypeFor[catalog.Override]()); err != nil {
 		return change{}, err
 	}
 	o, err := catalog.ParseOverride(raw)
 	if err != nil {
-		// A key unknown inside thresholds is told the thresholds' keys:
-		// {"thresholds": {"gren": 5}} had been answered with the top-level
-		// fields, thresholds among them.
-		if th, ok := fields["thresholds"]; ok && strings.Contains(err.Error(), "unknown field") {
-			var keys map[string]json.RawMessage
-			if json.Unmarshal(th, &keys) == nil {
-				for k := range keys {
-					if k != "green" && k != "amber" && k != "relative_to" && strings.Contains(err.Error(), strconv.Quote(k)) {
-						return change{}, domain.InvalidParam("changes", "thresholds: %v (thresholds' fields: green, amber, relative_to)", err)
-					}
-				}
-			}
-		}
-		return change{}, domain.InvalidParam("changes", "%v (fields: owner, window, target, thresholds, min_sample, priority, signoff, signoff_by; or retire)", err)
+		return change{}, domain.InvalidParam("changes", "%v", err)
 	}
 	return change{override: o}, nil
 }
@@ -311,7 +300,12 @@ func checkShape(param string, raw json.RawMessage, t reflect.Type) error {
 		for _, k := range slices.Sorted(maps.Keys(fields)) {
 			ft, ok := byName[k]
 			if !ok {
-				return domain.InvalidParam(param+"."+k, "unknown field (%s takes %s)", param, strings.Join(names, ", "))
+				also := ""
+				if param == "changes" {
+					// The one change that is no field of a definition.
+					also = `; or {"retire": true} alone`
+				}
+				return domain.InvalidParam(param+"."+k, "unknown field (%s takes %s%s)", param, strings.Join(names, ", "), also)
 			}
 			if err := checkShape(param+"."+k, fields[k], ft); err != nil {
 				return err

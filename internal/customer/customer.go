@@ -235,8 +235,11 @@ type Resolver func(source, id string) (metrics.LinkedRecord, bool)
 // the freshness of the kinds it reads as j judges them: what the page, the
 // API and the CLI show.
 func Page(ds *metrics.Dataset, j Judge, name string, asOf time.Time, window time.Duration, opt Options) (*Customer, error) {
-	c, err := Of(name, ds.At(asOf).CustomerRecords(name, asOf), window, opt, func(source, id string) (metrics.LinkedRecord, bool) {
-		return ds.TicketRelease(source, id, asOf)
+	// Records and the releases their tickets name, both under the
+	// settings in force at asOf (which deployments were production then).
+	at := ds.At(asOf)
+	c, err := Of(name, at.CustomerRecords(name, asOf), window, opt, func(source, id string) (metrics.LinkedRecord, bool) {
+		return at.TicketRelease(source, id, asOf)
 	})
 	var nf *NotFoundError
 	if errors.As(err, &nf) && name != "" {

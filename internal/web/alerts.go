@@ -106,7 +106,6 @@ func (s *Server) postSilence(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, x)
 }
 
-// endSilence ends a silence in force now, before its end: 200 with it.
 // getSilences lists the silences in force whose metrics the principal may
 // see: a script ending one had found the ids only in a refusal's text.
 func (s *Server) getSilences(w http.ResponseWriter, r *http.Request) {
@@ -123,6 +122,7 @@ func (s *Server) getSilences(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"silences": list})
 }
 
+// endSilence ends a silence in force now, before its end: 200 with it.
 func (s *Server) endSilence(w http.ResponseWriter, r *http.Request) {
 	svc, err := s.alerts()
 	if err != nil {

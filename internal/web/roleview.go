@@ -452,9 +452,7 @@ func quotaOf(qp *scorecard.QuotaPace, q Query, cur string) *quotaPanel {
 func ptr[T any](v T) *T { return &v }
 
 // roleMetric is one metric's panel: its figures, its chart and its
-// breakdown.
-// roleMetric is one metric's panel, its money in cur (the currency of the
-// view's as_of).
+// breakdown, its money in cur (the currency of the view's as_of).
 func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, cur string, anns []catalog.Annotation) roleMetric {
 	c := vm.Card
 	m := roleMetric{Card: c, Status: statusView(c.Status), Trend: trendView(c.Trend), Value: scorecard.CompactValue(c.Value, c.Unit, cur, c.Window, c.SumsOverWindow),

@@ -95,7 +95,7 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j := shareOf(l)
-	j.URL = strings.TrimRight(s.BaseURL, "/") + "/share/" + secret
+	j.URL = s.BaseURL + "/share/" + secret
 	if l.Kind != auth.ShareView {
 		j.SVG, j.PNG = j.URL+"/card.svg", j.URL+"/card.png"
 	}
@@ -505,7 +505,7 @@ func (s *Server) shareForm(w http.ResponseWriter, r *http.Request) {
 	}
 	// Under Candor's public address when it is set (behind a proxy the
 	// request's host may be an inner one), else the address asked.
-	base := strings.TrimRight(s.BaseURL, "/")
+	base := s.BaseURL
 	if base == "" {
 		scheme := "http"
 		if s.Auth.Secure(r) {

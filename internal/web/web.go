@@ -133,6 +133,7 @@ func (s *Server) Handler() http.Handler {
 	if s.MaxBody <= 0 {
 		s.MaxBody = 32 << 20
 	}
+	s.BaseURL = strings.TrimRight(s.BaseURL, "/")
 	st, err := s.newSite(s.currencyAt(time.Time{}), nil, nil)
 	if err != nil {
 		panic("web: " + err.Error())
@@ -726,7 +727,7 @@ func otherFormat(mt string) bool {
 	case strings.HasSuffix(mt, "/xml"), strings.HasSuffix(mt, "+xml"), mt == "text/html",
 		strings.HasPrefix(mt, "image/"), strings.HasPrefix(mt, "audio/"), strings.HasPrefix(mt, "video/"), strings.HasPrefix(mt, "font/"),
 		mt == "application/pdf", mt == "application/zip", mt == "application/gzip", mt == "application/x-gzip",
-		strings.HasPrefix(mt, "application/vnd.openxmlformats"), mt == "application/vnd.ms-excel":
+		strings.HasPrefix(mt, "application/vnd.openxmlformats"):
 		return true
 	}
 	return false
@@ -736,7 +737,10 @@ func otherFormat(mt string) bool {
 // and the names exporters and HTTP clients use for it besides, under which
 // a marketer's leads file had been read as NDJSON and every line refused
 // as "not a JSON object".
-var csvTypes = map[string]bool{"text/csv": true, "application/csv": true, "text/x-csv": true, "application/x-csv": true, "text/comma-separated-values": true}
+var csvTypes = map[string]bool{"text/csv": true, "application/csv": true, "text/x-csv": true, "application/x-csv": true, "text/comma-separated-values": true,
+	// What Windows browsers and Python's mimetypes send for a .csv file:
+	// read as CSV (a real spreadsheet's bytes are refused line by line).
+	"application/vnd.ms-excel": true}
 
 // ownBodyTypes are the API routes that read bodies other than a JSON
 // value: records as NDJSON or CSV (recordsFormat), and webhooks in each

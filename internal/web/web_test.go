@@ -508,6 +508,9 @@ func TestPostRecordsInputErrors(t *testing.T) {
 		// whatever the body holds.
 		{name: "XML", method: "POST", url: "/api/v1/records", body: d5, headers: map[string]string{"Content-Type": "application/xml"}, status: 415,
 			fields: map[string]string{"code": "unsupported_media_type"}, contains: []string{"NDJSON"}},
+		// Windows names a .csv file application/vnd.ms-excel: read as CSV.
+		{name: "a CSV named as Excel", method: "POST", url: "/api/v1/records?kind=deployment", body: "id,service\nx,api\n", headers: map[string]string{"Content-Type": "application/vnd.ms-excel"}, status: 400,
+			contains: []string{"finished_at"}},
 		{name: "a spreadsheet", method: "POST", url: "/api/v1/records", body: "PK\x03\x04", headers: map[string]string{"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}, status: 415,
 			fields: map[string]string{"code": "unsupported_media_type"}},
 	}

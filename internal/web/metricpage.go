@@ -258,6 +258,17 @@ func (s *Server) nearestMetric(access auth.Access, id string) string {
 	return byName[nearest(nameAsID(id), names)]
 }
 
+// unknownMetric is the 400 of a body whose field param names a metric the
+// catalog lacks: the closest the reader may see, and where the list is.
+// Proposals, reconciliations and share links name theirs alike.
+func (s *Server) unknownMetric(access auth.Access, param, id string) error {
+	near := ""
+	if n := s.nearestMetric(access, id); n != "" {
+		near = " (did you mean " + n + "?)"
+	}
+	return badParam(param, "unknown metric %q%s; GET /api/v1/metrics lists them", id, near)
+}
+
 // nearest is the closest of xs to id by spelling, else the shortest id
 // begins.
 func nearest(id string, xs []string) string {

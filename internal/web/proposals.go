@@ -103,13 +103,8 @@ func (s *Server) postProposal(w http.ResponseWriter, r *http.Request) {
 		access := s.access(r)
 		err := s.canSeeMetric(access, in.Metric)
 		if _, ok := s.Catalog.Metric(in.Metric); !ok {
-			// The body's fault, as a reconciliation's unknown metric: a
-			// 400 naming metric and the closest the caller may see.
-			near := ""
-			if n := s.nearestMetric(access, in.Metric); n != "" {
-				near = " (did you mean " + n + "?)"
-			}
-			err = badParam("metric", "unknown metric %q%s; GET /api/v1/metrics lists them", in.Metric, near)
+			// The body's fault, as a reconciliation's unknown metric.
+			err = s.unknownMetric(access, "metric", in.Metric)
 		}
 		if err != nil {
 			s.writeError(w, r, err)

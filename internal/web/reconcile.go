@@ -116,7 +116,7 @@ func (s *Server) postReconciliation(w http.ResponseWriter, r *http.Request) {
 		err = badParam("note", "longer than %d bytes", reconcile.MaxNoteLen)
 	}
 	if _, ok := s.Catalog.Metric(req.Metric); err == nil && !ok {
-		err = badParam("metric", "unknown metric %q (GET /api/v1/metrics lists them)", req.Metric)
+		err = s.unknownMetric(s.access(r), "metric", req.Metric)
 	}
 	if err == nil {
 		// The result holds Candor's value of the metric.

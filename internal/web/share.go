@@ -144,7 +144,7 @@ func (s *Server) checkShare(r *http.Request, in shareRequest) (auth.NewShare, er
 		// A subject that names no metric is a bad field of the request
 		// (400 naming it, as a view's is), not a missing page.
 		if _, ok := s.Catalog.Metric(in.Subject); !ok {
-			return ns, domain.InvalidParam("subject", "unknown metric %q; GET /api/v1/metrics lists them", in.Subject)
+			return ns, s.unknownMetric(access, "subject", in.Subject)
 		}
 		if err := s.canSeeMetric(access, in.Subject); err != nil {
 			return ns, err

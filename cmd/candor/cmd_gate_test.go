@@ -52,7 +52,7 @@ func TestGateCheckCommand(t *testing.T) {
 	// A misspelt service: the rules let it through, and the log says so.
 	misspelt := append(append([]string{}, base...), "--fact", "coverage=0.9", "--fact", "risk_score=10")
 	misspelt[7] = "chekout"
-	if r = run(t, misspelt...); r.code != 0 || !strings.Contains(r.stdout, "ALLOW — chekout") || !strings.Contains(r.stdout, `  warning: Candor has no record of service "chekout"`) || !strings.Contains(r.stdout, `(did you mean "checkout"?)`) {
+	if r = run(t, misspelt...); r.code != 0 || !strings.Contains(r.stdout, "ALLOW — chekout") || !strings.Contains(r.stdout, `  warning: Candor has no record of service "chekout"`) || !strings.Contains(r.stdout, `; did you mean "checkout"?)`) {
 		t.Errorf("misspelt service: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r = check("--fact", "coverage=0.9", "--fact", "changed_lines=900", "--fact", "dependency_changes=2"); r.code != 3 || !strings.Contains(r.stdout, "derived risk score 83") {

@@ -16,10 +16,10 @@ func (d *Dataset) SetEpochs(f func(time.Time) *Dataset) { d.epochs = f }
 
 // At returns the dataset computing under the settings in force at t: d
 // itself unless the settings changed over the history (SetEpochs). The
-// zero time is d itself too: a caller's unset as_of means the dataset it
-// holds (today's, from Engine.Read), not the first settings ever in force.
+// zero time is the beginning of time, under the first settings ever in
+// force (as Engine.ConfigAt): a caller meaning "now" passes now.
 func (d *Dataset) At(t time.Time) *Dataset {
-	if d.epochs == nil || t.IsZero() {
+	if d.epochs == nil {
 		return d
 	}
 	if o := d.epochs(t); o != nil {

@@ -23,6 +23,9 @@ type Observation struct {
 	Owner    string   `json:"owner,omitempty"`
 	Summary  string   `json:"summary"`
 	Severity string   `json:"severity"`
+	// Resolution, on an inactive observation a raise resolves an alert
+	// with, becomes the resolved alert's summary: why it ended.
+	Resolution string `json:"-"`
 }
 
 // Key identifies the alert an observation belongs to.

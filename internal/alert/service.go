@@ -542,6 +542,25 @@ func (s *Service) Notify(ctx context.Context, e escalation.Escalation) error {
 	return s.raise(ctx, now, all, obs)
 }
 
+// ActionRecorded resolves at once the escalation alerts of a metric in a
+// scope ("" the organisation's) whose owner has just recorded an action
+// (escalation.Record): they had gone on saying "no action recorded" for
+// up to a day (escalationHold), while the pages said the action. Should
+// the metric escalate again — the action overdue, a new one due — the
+// watcher raises it anew.
+func (s *Service) ActionRecorded(ctx context.Context, metric, scope, owner string) error {
+	all := s.RulesInForce()
+	var obs []Observation
+	for _, r := range all {
+		if r.Kind != KindEscalation || (r.Metric != "*" && r.Metric != metric) {
+			continue
+		}
+		obs = append(obs, Observation{Rule: r.Name, Metric: metric, Scope: scope, Active: false,
+			Resolution: fmt.Sprintf("%s recorded an action at %s UTC", owner, s.now().UTC().Format("2 Jan 2006 15:04"))})
+	}
+	return s.raise(ctx, s.now(), all, obs)
+}
+
 // raise fires the observations' alerts at once (they are raised, not
 // observed at each evaluation) and, for an inactive one, resolves its
 // firing alert; then it sends what is due.
@@ -556,6 +575,9 @@ func (s *Service) raise(ctx context.Context, now time.Time, all []Rule, obs []Ob
 			if !o.Active {
 				if i >= 0 && next[i].State != Resolved {
 					next[i].State, next[i].ResolvedAt, next[i].LastEval = Resolved, now, now
+					if o.Resolution != "" {
+						next[i].Summary = o.Resolution
+					}
 				}
 				continue
 			}

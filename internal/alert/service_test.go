@@ -193,6 +193,23 @@ func TestEscalationsBecomeAlerts(t *testing.T) {
 	if list, _ = svc.List(ctx); len(list) != 1 || hook.sent != 1 {
 		t.Errorf("a second raise: %+v; %d sent, want 1", list, hook.sent)
 	}
+	// The owner records an action: the alert ends then, saying so, where
+	// it had gone on "with no action recorded" for up to a day. Another
+	// scope's, or another metric's, stays.
+	now = now.Add(time.Hour)
+	if err := svc.ActionRecorded(ctx, "win_rate", "team:sales", "cro@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ = svc.List(ctx); len(list) != 1 || list[0].State != Firing {
+		t.Fatalf("an action in another scope ended the alert: %+v", list)
+	}
+	if err := svc.ActionRecorded(ctx, "win_rate", "", "cro@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	list, _ = svc.List(ctx)
+	if len(list) != 1 || list[0].State != Resolved || list[0].Summary != "cro@example.com recorded an action at 2 Mar 2026 11:00 UTC" {
+		t.Errorf("after the action: %+v", list)
+	}
 }
 
 // TestRollbackWatchAlerts: a failed or inconclusive post-deploy watch

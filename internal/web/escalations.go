@@ -48,7 +48,15 @@ func (s *Server) acknowledge(r *http.Request, id string, in escalation.Input) (e
 	if err != nil {
 		return a, err
 	}
-	return escalation.Record(r.Context(), s.Store, a)
+	a, err = escalation.Record(r.Context(), s.Store, a)
+	if err == nil && s.Alerts != nil {
+		// The metric's escalation alert ends with the action, not a day
+		// later; the action stands whatever the alerts' store answers.
+		if aerr := s.Alerts.ActionRecorded(r.Context(), a.Metric, a.Scope, by); aerr != nil {
+			s.logger(r).Warn("resolving escalation alerts after an action", "metric", a.Metric, "err", aerr)
+		}
+	}
+	return a, err
 }
 
 // listAcknowledgements is a metric's acknowledgements, newest first.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -109,4 +110,42 @@ func firstGreen(t *testing.T, e *env, asOf string) string {
 	}
 	t.Fatal("the seed has no green metric")
 	return ""
+}
+
+// Recording an action on an escalated metric ends its escalation alert at
+// once, saying who acted: the alerts page and API had gone on with "no
+// action recorded" for up to a day beside the action the metric page
+// showed.
+func TestActionEndsTheEscalationAlert(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	if err := e.srv.Alerts.Notify(ctx, escalation.Escalation{Metric: "change_failure_rate", Name: "Change failure rate", Status: "red",
+		Owner: "VP Engineering", Why: escalation.Unacknowledged, Since: time.Now().Add(-8 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	state := func() (string, string) {
+		t.Helper()
+		_, b, _ := e.do(t, "GET", "/api/v1/alerts", "", nil)
+		var l struct {
+			Alerts []struct{ Key, State, Summary string } `json:"alerts"`
+		}
+		json.Unmarshal(b, &l)
+		for _, a := range l.Alerts {
+			if strings.HasSuffix(a.Key, "|change_failure_rate|") && strings.HasPrefix(a.Key, "escalation|") {
+				return a.State, a.Summary
+			}
+		}
+		t.Fatalf("no escalation alert of change failure rate: %s", b)
+		return "", ""
+	}
+	if st, sum := state(); st != "firing" || !strings.Contains(sum, "no action recorded") {
+		t.Fatalf("before the action: %s, %q", st, sum)
+	}
+	due := time.Now().AddDate(0, 0, 10).Format(time.DateOnly)
+	if status, b, _ := e.do(t, "POST", "/api/v1/metrics/change_failure_rate/acknowledgements", `{"owner":"VP Engineering","note":"Canary releases","due":"`+due+`"}`, nil); status != 201 {
+		t.Fatalf("POST the action: %d %s", status, b)
+	}
+	if st, sum := state(); st != "resolved" || !strings.HasPrefix(sum, "token:test recorded an action at ") {
+		t.Errorf("after the action: %s, %q", st, sum)
+	}
 }

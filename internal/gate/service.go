@@ -167,8 +167,8 @@ func Evaluate(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, seq int64,
 	rel.Tier, _ = strconv.Atoi(ds.ServiceAttr(rel.Service, "tier"))
 	rel.Team = ds.ServiceAttr(rel.Service, "team")
 	r := p.Evaluate(rel, p.cache.get(rel.Service, seq, now, func() map[string]KPI { return ServiceKPIs(p, cat, ds, rel.Service, now) }), now)
-	if !slices.Contains(ds.DimValues("service"), rel.Service) {
-		r.Warnings = append(r.Warnings, noRecordOf("service", rel.Service, domain.Closest(rel.Service, ds.DimValues("service")),
+	if services := ds.DimValues("service"); !slices.Contains(services, rel.Service) {
+		r.Warnings = append(r.Warnings, noRecordOf("service", rel.Service, domain.Closest(rel.Service, services),
 			"no service record, deployment or other record names it",
 			"no tier, team or KPI of it applies — a first release, or a misspelt name"))
 	}

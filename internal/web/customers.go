@@ -203,7 +203,7 @@ func (s *Server) getCustomers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	atRisk, err := atRiskParam(r)
+	atRisk, err := boolParam(r, "at_risk")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -216,18 +216,6 @@ func (s *Server) getCustomers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"as_of": l.AsOf, "window": catalog.FormatWindow(l.Window), "at_risk": atRisk,
 		"currency": l.Currency, "amounts_hidden": l.HideAmounts, "hidden_kinds": l.Hidden, "customers_considered": l.Considered, "customers": l.Customers,
 		"data": l.Data})
-}
-
-// atRiskParam reads at_risk: 1 or true, 0 or false, or absent.
-func atRiskParam(r *http.Request) (bool, error) {
-	switch v := r.URL.Query().Get("at_risk"); strings.ToLower(v) {
-	case "", "0", "false":
-		return false, nil
-	case "1", "true":
-		return true, nil
-	default:
-		return false, badParam("at_risk", "%q is not 1, true, 0 or false", v)
-	}
 }
 
 // customerPageData is the Data of a customer's page.

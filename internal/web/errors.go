@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/auth"
@@ -162,6 +163,21 @@ func setErrorHeaders(w http.ResponseWriter, e *apiError) {
 // badParam is an invalid request parameter, named.
 func badParam(name, format string, args ...any) error {
 	return domain.InvalidParam(name, format, args...)
+}
+
+// boolParam reads a boolean query parameter, false when absent: 1 or true,
+// 0 or false, in any case. The API's two booleans (skip_invalid, at_risk)
+// had been read by two parsers, one refusing "yes" as "not true or false"
+// while taking "t", the other refusing "t".
+func boolParam(r *http.Request, name string) (bool, error) {
+	switch v := r.URL.Query().Get(name); strings.ToLower(v) {
+	case "", "0", "false":
+		return false, nil
+	case "1", "true":
+		return true, nil
+	default:
+		return false, badParam(name, "%q is not 1, true, 0 or false", v)
+	}
 }
 
 // notFoundf is a not-found error.

@@ -609,15 +609,13 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 	body := http.MaxBytesReader(w, r.Body, s.MaxBody)
 	opt := ingest.Options{Parse: s.Parse, Origin: "api", By: auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name}
 	// A value that is not a boolean is refused, not read as false: a client
-	// sending skip_invalid=1 or =yes must not get all-or-nothing silently.
-	if v := r.URL.Query().Get("skip_invalid"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			s.writeError(w, r, badParam("skip_invalid", "%q is not true or false", v))
-			return
-		}
-		opt.SkipInvalid = b
+	// sending skip_invalid=yes must not get all-or-nothing silently.
+	skip, err := boolParam(r, "skip_invalid")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
+	opt.SkipInvalid = skip
 	if k := r.URL.Query().Get("kind"); k != "" {
 		kind, err := domain.ParseKind(k)
 		if err != nil {

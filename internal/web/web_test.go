@@ -495,6 +495,11 @@ func TestPostRecordsInputErrors(t *testing.T) {
 			headers: map[string]string{"Content-Type": "text/csv"}, status: 400, contains: []string{"twice"}},
 		{name: "skip_invalid that is not a boolean", method: "POST", url: "/api/v1/records?skip_invalid=please", body: d5, status: 400,
 			fields: map[string]string{"param": "skip_invalid"}},
+		// One reading of a boolean for the API's two: 1, true, 0, false.
+		{name: "skip_invalid=yes", method: "POST", url: "/api/v1/records?skip_invalid=yes", body: d5, status: 400,
+			fields: map[string]string{"param": "skip_invalid", "error": `skip_invalid: "yes" is not 1, true, 0 or false`}},
+		{name: "at_risk=t", url: "/api/v1/customers?at_risk=t", status: 400,
+			fields: map[string]string{"param": "at_risk", "error": `at_risk: "t" is not 1, true, 0 or false`}},
 		{name: "GET is not allowed", url: "/api/v1/records", status: 405},
 		// A body the import could only misread is a 415 saying what to
 		// send, not a 400 refusing its gzip bytes or a form's boundaries

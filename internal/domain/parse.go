@@ -1000,18 +1000,10 @@ func (p *parser) suggest(x string) string { return Closest(x, p.known()) }
 // ("Finished At", "finishedAt"), else the nearest within two edits. Record
 // fields, configuration keys and environment variables share it.
 func Closest(x string, known []string) string {
-	norm := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r == '_' || r == '-' || r == ' ' {
-				return -1
-			}
-			return r
-		}, strings.ToLower(s))
-	}
-	nx := norm(x)
+	nx := foldName(x)
 	best, bestD := "", 3
 	for _, k := range known {
-		nk := norm(k)
+		nk := foldName(k)
 		if nk == nx {
 			return k
 		}
@@ -1032,14 +1024,6 @@ func Closest(x string, known []string) string {
 // other (prod-eu, live2 and staging2 add to a name, they do not misspell
 // it); and they do not differ in digits alone (stage1, stage2).
 func Misspelling(x string, known []string) string {
-	norm := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r == '_' || r == '-' || r == ' ' {
-				return -1
-			}
-			return r
-		}, strings.ToLower(s))
-	}
 	letters := func(s string) string {
 		return strings.Map(func(r rune) rune {
 			if r >= '0' && r <= '9' {
@@ -1048,11 +1032,14 @@ func Misspelling(x string, known []string) string {
 			return r
 		}, s)
 	}
-	nx := norm(x)
+	nx := foldName(x)
+	if len(nx) < 5 {
+		return ""
+	}
 	best, bestD := "", 3
 	for _, k := range known {
-		nk := norm(k)
-		if len(nx) < 5 || len(nk) < 5 || nk == nx || strings.HasPrefix(nx, nk) || strings.HasPrefix(nk, nx) || letters(nx) == letters(nk) {
+		nk := foldName(k)
+		if len(nk) < 5 || nk == nx || strings.HasPrefix(nx, nk) || strings.HasPrefix(nk, nx) || letters(nx) == letters(nk) {
 			continue
 		}
 		limit := 1
@@ -1064,6 +1051,17 @@ func Misspelling(x string, known []string) string {
 		}
 	}
 	return best
+}
+
+// foldName is a name as Closest and Misspelling compare it: lower case,
+// without '-', '_' and spaces ("Finished At", "finished_at").
+func foldName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || r == ' ' {
+			return -1
+		}
+		return r
+	}, strings.ToLower(s))
 }
 
 func editDistance(a, b string) int {

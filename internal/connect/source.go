@@ -424,15 +424,12 @@ func (w *when) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// jsonKind names a JSON value's type for an error message.
+// jsonKind names a JSON value's type for an error message, a string or
+// number by its value.
 func jsonKind(b []byte) string {
-	switch b[0] {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 't', 'f':
-		return "bool"
+	switch k := domain.JSONKind(b); k {
+	case "object", "array", "bool":
+		return k
 	}
 	return "value " + clip(string(b))
 }

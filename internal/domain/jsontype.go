@@ -34,3 +34,26 @@ func JSONTypeWords(t reflect.Type) string {
 	}
 	return "a value"
 }
+
+// JSONKind is the JSON type of a value's first byte as encoding/json's
+// errors word it — "object", "array", "string", "bool", "null", "number" —
+// beside JSONTypeWords' want: "must be a number, not a JSON string".
+// Leading space is the caller's to trim; an empty value is "value".
+func JSONKind(raw []byte) string {
+	if len(raw) == 0 {
+		return "value"
+	}
+	switch raw[0] {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}

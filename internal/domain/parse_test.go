@@ -1294,3 +1294,11 @@ func TestMisspelling(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONKind(t *testing.T) {
+	for raw, want := range map[string]string{`"x"`: "string", `{}`: "object", `[1]`: "array", `true`: "bool", `false`: "bool", `null`: "null", `-1.5`: "number", ``: "value"} {
+		if got := JSONKind([]byte(raw)); got != want {
+			t.Errorf("JSONKind(%s) = %q, want %q", raw, got, want)
+		}
+	}
+}

@@ -280,7 +280,7 @@ func checkShape(param string, raw json.RawMessage, t reflect.Type) error {
 	if string(raw) == "null" {
 		return nil
 	}
-	got := jsonKind(raw)
+	got := domain.JSONKind(raw)
 	want := domain.JSONTypeWords(t)
 	switch t.Kind() {
 	case reflect.Struct:
@@ -347,23 +347,3 @@ func checkShape(param string, raw json.RawMessage, t reflect.Type) error {
 	return nil
 }
 
-// jsonKind is the JSON type of raw as encoding/json's errors word it:
-// "string", "number", "object", "array", "bool".
-func jsonKind(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return "value"
-	}
-	switch raw[0] {
-	case '"':
-		return "string"
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 't', 'f':
-		return "bool"
-	case 'n':
-		return "null"
-	}
-	return "number"
-}

@@ -346,4 +346,3 @@ func checkShape(param string, raw json.RawMessage, t reflect.Type) error {
 	}
 	return nil
 }
-

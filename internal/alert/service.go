@@ -547,7 +547,9 @@ func (s *Service) Notify(ctx context.Context, e escalation.Escalation) error {
 // (escalation.Record): they had gone on saying "no action recorded" for
 // up to a day (escalationHold), while the pages said the action. Should
 // the metric escalate again — the action overdue, a new one due — the
-// watcher raises it anew.
+// watcher raises it anew. The resolution's notifications go at the next
+// Flush (the leader's, within a minute), not in the caller's request: a
+// slow mail server would have held the owner's form.
 func (s *Service) ActionRecorded(ctx context.Context, metric, scope, owner string) error {
 	all := s.RulesInForce()
 	var obs []Observation
@@ -558,7 +560,7 @@ func (s *Service) ActionRecorded(ctx context.Context, metric, scope, owner strin
 		obs = append(obs, Observation{Rule: r.Name, Metric: metric, Scope: scope, Active: false,
 			Resolution: fmt.Sprintf("%s recorded an action at %s UTC", owner, s.now().UTC().Format("2 Jan 2006 15:04"))})
 	}
-	return s.raise(ctx, s.now(), all, obs)
+	return s.keep(ctx, s.now(), all, obs)
 }
 
 // raise fires the observations' alerts at once (they are raised, not
@@ -568,7 +570,19 @@ func (s *Service) raise(ctx context.Context, now time.Time, all []Rule, obs []Ob
 	if len(obs) == 0 {
 		return nil
 	}
-	if err := s.update(ctx, now, all, func(prev []Alert) ([]Alert, []string) {
+	if err := s.keep(ctx, now, all, obs); err != nil {
+		return err
+	}
+	_, err := s.Flush(ctx)
+	return err
+}
+
+// keep is raise without the sending.
+func (s *Service) keep(ctx context.Context, now time.Time, all []Rule, obs []Observation) error {
+	if len(obs) == 0 {
+		return nil
+	}
+	return s.update(ctx, now, all, func(prev []Alert) ([]Alert, []string) {
 		next := slices.Clone(prev)
 		for _, o := range obs {
 			i := slices.IndexFunc(next, func(a Alert) bool { return a.Key == o.Key() })
@@ -593,11 +607,7 @@ func (s *Service) raise(ctx context.Context, now time.Time, all []Rule, obs []Ob
 			next[i].Observation, next[i].LastEval = o, now
 		}
 		return next, nil
-	}); err != nil {
-		return err
-	}
-	_, err := s.Flush(ctx)
-	return err
+	})
 }
 
 // RollbackWatch is a post-deploy watch's outcome (package gate) as the

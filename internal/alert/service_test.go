@@ -210,6 +210,14 @@ func TestEscalationsBecomeAlerts(t *testing.T) {
 	if len(list) != 1 || list[0].State != Resolved || list[0].Summary != "cro@example.com recorded an action at 2 Mar 2026 11:00 UTC" {
 		t.Errorf("after the action: %+v", list)
 	}
+	// Its resolution is sent by the next flush (the leader's), not in the
+	// owner's request.
+	if hook.sent != 1 {
+		t.Errorf("the resolution was sent within ActionRecorded: %d sent", hook.sent)
+	}
+	if _, err := svc.Flush(ctx); err != nil || hook.sent != 2 {
+		t.Errorf("the next flush: %v, %d sent, want the resolution", err, hook.sent)
+	}
 }
 
 // TestRollbackWatchAlerts: a failed or inconclusive post-deploy watch

@@ -115,11 +115,9 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	if opt.Connectors, err = connect.Feeds(ctx, a.store, a.cfg.Connectors, opt.AsOf); err != nil {
 		return err
 	}
-	var acks []escalation.Acknowledgement
-	if v.format != "json" {
-		if acks, err = escalation.List(ctx, a.store, ""); err != nil {
-			return err
-		}
+	acks, err := escalation.List(ctx, a.store, "")
+	if err != nil {
+		return err
 	}
 	// The scorecard asked, computed once: before a first load's state is
 	// written its results are taken by the dataset read back from it.
@@ -143,11 +141,11 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	}); err != nil {
 		return err
 	}
+	escalation.Mark(sc.Cards(), acks, opt.Scope.String(), opt.AsOf, opt.AsOf)
 	if v.format == "json" {
 		return writeJSONOut(env, sc)
 	}
-	text := scorecard.Text(sc, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), All: *all, Currency: a.currencyAt(sc.AsOf),
-		Actions: cardActions(sc, acks, opt.Scope.String(), opt.AsOf)})
+	text := scorecard.Text(sc, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), All: *all, Currency: a.currencyAt(sc.AsOf)})
 	if len(es) > 0 {
 		// After the heading and the DORA line, before the pillars.
 		head, rest, _ := strings.Cut(text, "\n\n")
@@ -155,35 +153,6 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprint(env.Stdout, text)
 	return nil
-}
-
-// cardActions words, for each card that needs an action, the owner's
-// action in force in scope as of asOf (escalation.InForce), or that none is
-// recorded — as the scorecard page's cards do.
-func cardActions(sc *scorecard.Scorecard, acks []escalation.Acknowledgement, scope string, asOf time.Time) map[string]string {
-	var cards []scorecard.Card
-	for _, p := range sc.Pillars {
-		cards = append(cards, p.Metrics...)
-	}
-	return actionWords(cards, acks, scope, asOf)
-}
-
-// actionWords is cardActions of any cards: a role view's, whose panels
-// name their actions as the scorecard's cards do (the organisation's: a
-// role view has no scope).
-func actionWords(cards []scorecard.Card, acks []escalation.Acknowledgement, scope string, asOf time.Time) map[string]string {
-	out := map[string]string{}
-	for id, ack := range escalation.InForce(cards, acks, scope, asOf) {
-		switch {
-		case ack == nil:
-			out[id] = "no action recorded"
-		case ack.Overdue(asOf):
-			out[id] = fmt.Sprintf("action (%s) due %s, overdue", ack.Owner, ack.Due)
-		default:
-			out[id] = fmt.Sprintf("action (%s) due %s", ack.Owner, ack.Due)
-		}
-	}
-	return out
 }
 
 func runMetric(ctx context.Context, env *Env, args []string) error {

@@ -66,18 +66,15 @@ func runView(ctx context.Context, env *Env, args []string) error {
 	}); err != nil {
 		return err
 	}
-	if v.format == "json" {
-		return writeJSONOut(env, vr)
-	}
 	acks, err := escalation.List(ctx, a.store, "")
 	if err != nil {
 		return err
 	}
-	cards := make([]scorecard.Card, len(vr.Metrics))
-	for i, m := range vr.Metrics {
-		cards[i] = m.Card
+	// A role view covers the whole organisation: the organisation's actions.
+	escalation.Mark(vr.Cards(), acks, "", opt.AsOf, opt.AsOf)
+	if v.format == "json" {
+		return writeJSONOut(env, vr)
 	}
-	fmt.Fprint(env.Stdout, scorecard.ViewText(vr, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), Currency: a.currencyAt(opt.AsOf),
-		Actions: actionWords(cards, acks, "", opt.AsOf)}))
+	fmt.Fprint(env.Stdout, scorecard.ViewText(vr, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), Currency: a.currencyAt(opt.AsOf)}))
 	return nil
 }

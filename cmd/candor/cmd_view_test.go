@@ -11,6 +11,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/sqlite"
 )
 
@@ -182,6 +183,53 @@ func TestScorecardTextActions(t *testing.T) {
 	if !strings.Contains(r.stdout, "action (Head of SRE) due 2026-04-10, overdue") {
 		t.Errorf("the action is not overdue on 2026-04-12:\n%s", clip(r.stdout))
 	}
+	// The JSON carries it on the card, as the API does; a view's too.
+	for _, args := range [][]string{{"scorecard"}, {"view", "engineering"}} {
+		r = mustRun(t, append(args, "--data", data, "--as-of", "2026-04-12", "--format", "json")...)
+		cards := jsonCards(t, args[0], r.stdout)
+		c := cards["change_failure_rate"]
+		if c == nil {
+			t.Fatalf("%s JSON: no change failure rate", args[0])
+		}
+		if a := c.Action; !c.NeedsAction || a == nil || a.Owner != "Head of SRE" || !a.Overdue || a.Note != "Canary releases" || a.Due != "2026-04-10" || a.By != "user:sre@example.com" {
+			t.Errorf("%s JSON: change failure rate's action %+v (needs %v)", args[0], a, c.NeedsAction)
+		}
+		none := 0
+		for id, c := range cards {
+			if c.NeedsAction && c.Action == nil {
+				none++
+			}
+			if !c.NeedsAction && c.Action != nil {
+				t.Errorf("%s JSON: %s carries an action it does not need", args[0], id)
+			}
+		}
+		if none == 0 {
+			t.Errorf("%s JSON: no card needs an action without one", args[0])
+		}
+	}
+}
+
+// jsonCards reads the cards of candor scorecard's or view's JSON (args[0])
+// by id, through the types they are written from.
+func jsonCards(t *testing.T, command, out string) map[string]*scorecard.Card {
+	t.Helper()
+	var cards []*scorecard.Card
+	var err error
+	if command == "view" {
+		var v scorecard.ViewResult
+		err, cards = json.Unmarshal([]byte(out), &v), v.Cards()
+	} else {
+		var sc scorecard.Scorecard
+		err, cards = json.Unmarshal([]byte(out), &sc), sc.Cards()
+	}
+	if err != nil {
+		t.Fatalf("%v\n%s", err, clip(out))
+	}
+	byID := map[string]*scorecard.Card{}
+	for _, c := range cards {
+		byID[c.ID] = c
+	}
+	return byID
 }
 
 // candor view names, on each metric that needs an action, the owner's

@@ -11,6 +11,7 @@ package escalation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -152,6 +153,10 @@ func Prepare(cat *catalog.Catalog, ds *metrics.Dataset, id string, in Input, by 
 			return a, domain.InvalidParam("scope", "%v", err)
 		}
 		if scope, err = scorecard.CheckScope(ds, id, scope); err != nil {
+			if de := (*scorecard.DimensionError)(nil); errors.As(err, &de) {
+				// Named first, as the other fields' refusals are.
+				return a, domain.InvalidParam("scope", "%v", err)
+			}
 			return a, err
 		}
 	}
@@ -203,6 +208,22 @@ func InForce(cards []scorecard.Card, acks []Acknowledgement, scope string, by ti
 		}
 	}
 	return out
+}
+
+// Mark sets, on each card that needs an action in scope, NeedsAction and
+// the action in force as of by (InForce), overdue as of asOf: what the
+// scorecard and view APIs and the CLI give with each card.
+func Mark(cards []*scorecard.Card, acks []Acknowledgement, scope string, asOf, by time.Time) {
+	for _, c := range cards {
+		c.NeedsAction, c.Action = NeedsActionIn(*c, scope), nil
+		if !c.NeedsAction {
+			continue
+		}
+		if a := InScope(acks, c.ID, scope, by); a != nil {
+			c.Action = &scorecard.Action{ID: a.ID, Owner: a.Owner, Note: a.Note, Due: a.Due, Overdue: a.Overdue(asOf),
+				Scope: a.Scope, By: a.By, At: a.At}
+		}
+	}
 }
 
 // InScope is the action that counts for the metric in scope as of t: the

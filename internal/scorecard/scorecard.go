@@ -123,6 +123,50 @@ type Scorecard struct {
 	DORA     DORA     `json:"dora"`
 }
 
+// Action is the owner's action in force on a card that needs one: an
+// acknowledgement (internal/escalation) as its card gives it.
+type Action struct {
+	ID    int64  `json:"id"`
+	Owner string `json:"owner"`
+	Note  string `json:"note"`
+	// Due is a date (due by its end, UTC) or a time; Overdue says it had
+	// passed at the card's as_of.
+	Due     string `json:"due"`
+	Overdue bool   `json:"overdue"`
+	// Scope is the team, service or environment it was recorded for ("":
+	// the organisation's, which counts in every scope).
+	Scope string    `json:"scope,omitempty"`
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+}
+
+// ActionWords says the action as a card's line does: "no action recorded",
+// "action (alice) due 2026-12-19" or "…, overdue".
+func (c *Card) ActionWords() string {
+	switch a := c.Action; {
+	case !c.NeedsAction:
+		return ""
+	case a == nil:
+		return "no action recorded"
+	case a.Overdue:
+		return fmt.Sprintf("action (%s) due %s, overdue", a.Owner, a.Due)
+	default:
+		return fmt.Sprintf("action (%s) due %s", a.Owner, a.Due)
+	}
+}
+
+// Cards are pointers to every card of the scorecard, its pillars' in
+// order, to be marked in place (escalation.Mark).
+func (sc *Scorecard) Cards() []*Card {
+	var out []*Card
+	for i := range sc.Pillars {
+		for j := range sc.Pillars[i].Metrics {
+			out = append(out, &sc.Pillars[i].Metrics[j])
+		}
+	}
+	return out
+}
+
 // DORA is the performance level of the four keys and overall (the lowest).
 type DORA struct {
 	Overall string            `json:"overall,omitempty"`
@@ -259,6 +303,14 @@ type Card struct {
 	// Baseline is the value that thresholds relative to baseline scaled (mttr judged by its
 	// own history: mttr_baseline in the same scope).
 	Baseline *float64 `json:"baseline,omitempty"`
+	// NeedsAction says the card needs its owner's action (SPEC §4: amber, red or
+	// degrading, and unknown for the organisation or from stale data in a
+	// scope; escalation.NeedsActionIn), and Action is the one in force —
+	// nil: none recorded. Set by escalation.Mark where the acknowledgements
+	// are read (the scorecard and view APIs, the CLI's), which a dashboard
+	// had had to join from /api/v1/escalations.
+	NeedsAction bool    `json:"needs_action,omitempty"`
+	Action      *Action `json:"action,omitempty"`
 	// ScaledFrom is the definition's window ("30d") when the card's window
 	// is of another length and its value sums over the window: Target and
 	// absolute Thresholds are then the definition's scaled by the ratio of

@@ -18,10 +18,6 @@ type TextOptions struct {
 	Color    bool   // ANSI colours (a terminal)
 	All      bool   // every metric, not just headlines and attention items
 	Currency string // organisation currency code for money units
-	// Actions says, by metric, the owner's action in force on a card that
-	// needs one ("action due 2026-12-19", "no action recorded"), as the
-	// pages' cards do; the caller reads the acknowledgements.
-	Actions map[string]string
 }
 
 const (
@@ -502,7 +498,9 @@ func cardLine(c Card, o TextOptions) string {
 		extra = append(extra, fmt.Sprintf("no %s change in the window (newest %s)", q.Kind, q.Newest.UTC().Format("2006-01-02 15:04")))
 	}
 	extra = append(extra, "owner "+c.Owner, SignoffLine(c.Priority, c.Signoff, c.SignoffBy))
-	if a := o.Actions[c.ID]; a != "" {
+	// The owner's action, when the caller marked the cards
+	// (escalation.Mark), as the pages' cards name it.
+	if a := c.ActionWords(); a != "" {
 		extra = append(extra, a)
 	}
 	return line + "  " + paint(o.Color, ansiDim, strings.Join(extra, " · ")) + "\n"

@@ -117,6 +117,16 @@ type ViewMetric struct {
 	Breakdown []BreakdownLine `json:"breakdown,omitempty"`
 }
 
+// Cards are pointers to the view's metrics' cards, to be marked in place
+// (escalation.Mark).
+func (v *ViewResult) Cards() []*Card {
+	out := make([]*Card, len(v.Metrics))
+	for i := range v.Metrics {
+		out[i] = &v.Metrics[i].Card
+	}
+	return out
+}
+
 // UnknownViewError is a role view the catalog does not define.
 type UnknownViewError struct {
 	ID    string

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 // TestAcknowledgementsAPI: an amber or red metric is acknowledged with an
@@ -52,6 +53,38 @@ func TestAcknowledgementsAPI(t *testing.T) {
 	if status != 200 || len(list.Acknowledgements) != 1 || list.Acknowledgements[0].Note != "Canary releases for api" {
 		t.Fatalf("GET acknowledgements: %d %s", status, b)
 	}
+	// The scorecard's and the views' cards carry the action in force,
+	// overdue after its day, or say one is needed and none is recorded; a
+	// dashboard had joined /api/v1/escalations and the acknowledgements.
+	for _, c := range []struct {
+		path    string
+		overdue bool
+	}{
+		{"/api/v1/scorecard?as_of=2026-03-31", false},
+		{"/api/v1/scorecard?as_of=2026-04-12", true},
+		{"/api/v1/views/engineering?as_of=2026-04-12", true},
+	} {
+		now = time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC) // as_of past the clock is refused
+		status, b, _ := e.do(t, "GET", c.path, "", nil)
+		if status != 200 {
+			t.Fatalf("%s: %d %s", c.path, status, clip(b))
+		}
+		cards := apiCards(t, b, strings.Contains(c.path, "/views/"))
+		cfr := cards["change_failure_rate"]
+		if !cfr.NeedsAction || cfr.Action == nil || cfr.Action.Owner != "VP Engineering" || cfr.Action.Note != "Canary releases for api" ||
+			cfr.Action.Due != "2026-04-10" || cfr.Action.Overdue != c.overdue || cfr.Action.By != "token:test" || cfr.Action.ID == 0 {
+			t.Errorf("%s: change failure rate needs %v, action %+v", c.path, cfr.NeedsAction, cfr.Action)
+		}
+		for id, card := range cards {
+			if card.Action != nil && !card.NeedsAction || card.Status == "green" && !card.Degrading && card.NeedsAction {
+				t.Errorf("%s: %s (%s) needs %v, action %+v", c.path, id, card.Status, card.NeedsAction, card.Action)
+			}
+		}
+	}
+	// Recorded after the page's as_of: not in force then.
+	if _, b, _ := e.do(t, "GET", "/api/v1/scorecard?as_of=2026-03-29", "", nil); apiCards(t, b, false)["change_failure_rate"].Action != nil {
+		t.Error("an action recorded on 31 Mar is in force on 29 Mar")
+	}
 	escalated := func(asOf string) map[string]escalation.Escalation {
 		t.Helper()
 		// Days later: an as_of past the clock is refused.
@@ -90,6 +123,26 @@ func TestAcknowledgementsAPI(t *testing.T) {
 			t.Errorf("scope=%s: %d, want 400 naming scope\n%s", scope, status, clip(b))
 		}
 	}
+}
+
+// apiCards reads the cards of the scorecard API's answer, or a role view's
+// (view), by id.
+func apiCards(t *testing.T, b []byte, view bool) map[string]scorecard.Card {
+	t.Helper()
+	var sc scorecard.Scorecard
+	var v scorecard.ViewResult
+	into, cards := any(&sc), sc.Cards
+	if view {
+		into, cards = &v, v.Cards
+	}
+	if err := json.Unmarshal(b, into); err != nil {
+		t.Fatalf("%v\n%s", err, clip(b))
+	}
+	out := map[string]scorecard.Card{}
+	for _, c := range cards() {
+		out[c.ID] = *c
+	}
+	return out
 }
 
 // firstGreen is the first metric of the scorecard as of asOf that is

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 )
@@ -74,6 +75,13 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	acks, err := escalation.List(r.Context(), s.Store, "")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// The whole organisation's actions, as the page's panels name them.
+	escalation.Mark(v.Cards(), acks, "", opt.AsOf, s.acksBy(r, opt.AsOf))
 	writeJSON(w, http.StatusOK, v)
 }
 

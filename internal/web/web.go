@@ -28,6 +28,7 @@ import (
 	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/health"
@@ -424,6 +425,12 @@ func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	acks, err := escalation.List(r.Context(), s.Store, "")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	escalation.Mark(sc.Cards(), acks, opt.Scope.String(), opt.AsOf, s.acksBy(r, opt.AsOf))
 	writeJSON(w, http.StatusOK, sc)
 }
 
@@ -441,8 +448,9 @@ func (s *Server) getSources(w http.ResponseWriter, r *http.Request) {
 	period := connect.DefaultHealthPeriod
 	if v := r.URL.Query().Get("period"); v != "" {
 		d, err := catalog.ParseWindow(v)
-		if err != nil || d <= 0 {
-			s.writeError(w, r, badParam("period", "%q is not a positive duration (7d, 24h, 2w)", v))
+		if err != nil {
+			// ParseWindow's wording, as window, for and expires_in say it.
+			s.writeError(w, r, badParam("period", "%v", err))
 			return
 		}
 		period = d

@@ -240,8 +240,8 @@ func runAlertSilence(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	d, err := catalog.ParseWindow(*dur)
-	if err != nil || d <= 0 {
-		return usagef("--for: give a positive duration such as 2h or 3d, not %q", *dur)
+	if err != nil {
+		return usagef("--for: %v", err)
 	}
 	a, svc, err := c.openAlerts(ctx, env, nil)
 	if err != nil {

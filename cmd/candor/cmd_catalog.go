@@ -147,6 +147,9 @@ func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := proposedMetricKnown(a, p, in.Metric); err != nil {
+		return err
+	}
 	v, err := a.gov.Propose(ctx, in, auth.Person(p))
 	if err != nil {
 		// A section's text comes from --file, a setting's from --value.
@@ -507,4 +510,33 @@ func fromText(t *time.Time) string {
 		return "from the start"
 	}
 	return "from " + t.Format(time.RFC3339)
+}
+
+// proposedMetricKnown refuses a metric the catalog lacks, guessing among
+// the metrics the token's roles may see, as the API's refusal does: the
+// registry's own guess is among all, and had offered arr to a token whose
+// roles may not see revenue.
+func proposedMetricKnown(a *app, p auth.Principal, id string) error {
+	if id == "" {
+		return nil
+	}
+	if _, ok := a.gov.Catalog.Metric(id); ok {
+		return nil
+	}
+	g, err := a.grants()
+	if err != nil {
+		return err
+	}
+	access := g.Access(p.Roles)
+	var ids []string
+	for _, m := range a.gov.Catalog.MetricsInForce() {
+		if !m.Retired && access.CanSeeMetric(&m) {
+			ids = append(ids, m.ID)
+		}
+	}
+	near := ""
+	if n := domain.Closest(id, ids); n != "" {
+		near = fmt.Sprintf(" (did you mean %s?)", n)
+	}
+	return usagef("--metric: unknown metric %q%s (candor catalog list lists them)", id, near)
 }

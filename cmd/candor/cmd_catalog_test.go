@@ -231,6 +231,29 @@ func TestCatalogApproverMustBeExecutive(t *testing.T) {
 	}
 }
 
+// An unknown metric in a proposal is guessed among the metrics the token's
+// roles may see, as the API guesses: "ar" had been "did you mean arr?" to a
+// role that may not see revenue.
+func TestCatalogProposeGuessesAmongVisible(t *testing.T) {
+	data := smallStore(t)
+	conf := filepath.Join(t.TempDir(), "candor.yaml")
+	if err := os.WriteFile(conf, []byte("roles:\n  engineering:\n    permissions: [scorecard:read, metric:read, definitions:propose]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := []string{"--data", data, "--config", conf}
+	for _, c := range []struct{ role, metric, says, not string }{
+		{"executive", "ar", `--metric: unknown metric "ar" (did you mean arr?)`, ""},
+		{"engineering", "ar", `--metric: unknown metric "ar"`, "arr"},
+		{"engineering", "mtr", `--metric: unknown metric "mtr" (did you mean mttr?)`, ""},
+	} {
+		tok := personToken(t, c.role+c.metric, []string{c.role}, d...)
+		r := runWith(t, tok, false, append([]string{"catalog", "propose", "--metric", c.metric, "--changes", `{"owner": "CTO"}`, "--reason", "test"}, d...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.says) || c.not != "" && strings.Contains(r.stderr, c.not) {
+			t.Errorf("%s proposing %s: exit %d, stderr %q; want 2 and %q", c.role, c.metric, r.code, r.stderr, c.says)
+		}
+	}
+}
+
 // catalog propose's help names the settings --setting takes, as
 // docs/governance.md says it does: it had said only "the value-changing
 // setting to change".

@@ -38,8 +38,8 @@ func runSources(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	p, err := catalog.ParseWindow(*period)
-	if err != nil || p <= 0 {
-		return usagef("--period: %q is not a positive duration (7d, 24h, 2w)", *period)
+	if err != nil {
+		return usagef("--period: %v", err)
 	}
 	var conns []health.Connector
 	return readOut(ctx, env, &c, v.format,

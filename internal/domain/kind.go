@@ -6,6 +6,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -54,6 +55,11 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
+	if slices.Contains(Internal, Kind(t)) {
+		// Readable (GET /api/v1/records lists it), never imported: said so,
+		// not "unknown" beside a list that a read's refusal extends.
+		return "", fmt.Errorf("%s records are Candor's own, written by it and never imported (an import takes: %s)", t, kindList(Kinds))
+	}
 	return "", unknownKind(s, Kinds)
 }
 
@@ -76,17 +82,19 @@ func ParseStoredKind(s string) (Kind, error) {
 
 // unknownKind refuses s, naming the kind it was probably meant to be
 // ("deploymnt": deployment), as flags and metric ids are, and the known
-// ones.
-func unknownKind(s string, kinds []Kind) error {
-	names := make([]string, len(kinds))
-	for i, k := range kinds {
+// ones: those an import takes, then Candor's own — the same list whether
+// an import or a read refused it, where the two had listed 19 and 21. The
+// guess is among suggest: an import's never names a kind it refuses.
+func unknownKind(s string, suggest []Kind) error {
+	names := make([]string, len(suggest))
+	for i, k := range suggest {
 		names[i] = string(k)
 	}
 	hint := ""
 	if c := Closest(strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), "s"), names); c != "" {
 		hint = fmt.Sprintf("did you mean %s? ", c)
 	}
-	return fmt.Errorf("unknown kind %q (%sknown: %s)", s, hint, kindList(kinds))
+	return fmt.Errorf("unknown kind %q (%sknown: %s; and Candor's own, read but never imported: %s)", s, hint, kindList(Kinds), kindList(Internal))
 }
 
 func kindList(kinds []Kind) string {

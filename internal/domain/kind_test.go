@@ -194,6 +194,18 @@ func TestParseStoredKind(t *testing.T) {
 			t.Errorf("ParseKind(%q) took a kind no import takes", k)
 		}
 	}
+	for _, k := range Internal {
+		if _, err := ParseKind(string(k)); err == nil || !strings.Contains(err.Error(), string(k)+" records are Candor's own") {
+			t.Errorf("ParseKind(%q) = %v, want it said to be Candor's own", k, err)
+		}
+	}
+	// An import and a read refuse a kind in the same words, every kind
+	// listed (they had listed 19 and 21).
+	_, ierr := ParseKind("nosuch")
+	_, rerr := ParseStoredKind("nosuch")
+	if ierr == nil || rerr == nil || ierr.Error() != rerr.Error() {
+		t.Errorf("an import refuses nosuch with %v, a read with %v", ierr, rerr)
+	}
 	_, err := ParseStoredKind("scan")
 	if err == nil || !strings.Contains(err.Error(), `unknown kind "scan"`) || !strings.Contains(err.Error(), "vulnerability_scan") || !strings.Contains(err.Error(), "deployment") {
 		t.Errorf("ParseStoredKind(scan) error %v, want one naming every kind a record may be of", err)

@@ -94,7 +94,7 @@ func (s *Server) postSilence(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := catalog.ParseWindow(in.For)
 	if err != nil {
-		s.writeError(w, r, badParam("for", "a duration such as 2h or 3d, not %q", in.For))
+		s.writeError(w, r, badParam("for", "%v", err))
 		return
 	}
 	x, err := svc.Silence(r.Context(), store.Silence{Rule: in.Rule, Metric: in.Metric, Scope: in.Scope, Reason: in.Reason,

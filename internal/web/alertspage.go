@@ -525,7 +525,7 @@ func (s *Server) silenceForm(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := catalog.ParseWindow(f.Get("for"))
 	if err != nil {
-		s.alertFormRefused(w, r, "silence", domain.InvalidParam("for", "a duration such as 2h or 3d, not %q", f.Get("for")), f)
+		s.alertFormRefused(w, r, "silence", domain.InvalidParam("for", "%v", err), f)
 		return
 	}
 	x, err := svc.Silence(r.Context(), store.Silence{Rule: f.Get("rule"), Metric: f.Get("metric"), Scope: strings.TrimSpace(f.Get("scope")),

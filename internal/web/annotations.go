@@ -81,7 +81,8 @@ func (s *Server) listAnnotations(w http.ResponseWriter, r *http.Request) {
 		*p.dst = t.AddDate(0, 0, p.add)
 	}
 	if !from.Before(to) {
-		s.writeError(w, r, badParam("to", "is before from"))
+		q := r.URL.Query()
+		s.writeError(w, r, badParam("to", "%s is before from (%s)", q.Get("to"), q.Get("from")))
 		return
 	}
 	es, err := annotation.Overlapping(r.Context(), s.Store, s.Annotations, from, to)

@@ -497,8 +497,12 @@ func metricPageState(r *http.Request, q Query, m *catalog.Metric) (metricState, 
 // metric cannot take is the filter's parameter at fault, not "scope".
 func pageDimensionError(err error, q Query) error {
 	var de *scorecard.DimensionError
-	if !errors.As(err, &de) || de.Param != "scope" || q.Get(de.Dim) == "" {
+	if !errors.As(err, &de) {
 		return err
+	}
+	if de.Param != "scope" || q.Get(de.Dim) == "" {
+		// Named first, as every other refusal of a parameter is.
+		return badParam(de.Param, "%v", de)
 	}
 	if de.Unknown != nil {
 		return badParam(de.Dim, "%v", de.Unknown)

@@ -105,6 +105,21 @@ var routeParams = map[string][]string{
 	"GET /gates":                            append([]string{"done"}, queryKeys...),
 }
 
+// notApplied are, per route, parameters it reads only to refuse or to say
+// they do not apply (a role view's filters): a refusal of an unknown
+// parameter does not offer them as known, where it had listed team,
+// service, … to a client that a view then refused for each.
+var notApplied = map[string][]string{
+	"GET /api/v1/views/{role}": {"team", "service", "environment", "business_unit", "scope"},
+	"GET /views/{role}":        {"team", "service", "environment", "business_unit"},
+}
+
+// offeredParams are the parameters a refusal of an unknown one names for
+// the route key ("GET PATTERN"): those it reads, less notApplied.
+func offeredParams(key string) []string {
+	return slices.DeleteFunc(slices.Clone(routeParams[key]), func(p string) bool { return slices.Contains(notApplied[key], p) })
+}
+
 // monthPageParams are a page's carried parameters and month, which a page
 // takes in place of as_of and window and carries as them (pageQuery).
 var monthPageParams = append(slices.Clone(queryKeys), "month")
@@ -134,7 +149,7 @@ func checkParams(rt Route, r *http.Request) error {
 			if len(known) == 0 {
 				return badParam(k, "unknown parameter %q: %s %s takes no query parameters", k, rt.Method, r.URL.Path)
 			}
-			return badParam(k, "unknown parameter %q (known: %s)", k, strings.Join(known, ", "))
+			return badParam(k, "unknown parameter %q (known: %s)", k, strings.Join(offeredParams(rt.Method+" "+rt.Pattern), ", "))
 		}
 		if len(q[k]) > 1 {
 			return badParam(k, "parameter %q is given %d times; give it once", k, len(q[k]))

@@ -65,7 +65,9 @@ func (src sources) Name(def *scorecard.Definition, at time.Time) {
 func proposalID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, notFoundf("no proposal %q", r.PathValue("id"))
+		// A 400, as a silence's, share link's or gate decision's id that
+		// is no id; a 404 is for an id no proposal has.
+		return 0, badParam("id", "%q is not a proposal id", r.PathValue("id"))
 	}
 	return id, nil
 }

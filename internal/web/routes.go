@@ -322,6 +322,10 @@ func (s *Server) guard(rt Route) http.Handler {
 			fail(err)
 			return
 		}
+		if err := checkRest(rt, r); err != nil {
+			fail(err)
+			return
+		}
 		if err := checkJSONBody(rt, r); err != nil {
 			fail(err)
 			return
@@ -409,6 +413,28 @@ func (s *Server) unrouted(mux *http.ServeMux) http.Handler {
 		}
 		s.pageError(w, r, err)
 	})
+}
+
+// checkRest refuses a request to an {id...} route whose path ends where
+// the id should begin (/api/v1/records/deployment/github/): ServeMux
+// matches it with an empty id, which had been looked up and answered "no
+// deployment record with source "github" and id """. It is worded as
+// the same route's path without the slash is (apiRedirect).
+func checkRest(rt Route, r *http.Request) error {
+	name, ok := strings.CutSuffix(rt.Pattern, "...}")
+	if !ok {
+		return nil
+	}
+	name = name[strings.LastIndex(name, "{")+1:]
+	if r.PathValue(name) != "" {
+		return nil
+	}
+	route := strings.ReplaceAll(rt.Pattern, "...}", "}")
+	if rt.Kind == HTML {
+		// As a page not found is said (unrouted).
+		return domain.Errorf(domain.ENotFound, "There is no page at %s: the address lacks {%s}, the last part of %s.", r.URL.Path, name, route)
+	}
+	return domain.Errorf(domain.ENotFound, "no route %s %s: the path lacks {%s}, the last part of %s", r.Method, r.URL.Path, name, route)
 }
 
 // redirectType is the type of ServeMux's redirect handlers.

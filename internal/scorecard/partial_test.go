@@ -35,7 +35,7 @@ func TestPartialWindowIsSaid(t *testing.T) {
 	for _, id := range []string{"infrastructure_cost", "cost_trend", "budget_variance"} {
 		c := card(t, sc, id)
 		p := c.Partial
-		if p == nil || p.Kind != "cost" || !p.Until.Equal(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)) || p.Short != "9 h 17 min" {
+		if p == nil || p.Kind != "cost" || !p.Until.Equal(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)) || p.Short != "9 h 17 min" || p.ShortSeconds != (9*60+17)*60 {
 			t.Fatalf("%s: partial = %+v, want cost to 5 Dec 00:00, 9 h 17 min short", id, p)
 		}
 		if c.Trend.NotComparable != "" || c.Trend.Previous == nil || c.Trend.Direction == "" {
@@ -61,7 +61,7 @@ func TestPartialWindowIsSaid(t *testing.T) {
 	// Silent for longer than the window, the cost is short of all of it,
 	// not of more than the window.
 	late := Build(cat, ds, Options{AsOf: time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)})
-	if p := card(t, late, "infrastructure_cost").Partial; p == nil || p.Short != "30 days" {
+	if p := card(t, late, "infrastructure_cost").Partial; p == nil || p.Short != "30 days" || p.ShortSeconds != 30*86400 {
 		t.Errorf("two months after the last cost: partial %+v, want 30 days short", p)
 	}
 	// A metric that sums no period kind is never partial, and compared.

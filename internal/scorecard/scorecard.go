@@ -397,8 +397,11 @@ type Partial struct {
 	Kind string `json:"kind"`
 	// Until is the kind's newest data: the window has none after it.
 	Until time.Time `json:"until"`
-	// Short is how much of the window lies after Until.
-	Short string `json:"short"`
+	// Short is how much of the window lies after Until, in words, and
+	// ShortSeconds the same in seconds: a dashboard had had to parse
+	// "14 h 54 min".
+	Short        string `json:"short"`
+	ShortSeconds int64  `json:"short_seconds"`
 }
 
 // Quiet says that no record of a state kind a value reads changed in its
@@ -457,7 +460,8 @@ func partialAt(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time, window ti
 	}
 	if p != nil {
 		// A kind silent for longer than the window is short of all of it.
-		p.Short = shortWords(min(asOf.Sub(p.Until), window))
+		short := min(asOf.Sub(p.Until), window)
+		p.Short, p.ShortSeconds = shortWords(short), int64(short/time.Second)
 	}
 	return p
 }

@@ -489,3 +489,82 @@ func TestEvidencePackGovernance(t *testing.T) {
 		t.Error("an approval after the period's end changed its pack")
 	}
 }
+
+// TestEvidencePackGovernanceTampered: a proposal's value and an approval's
+// author rewritten in the database, and a decision inserted there, leave
+// the ledger verifying (it checks its entries, not the documents), but the
+// pack compares each proposal and decision with the entry that chained it
+// and is not called intact, naming each. The review of 2026-12-07 changed
+// an approved gross margin and the approver's name in a copy of the demo:
+// the pack said "intact" and showed the approval voided as the proposer's
+// own, the setting back at its default.
+func TestEvidencePackGovernanceTampered(t *testing.T) {
+	data := smallStore(t)
+	d := []string{"--data", data}
+	ann := cliToken(t, data, "ann", "executive")
+	bob := cliToken(t, data, "bob", "executive")
+	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--setting", "gross_margin", "--value", "0.72", "--reason", "plan", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose")
+	var v struct{ ID int64 }
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == 0 {
+		t.Fatalf("proposal: %s (%v)", r.stdout, err)
+	}
+	runWith(t, bob, false, append([]string{"catalog", "approve", itoa(v.ID), "--reason", "agreed"}, d...)...).want(t, 0, "catalog approve")
+
+	from := time.Now().UTC().AddDate(0, 0, -30).Format(time.DateOnly)
+	today := time.Now().UTC().Format(time.DateOnly)
+	pack := filepath.Join(t.TempDir(), "pack.zip")
+	build := func() string {
+		t.Helper()
+		return mustRun(t, append([]string{"evidence", "--from", from, "--to", today, "--out", pack}, d...)...).stdout
+	}
+	if out := build(); !strings.HasSuffix(strings.TrimSpace(out), ", intact") {
+		t.Fatalf("the untouched pack says %q, want intact", out)
+	}
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`DROP TRIGGER docs_no_update`,
+		`UPDATE docs SET body = CAST(replace(CAST(body AS TEXT), '0.72', '0.5') AS BLOB) WHERE collection = 'proposal' AND id = ` + itoa(v.ID),
+		`UPDATE docs SET body = CAST(replace(CAST(body AS TEXT), 'bob@', 'ann@') AS BLOB) WHERE collection = 'decision'`,
+		fmt.Sprintf(`INSERT INTO docs (collection, created_at, body) VALUES ('decision', %d, CAST('{"proposal":1,"decision":"approve","reason":"x","by":"user:eve@example.com","at":"2026-01-01T00:00:00Z"}' AS BLOB))`,
+			time.Now().Add(-time.Minute).UnixNano()),
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, append([]string{"ledger", "verify"}, d...)...) // the entries are untouched
+	out := build()
+	for _, want := range []string{"NOT INTACT: 3 of ", "proposals and decisions no longer match their ledger entry: ",
+		"proposal " + itoa(v.ID) + " (value)", "(by)", "(see definitions.json, governed.ledger_check)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the tampered pack says %q; want %q in it", out, want)
+		}
+	}
+	files := unzip(t, pack)
+	if idx := string(files["index.md"]); !strings.Contains(idx, "Verdict: ledger verifies; NOT INTACT: 3 of ") {
+		t.Errorf("index.md of the tampered pack:\n%.1500s", idx)
+	}
+	var doc struct {
+		Governed struct {
+			Check struct {
+				Checked, Altered int
+				First            []struct {
+					Collection, Reason string
+					Fields             []string
+				}
+			} `json:"ledger_check"`
+		}
+	}
+	if err := json.Unmarshal(files["definitions.json"], &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := doc.Governed.Check
+	if c.Altered != 3 || len(c.First) != 3 || !strings.Contains(c.First[2].Reason, "no ledger entry chains it") {
+		t.Errorf("governed.ledger_check: %+v", c)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -227,4 +228,74 @@ func Rewrites() map[string]Rewrite {
 	defer docsMu.RUnlock()
 	maps.Copy(out, rewrites)
 	return out
+}
+
+// DocDiffers compares a document with the ledger entry chained when it was
+// appended (row, of the document's collection's type): the fields the
+// entry's data holds, and its personal fields while the entry still holds
+// them (retention erases them from the ledger). It returns the names of
+// the fields that differ, sorted, none when the document still reads as
+// chained. The ledger's own verification cannot see a document rewritten
+// in the database behind Candor's back: it checks the entries, not the
+// documents beside them. A collection chained by its digest (KPI
+// snapshots) or not at all is an error: compare its SHA-256 instead.
+func DocDiffers(d store.Doc, row store.LedgerRow) ([]string, error) {
+	docsMu.RLock()
+	spec, ok := docs[d.Collection]
+	docsMu.RUnlock()
+	if !ok || spec.Digest {
+		return nil, fmt.Errorf("ledger: %s documents are not chained field by field", d.Collection)
+	}
+	e, err := docEntry(spec, d)
+	if err != nil {
+		// A body that is no JSON object any more differs whole.
+		return []string{"(the whole document)"}, nil
+	}
+	differs := fieldsDiffer(e.Data, row.Data)
+	if row.Personal != nil {
+		differs = append(differs, fieldsDiffer(e.Personal, row.Personal)...)
+	}
+	slices.Sort(differs)
+	return slices.Compact(differs), nil
+}
+
+// fieldsDiffer names the top-level fields of two JSON objects whose values
+// differ (as JSON values: spacing and key order aside), or are in one only.
+func fieldsDiffer(a, b []byte) []string {
+	fa, fb := fields(a), fields(b)
+	var out []string
+	for k := range maps.Keys(fa) {
+		if _, ok := fb[k]; !ok {
+			fb[k] = nil
+		}
+	}
+	for k, vb := range fb {
+		va := fa[k]
+		if va == nil || vb == nil || !sameJSON(va, vb) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func fields(b []byte) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
+	if len(b) > 0 {
+		json.Unmarshal(b, &m)
+	}
+	return m
+}
+
+// sameJSON reports whether two JSON texts are the same value, numbers
+// compared as written.
+func sameJSON(a, b json.RawMessage) bool {
+	decode := func(r json.RawMessage) (any, bool) {
+		dec := json.NewDecoder(bytes.NewReader(r))
+		dec.UseNumber()
+		var v any
+		return v, dec.Decode(&v) == nil
+	}
+	va, oka := decode(a)
+	vb, okb := decode(b)
+	return oka && okb && reflect.DeepEqual(va, vb)
 }

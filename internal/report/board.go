@@ -394,7 +394,7 @@ func (w *writer) scorecardPage() {
 			unknown = append(unknown, unknownCards(p.Metrics)...)
 		}
 	}
-	w.notesFit(pageBottom, []string{thresholds, unknownNote(unknown), trendNote(listed)},
+	w.notesFit(pageBottom, []string{thresholds, unknownNote(unknown), trendNote(listed), w.freshNote(listed)},
 		strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod()))
 }
 
@@ -514,7 +514,68 @@ func unknownNote(cs []scorecard.Card) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "Unknown status (counted as amber): " + strings.Join(parts, "; ") + "."
+	return scorecard.ReadableTimes("Unknown status (counted as amber): "+strings.Join(parts, "; ")+".", boardTime)
+}
+
+// boardTime is how the pack writes a time in a sentence.
+const boardTime = "2 Jan 2006 15:04 UTC"
+
+// freshNote says how current the data of each row is, as the scorecard's
+// "data as of" does beside every card: the rows whose newest record is
+// more than a day before the month's end are named, with the kind and
+// time, and whether that is stale (past its freshness limit) or a state
+// that did not change since (never stale by its records' times); the
+// others are said to reach the month's end. The pack had said nothing of
+// freshness: a figure on data that stopped days before the month's end
+// read as the month's. "" when no row has data.
+func (w *writer) freshNote(cs []scorecard.Card) string {
+	// Rows behind for one reason are named together: "subscription data
+	// to 26 Nov 2026 14:28 UTC (…): ARR, NRR".
+	var order []string
+	names := map[string][]string{}
+	dated := 0
+	for _, c := range cs {
+		f := c.Freshness
+		if f.LastData == nil {
+			continue
+		}
+		dated++
+		if w.b.AsOf.Sub(*f.LastData) <= 24*time.Hour {
+			continue
+		}
+		why := "data to " + f.LastData.UTC().Format(boardTime)
+		if i := slices.IndexFunc(f.Sources, func(s scorecard.SourceFresh) bool { return s.LastData != nil && s.LastData.Equal(*f.LastData) }); i >= 0 {
+			src := f.Sources[i]
+			why = src.Kind + " " + why
+			switch {
+			case src.Stale:
+				why += ", STALE (past its " + cmp.Or(src.Limit, "freshness") + " limit)"
+			case src.State:
+				why += " (a state: unchanged since, never stale)"
+			}
+		}
+		if names[why] == nil {
+			order = append(order, why)
+		}
+		names[why] = append(names[why], c.Name)
+	}
+	if dated == 0 {
+		return ""
+	}
+	if len(order) == 0 {
+		return "Data: every row's newest record is within a day of the month's end."
+	}
+	var behind []string
+	n := 0
+	for _, why := range order {
+		behind = append(behind, why+": "+strings.Join(names[why], ", "))
+		n += len(names[why])
+	}
+	rest := "the other rows' data reaches within a day of it"
+	if n == dated {
+		rest = "no row's data reaches within a day of it"
+	}
+	return fmt.Sprintf("Data behind the month's end (%s): %s; %s.", w.b.AsOf.Format(boardTime), strings.Join(behind, "; "), rest)
 }
 
 // noTrend is a card's trend cell when it has none, and trendWhy why.
@@ -540,7 +601,7 @@ func trendNote(cs []scorecard.Card) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "No trend: " + strings.Join(parts, "; ") + "."
+	return scorecard.ReadableTimes("No trend: "+strings.Join(parts, "; ")+".", boardTime)
 }
 
 // scoreRows are the cards of p the scorecard page lists: its headline and
@@ -619,7 +680,11 @@ func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
 	pdf.SetXY(x, y)
 	pdf.CellFormat(cols[0], h, w.tr(fit(name, 44)), "", 0, "L", false, 0, "")
 	x += cols[0]
-	w.font("B", 8.5, ink)
+	// A value of stale data is the last known, not the month's: greyed, as
+	// the pages and the digest grey it (its UNKNOWN badge and the notes
+	// say why), where it had been bold in full ink like a current one.
+	style, colour := valueLook(c)
+	w.font(style, 8.5, colour)
 	pdf.CellFormat(cols[1], h, w.tr(w.value(c.Value, c.Unit)), "", 0, "R", false, 0, "")
 	w.font("", 8.5, muted)
 	target := "—"
@@ -636,6 +701,15 @@ func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
 	pdf.CellFormat(cols[5], h, w.tr(fit(c.Owner, 22)), "", 1, "L", false, 0, "")
 	pdf.SetDrawColor(rule[0], rule[1], rule[2])
 	pdf.Line(15, pdf.GetY(), 195, pdf.GetY())
+}
+
+// valueLook is the font style and colour of a row's value: bold in full
+// ink, or plain and muted for a value of stale data.
+func valueLook(c scorecard.Card) (string, [3]int) {
+	if c.Freshness.Stale {
+		return "", muted
+	}
+	return "B", ink
 }
 
 // fit shortens s to n runes.
@@ -697,7 +771,7 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		w.scoreRow(cols, c)
 	}
 	w.pdf.Ln(2)
-	w.notes(unknownNote(unknownCards(cs)), trendNote(cs))
+	w.notes(unknownNote(unknownCards(cs)), trendNote(cs), w.freshNote(cs))
 	w.pdf.Ln(1)
 	if pillar == "growth" {
 		w.mrrBridge(cs)

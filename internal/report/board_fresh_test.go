@@ -1,0 +1,69 @@
+package report
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// A month whose deployments stopped four days before its end: the pack
+// names the rows behind its end with their kind and time, says they are
+// stale, greys their values and words the unknown reason's time as the
+// pack writes times. The review of 2026-12-07 found no word of freshness
+// anywhere in the pack (the scorecard says "data as of" beside every
+// card), and a stale value bold in full ink like a current one.
+func TestBoardPackSaysHowCurrentItsDataIs(t *testing.T) {
+	pdftotext := poppler(t, "pdftotext")
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	var lines []string
+	for _, l := range strings.Split(org(), "\n") {
+		if strings.Contains(l, `"kind":"deployment"`) {
+			var at string
+			if i := strings.Index(l, `"finished_at":"`); i >= 0 {
+				at = l[i+len(`"finished_at":"`):][:20]
+			}
+			if ts, err := time.Parse(time.RFC3339, at); err == nil && !ts.Before(cut) {
+				continue
+			}
+		}
+		lines = append(lines, l)
+	}
+	b := BuildBoard(cat, dataset(t, strings.Join(lines, "\n")), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), nil, nil, "USD", asOf.Add(2*day))
+	var cfr scorecard.Card
+	for _, p := range b.Scorecard.Pillars {
+		for _, c := range p.Metrics {
+			if c.ID == "change_failure_rate" {
+				cfr = c
+			}
+		}
+	}
+	if !cfr.Freshness.Stale || cfr.Value == nil || cfr.Status != catalog.Unknown {
+		t.Fatalf("change failure rate: %+v; want a value on stale data, unknown", cfr)
+	}
+	if style, colour := valueLook(cfr); style != "" || colour != muted {
+		t.Errorf("a stale value is drawn %q in %v; want plain and muted", style, colour)
+	}
+	if style, colour := valueLook(scorecard.Card{}); style != "B" || colour != ink {
+		t.Errorf("a current value is drawn %q in %v; want bold in ink", style, colour)
+	}
+	text := boardText(t, pdftotext, b)
+	for _, want := range []string{
+		"Data behind the month's end (1 Dec 2026 00:00 UTC): deployment data to 26 Nov 2026 16:00 UTC, STALE (past its 1d limit): ",
+		"Change failure rate: no deployment data since 26 Nov 2026 16:00 UTC",
+		"subscription data to 1 Mar 2026 00:00 UTC (a state: unchanged since, never stale): Annual recurring revenue",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the pack does not say %q:\n%s", want, text[max(0, strings.Index(text, "Data behind")):])
+		}
+	}
+	if strings.Contains(text, "2026-11-26T") {
+		t.Errorf("the pack quotes an RFC 3339 time:\n%s", text)
+	}
+}

@@ -287,6 +287,29 @@ func TestEvidencePack(t *testing.T) {
 	if empty.Status != "no entries" || empty.Intact {
 		t.Errorf("ledger_verification.json of an empty ledger: %s", oldFiles["ledger_verification.json"])
 	}
+	// A version dated after the period's end is the one its figures were
+	// computed with (no earlier one is kept), and says so; one dated
+	// before it does not.
+	var oldDefs struct {
+		Metrics []struct {
+			ID, Effective string
+			Note          string `json:"effective_note"`
+		}
+	}
+	json.Unmarshal(oldFiles["definitions.json"], &oldDefs)
+	noted := 0
+	for _, m := range oldDefs.Metrics {
+		after := m.Effective > "2020-02-01"
+		if has := strings.Contains(m.Note, "no earlier version is kept: it applies before that date too"); has != after {
+			t.Errorf("definitions.json of January 2020: %s effective %s has effective_note %q", m.ID, m.Effective, m.Note)
+		}
+		if after {
+			noted++
+		}
+	}
+	if noted == 0 {
+		t.Errorf("no definition of January 2020's pack took effect after it: the test tests nothing")
+	}
 	if !strings.Contains(string(oldFiles["releases.json"]), `"seed_note": "the ledger held no entry before the period's end`) {
 		t.Errorf("releases.json of an empty ledger does not say its seed was known in advance: %.400s", oldFiles["releases.json"])
 	}

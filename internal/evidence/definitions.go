@@ -45,14 +45,18 @@ type Definition struct {
 	Pillar    string `json:"pillar"`
 	Version   int    `json:"version"`
 	Effective string `json:"effective"`
-	Owner     string `json:"owner"`
-	Priority  string `json:"priority"`
-	Signoff   string `json:"signoff"`
-	SignoffBy string `json:"signoff_by"`
-	Formula   string `json:"formula"`
-	Unit      string `json:"unit"`
-	Better    string `json:"better"`
-	Window    string `json:"window"`
+	// EffectiveNote says, of a version that took effect at or after the
+	// period's end, that the period's figures were computed with it all
+	// the same, no earlier version being kept (catalog.Metric.AppliesBefore).
+	EffectiveNote string `json:"effective_note,omitempty"`
+	Owner         string `json:"owner"`
+	Priority      string `json:"priority"`
+	Signoff       string `json:"signoff"`
+	SignoffBy     string `json:"signoff_by"`
+	Formula       string `json:"formula"`
+	Unit          string `json:"unit"`
+	Better        string `json:"better"`
+	Window        string `json:"window"`
 	// Thresholds is nil for a metric judged by another (JudgedBy).
 	Thresholds *Thresholds `json:"thresholds"`
 	JudgedBy   string      `json:"judged_by,omitempty"`

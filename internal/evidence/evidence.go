@@ -326,6 +326,11 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		if defs, err = Definitions(in.Catalog.At(last), ds.Config()); err != nil {
 			return err
 		}
+		for i, d := range defs.Metrics {
+			if (catalog.Metric{Effective: d.Effective}).AppliesBefore(p.To) {
+				defs.Metrics[i].EffectiveNote = "took effect at or after the period's end; " + catalog.AppliesBeforeWords + ", and the period's figures were computed with it"
+			}
+		}
 		rel = releases(ds, p, head)
 		tiers, err = byTier(ds, p)
 		if err != nil {

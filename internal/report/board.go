@@ -1070,7 +1070,11 @@ func (w *writer) appendix() {
 		}
 		w.font("", 8, ink)
 		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 41)), "", 0, "L", false, 0, "")
-		pdf.CellFormat(cols[1], 5, fmt.Sprintf("v%d", d.Version), "", 0, "L", false, 0, "")
+		version := fmt.Sprintf("v%d", d.Version)
+		if w.b.appliesBefore(d) {
+			version += "*"
+		}
+		pdf.CellFormat(cols[1], 5, version, "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[2], 5, w.tr(window[d.Metric]), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[3], 5, w.tr(fit(d.Owner, 24)), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[4], 5, d.Priority, "", 0, "L", false, 0, "")
@@ -1080,7 +1084,50 @@ func (w *writer) appendix() {
 		}
 		pdf.CellFormat(cols[5], 5, w.tr(fit(so, 28)), "", 1, "L", false, 0, "")
 	}
+	if note := w.b.appliesBeforeNote(); note != "" {
+		pdf.Ln(1)
+		w.notes(note)
+	}
 	w.settingsInForce()
+}
+
+// appliesBefore reports whether d's version took effect only at or after
+// the month's end (catalog.Metric.AppliesBefore): the month's figures were
+// computed with it, no earlier version being kept.
+func (b *Board) appliesBefore(d Definition) bool {
+	return catalog.Metric{Effective: d.Effective}.AppliesBefore(b.AsOf)
+}
+
+// appliesBeforeNote says which versions the appendix marks with "*" took
+// effect after the month's end and apply to it all the same, by date; ""
+// for none. September's pack had listed budget variance "v2" beside
+// "the definition version in force at the month's end" with nothing to
+// say that version 2 took effect on 1 December.
+func (b *Board) appliesBeforeNote() string {
+	var order []string
+	names := map[string][]string{}
+	for _, d := range b.Definitions {
+		if !b.appliesBefore(d) {
+			continue
+		}
+		if names[d.Effective] == nil {
+			order = append(order, d.Effective)
+		}
+		names[d.Effective] = append(names[d.Effective], fmt.Sprintf("%s v%d", d.Name, d.Version))
+	}
+	if len(order) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, e := range order {
+		day := e
+		if t, err := time.Parse(time.DateOnly, e); err == nil {
+			day = t.Format("2 January 2006")
+		}
+		parts = append(parts, "effective "+day+": "+strings.Join(names[e], ", "))
+	}
+	return "* Versions that took effect at or after the month's end, with which its figures were computed all the same (" +
+		catalog.AppliesBeforeWords + "): " + strings.Join(parts, "; ") + "."
 }
 
 // settingsInForce lists, after the definitions, the value-changing

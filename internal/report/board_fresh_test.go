@@ -67,3 +67,31 @@ func TestBoardPackSaysHowCurrentItsDataIs(t *testing.T) {
 		t.Errorf("the pack quotes an RFC 3339 time:\n%s", text)
 	}
 }
+
+// The appendix marks a version that took effect at or after the month's
+// end, which the month's figures were computed with all the same (no
+// earlier version is kept), and says so under the table: September's pack
+// had listed budget variance "v2", effective 1 December, as "the version
+// in force at the month's end" with nothing more.
+func TestBoardPackMarksVersionsDatedAfterTheMonth(t *testing.T) {
+	pdftotext := poppler(t, "pdftotext")
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep := BuildBoard(cat, dataset(t, org()), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), nil, nil, "USD", asOf)
+	text := boardText(t, pdftotext, sep)
+	for _, want := range []string{"Budget variance v2* ", "* Versions that took effect at or after the month's end, with which its figures were computed all the same (no earlier version is kept: it applies before that date too): effective 1 December 2026: ", "Budget variance v2,"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("September's pack does not say %q:\n%s", want, text[max(0, strings.Index(text, "Appendix")):])
+		}
+	}
+	if strings.Contains(text, "CSAT) v1*") || strings.Contains(text, "Customer satisfaction (CSAT) v1,") {
+		t.Errorf("September's pack marks CSAT v1, effective 1 January 2026")
+	}
+	// December's (as of 1 January 2027) marks none.
+	dec := BuildBoard(cat, dataset(t, org()), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), nil, nil, "USD", asOf.AddDate(0, 2, 0))
+	if note := dec.appliesBeforeNote(); note != "" {
+		t.Errorf("December's pack says %q", note)
+	}
+}

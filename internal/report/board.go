@@ -933,7 +933,17 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 	pdf.SetXY(x+2, y+6)
 	w.font("", 7.5, muted)
 	pdf.CellFormat(cw-4, 4, w.tr(fmt.Sprintf("Now %s · owner %s", w.value(c.Value, c.Unit), c.Owner)), "", 0, "L", false, 0, "")
-	px, py, pw, ph := x+14, y+12, cw-18, ch-20
+	// What a point covers beside what "Now" does: change failure rate's
+	// last point, its last week (31.88 %), had stood at the top of the
+	// chart under "Now 27.26 %", its month, with nothing to say why.
+	pdf.SetXY(x+2, y+9.6)
+	w.font("", 6, muted)
+	covers := strings.NewReplacer("the figure above", "Now", "the page's time", "the month's end").Replace(c.ChartCovers())
+	pdf.MultiCell(cw-4, 2.6, w.tr(covers), "", "L", false)
+	// The plot ends where it did (8 mm above the box's foot, for the
+	// dates) and starts below the words, one line or two.
+	px, py, pw := x+14, pdf.GetY()+1.2, cw-18
+	ph := y + ch - 8 - py
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, p := range c.Series {
 		if p.Value != nil {
@@ -973,7 +983,7 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 	pdf.SetDrawColor(rule[0], rule[1], rule[2])
 	pdf.Line(px, py+ph, px+pw, py+ph)
 	w.font("", 6.5, muted)
-	for _, v := range []float64{lo + pad, hi - pad} {
+	for _, v := range axisTicks(lo+pad, hi-pad, thr, absolute, yAt) {
 		pdf.SetXY(x+1, yAt(v)-1.5)
 		pdf.CellFormat(12.5, 3, w.tr(axisValue(v, c.Unit, w.b.Currency)), "", 0, "R", false, 0, "")
 		pdf.Line(px-1, yAt(v), px, yAt(v))
@@ -1011,6 +1021,23 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 		prev = &pt
 	}
 	pdf.SetLineWidth(0.2)
+}
+
+// axisTicks are the values a chart's axis labels: its lowest and highest,
+// and the green and amber thresholds its dashed lines draw, each unless
+// within 3.2 mm of one labelled already (yAt places a value). The amber
+// line of change failure rate (15 %) had been drawn with no value beside
+// it, between the axis's 5 % and 31.88 %.
+func axisTicks(lo, hi float64, thr *scorecard.Thresholds, absolute bool, yAt func(float64) float64) []float64 {
+	ticks := []float64{lo, hi}
+	if absolute {
+		for _, v := range []float64{thr.Green, thr.Amber} {
+			if !slices.ContainsFunc(ticks, func(t float64) bool { return math.Abs(yAt(t)-yAt(v)) < 3.2 }) {
+				ticks = append(ticks, v)
+			}
+		}
+	}
+	return ticks
 }
 
 // axisValue is a value short enough for an axis: money in thousands or

@@ -95,3 +95,28 @@ func TestBoardPackMarksVersionsDatedAfterTheMonth(t *testing.T) {
 		t.Errorf("December's pack says %q", note)
 	}
 }
+
+// Each chart says what a point covers beside what "Now" does, and labels
+// its threshold lines: change failure rate's last point, its last week,
+// had stood above "Now 27.26 %", its month, with nothing to say why, and
+// its amber line (15 %) had no value beside it.
+func TestBoardPackChartsSayWhatAPointIs(t *testing.T) {
+	b := novemberBoard(t)
+	text := boardText(t, poppler(t, "pdftotext"), b)
+	for _, want := range []string{"each point one week's value; Now covers 30 days", "each point the state at its week's end; Now is the state at the month's end"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the pack's charts do not say %q", want)
+		}
+	}
+	yAt := func(v float64) float64 { return 100 - v } // 1 mm a unit
+	thr := &scorecard.Thresholds{Green: 5, Amber: 15}
+	if got := axisTicks(5, 31.88, thr, true, yAt); len(got) != 3 || got[2] != 15 {
+		t.Errorf("axisTicks(5, 31.88, 5/15) = %v; want the amber 15 labelled, the green 5 once", got)
+	}
+	if got := axisTicks(0, 40, thr, false, yAt); len(got) != 2 {
+		t.Errorf("axisTicks of relative thresholds = %v; want the ends only", got)
+	}
+	if got := axisTicks(22.2, 168, &scorecard.Thresholds{Green: 24, Amber: 168}, true, yAt); len(got) != 2 {
+		t.Errorf("axisTicks(22.2, 168, 24/168) = %v; want 24 left out beside 22.2, 168 once", got)
+	}
+}

@@ -560,7 +560,24 @@ func TestEvidencePackGovernanceTampered(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mustRun(t, append([]string{"ledger", "verify"}, d...)...) // the entries are untouched
+	// The entries are untouched, but `ledger verify` compares the
+	// documents with them too, and names each.
+	lv := run(t, append([]string{"ledger", "verify"}, d...)...)
+	for _, want := range []string{"ledger intact: ", "documents ALTERED: 3 of ", "proposal " + itoa(v.ID) + " (value): its fields differ from those its ledger entry chains",
+		"(by): its fields differ", ": no ledger entry chains it: written to the database behind Candor's back"} {
+		if lv.code != 1 || !strings.Contains(lv.stdout, want) {
+			t.Errorf("ledger verify of the tampered store: exit %d, stdout %q; want 1 and %q", lv.code, lv.stdout, want)
+		}
+	}
+	lj := run(t, append([]string{"ledger", "verify", "--json"}, d...)...)
+	var vj struct {
+		Intact       bool
+		LedgerIntact bool `json:"ledger_intact"`
+		Documents    struct{ Checked, Altered int64 }
+	}
+	if err := json.Unmarshal([]byte(lj.stdout), &vj); err != nil || lj.code != 1 || vj.Intact || !vj.LedgerIntact || vj.Documents.Altered != 3 || vj.Documents.Checked < 4 {
+		t.Errorf("ledger verify --json of the tampered store: exit %d, %s (%v)", lj.code, lj.stdout, err)
+	}
 	out := build()
 	for _, want := range []string{"NOT INTACT: 3 of ", "proposals and decisions no longer match their ledger entry: ",
 		"proposal " + itoa(v.ID) + " (value)", "(by)", "(see definitions.json, governed.ledger_check)"} {

@@ -3,10 +3,7 @@ package evidence
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -125,7 +122,7 @@ type Governed struct {
 	Settings  []GovernedSettingValue   `json:"settings_decided"`
 	// LedgerCheck compares the proposal and decision documents this
 	// history was folded from with their ledger entries (checkGovernance).
-	LedgerCheck GovernanceCheck `json:"ledger_check"`
+	LedgerCheck ledger.DocsReport `json:"ledger_check"`
 }
 
 // GovernedVersion is one metric's version in force during the period.
@@ -230,100 +227,16 @@ func deref(d *governance.Decision) []governance.Decision {
 	return []governance.Decision{*d}
 }
 
-// GovernanceCheck is the comparison of every proposal and decision
-// document with the ledger entry chained when it was appended, up to the
-// pack's head: what the pack's governed history was folded from. The
-// ledger's own verification checks its entries, not the documents beside
-// them, so a proposal's value or an approval's author rewritten in the
-// database (the folded history then shows another value in force, or a
-// decision voided as the proposer's own) would otherwise pass as intact.
-type GovernanceCheck struct {
-	Checked int             `json:"checked"`
-	Altered int             `json:"altered"`
-	First   []GovernanceDoc `json:"first,omitempty"`
-}
-
-// GovernanceDoc is a proposal or decision that no longer reads as chained:
-// Fields names the fields that differ; Reason says what was found.
-type GovernanceDoc struct {
-	Collection string   `json:"collection"`
-	Doc        int64    `json:"doc"`
-	Seq        int64    `json:"ledger_seq,omitempty"`
-	Fields     []string `json:"fields,omitempty"`
-	Reason     string   `json:"reason"`
-}
-
-func (d GovernanceDoc) String() string {
-	s := fmt.Sprintf("%s %d", d.Collection, d.Doc)
-	if len(d.Fields) > 0 {
-		s += " (" + strings.Join(d.Fields, ", ") + ")"
+// checkGovernance compares the proposal and decision documents with the
+// ledger entries that chained them (ledger.VerifyDocs) up to the pack's
+// head: what the pack's governed history was folded from. A proposal's
+// value or an approval's author rewritten in the database (the folded
+// history then shows another value in force, or a decision voided as the
+// proposer's own) had passed as intact: the ledger verifies its entries,
+// not the documents beside them.
+func checkGovernance(ctx context.Context, st store.Store, head store.LedgerHead) (ledger.DocsReport, error) {
+	if head.Seq == 0 {
+		return ledger.DocsReport{}, nil
 	}
-	return s
-}
-
-// governanceFirst is how many altered documents the check names.
-const governanceFirst = 20
-
-// checkGovernance compares the proposal and decision documents with their
-// ledger entries up to head: one altered or removed since it was chained,
-// and one stored before the period's end (to) that no entry chains
-// (inserted behind Candor's back), are named.
-func checkGovernance(ctx context.Context, st store.Store, head store.LedgerHead, to time.Time) (GovernanceCheck, error) {
-	var c GovernanceCheck
-	byID := map[int64]store.Doc{}
-	for _, coll := range []string{governance.Proposals, governance.Decisions} {
-		docs, err := st.Docs(ctx, coll, 0)
-		if err != nil {
-			return c, err
-		}
-		for _, d := range docs {
-			byID[d.ID] = d
-		}
-	}
-	note := func(d GovernanceDoc) {
-		c.Altered++
-		if len(c.First) < governanceFirst {
-			c.First = append(c.First, d)
-		}
-	}
-	chained := map[int64]bool{}
-	if head.Seq > 0 {
-		err := st.LedgerScan(ctx, 1, head.Seq, func(r store.LedgerRow) error {
-			coll := map[string]string{ledger.TypeProposal: governance.Proposals, ledger.TypeDecision: governance.Decisions}[r.Type]
-			if coll == "" {
-				return nil
-			}
-			var data struct {
-				Doc int64 `json:"doc"`
-			}
-			json.Unmarshal(r.Data, &data)
-			c.Checked++
-			chained[data.Doc] = true
-			d, ok := byID[data.Doc]
-			switch {
-			case !ok || d.Collection != coll:
-				note(GovernanceDoc{Collection: coll, Doc: data.Doc, Seq: r.Seq, Reason: "removed from the database since it was chained"})
-			default:
-				fields, err := ledger.DocDiffers(d, r)
-				if err != nil {
-					return err
-				}
-				if len(fields) > 0 {
-					note(GovernanceDoc{Collection: coll, Doc: d.ID, Seq: r.Seq, Fields: fields, Reason: "its fields differ from those its ledger entry chains"})
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return c, err
-		}
-	}
-	ids := slices.Sorted(maps.Keys(byID))
-	for _, id := range ids {
-		if d := byID[id]; !chained[id] && d.CreatedAt.Before(to) {
-			c.Checked++
-			note(GovernanceDoc{Collection: d.Collection, Doc: id, Reason: "no ledger entry chains it: written to the database behind Candor's back"})
-		}
-	}
-	return c, nil
+	return ledger.VerifyDocs(ctx, st, []string{governance.Proposals, governance.Decisions}, head.Seq)
 }

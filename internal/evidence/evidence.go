@@ -153,7 +153,7 @@ type Summary struct {
 	// Governance is the check of the proposal and decision documents
 	// against their ledger entries (checkGovernance): the ledger chains
 	// them field by field, but verifies its entries, not the documents.
-	Governance GovernanceCheck
+	Governance ledger.DocsReport
 	// The security files (controls.json, vulnerabilities_past_sla.json):
 	// ControlData is false when no control check was recorded at or
 	// before the period's end, VulnerabilityData when no vulnerability
@@ -187,7 +187,7 @@ func (s Summary) Verdict() string {
 	}
 	if g := s.Governance; g.Altered > 0 {
 		out += fmt.Sprintf("; NOT INTACT: %d of %d proposals and decisions no longer match their ledger entry: %s (see definitions.json, governed.ledger_check)",
-			g.Altered, g.Checked, namedFirst(g.First, int64(g.Altered)))
+			g.Altered, g.Checked, namedFirst(g.First, g.Altered))
 	}
 	if r := s.Records; r.Altered > 0 {
 		out += fmt.Sprintf("; NOT INTACT: %d of %d records no longer match the hash stored with them: %s (see ledger_verification.json)",
@@ -348,7 +348,7 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		if defs.Governed, err = governed(ctx, in.Governance, in.Catalog, p); err != nil {
 			return nil, sum, fmt.Errorf("the governed definition history: %w", err)
 		}
-		if defs.Governed.LedgerCheck, err = checkGovernance(ctx, in.Store, head, p.To); err != nil {
+		if defs.Governed.LedgerCheck, err = checkGovernance(ctx, in.Store, head); err != nil {
 			return nil, sum, fmt.Errorf("checking the proposals and decisions against the ledger: %w", err)
 		}
 		sum.Governance = defs.Governed.LedgerCheck

@@ -608,3 +608,39 @@ func TestEvidencePackGovernanceTampered(t *testing.T) {
 		t.Errorf("governed.ledger_check: %+v", c)
 	}
 }
+
+// An --out naming another kind of file than the pack, or a directory that
+// does not exist, is refused naming --out before anything is built or
+// archived: an evidence pack had been written to pack.pdf and a board pack
+// to pack.zip as asked, and a missing directory had been found once the
+// evidence pack was built, exit 1, without the flag's name.
+func TestPackOutNamesItsKind(t *testing.T) {
+	data := smallStore(t)
+	dir := t.TempDir()
+	from := time.Now().UTC().AddDate(0, 0, -30).Format(time.DateOnly)
+	today := time.Now().UTC().Format(time.DateOnly)
+	month := time.Now().UTC().AddDate(0, -1, 0).Format("2006-01")
+	before := run(t, "report", "list", "--data", data).stdout
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"evidence", "--from", from, "--to", today, "--out", filepath.Join(dir, "pack.pdf")}, "an evidence pack is a zip archive: name it FILE.zip"},
+		{[]string{"evidence", "--from", from, "--to", today, "--out", filepath.Join(dir, "none", "pack.zip")}, "no such file or directory"},
+		{[]string{"report", "board", "--month", month, "--out", filepath.Join(dir, "board.zip")}, "the board pack is a PDF: name it FILE.pdf"},
+	} {
+		r := run(t, append(c.args, "--data", data)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "--out "+c.args[len(c.args)-1]+": "+c.says) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and --out …: %s", c.args, r.code, r.stderr, c.says)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("refused commands left %v", entries)
+	}
+	if after := run(t, "report", "list", "--data", data).stdout; after != before {
+		t.Errorf("a refused board pack was archived:\n%s", after)
+	}
+	// A name without an extension, and one in capitals, are taken.
+	mustRun(t, "evidence", "--from", from, "--to", today, "--out", filepath.Join(dir, "PACK.ZIP"), "--data", data)
+	mustRun(t, "evidence", "--from", from, "--to", today, "--out", filepath.Join(dir, "pack"), "--data", data)
+}

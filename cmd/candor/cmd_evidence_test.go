@@ -137,6 +137,21 @@ func TestEvidencePack(t *testing.T) {
 		}
 	}
 	json.Unmarshal(files["definitions.json"], &defs)
+	// A duration is given as the configuration writes it beside the
+	// nanoseconds the hash covers.
+	var written struct {
+		Settings []struct {
+			Name    string
+			Value   any
+			Written any
+		}
+	}
+	json.Unmarshal(files["definitions.json"], &written)
+	for _, st := range written.Settings {
+		if st.Name == "attribution_window" && (st.Written != "1d" || st.Value != float64(24*time.Hour)) {
+			t.Errorf("definitions.json's attribution_window: value %v, written %v; want %d and 1d", st.Value, st.Written, 24*time.Hour)
+		}
+	}
 	if len(defs.Settings) == 0 || len(defs.Sum) != 64 || len(defs.Metrics) < 40 || defs.Metrics[0].Version < 1 || defs.Metrics[0].Owner == "" ||
 		defs.Metrics[0].Signoff == "" || defs.Metrics[0].Effective == "" || defs.Metrics[0].Citation.Settings == "" {
 		t.Errorf("definitions.json: %.600s", files["definitions.json"])

@@ -27,12 +27,21 @@ type DefinitionsDoc struct {
 	Scope string `json:"scope"`
 	// Settings are the value-changing settings in force (metrics.ValueSettings,
 	// min_sample aside: it is per definition), SettingsSHA256 the hash over them.
-	Settings       []metrics.SettingValue `json:"settings"`
-	SettingsSHA256 string                 `json:"settings_sha256"`
-	Metrics        []Definition           `json:"metrics"`
+	Settings       []Setting    `json:"settings"`
+	SettingsSHA256 string       `json:"settings_sha256"`
+	Metrics        []Definition `json:"metrics"`
 	// Governed is the governed history over the period: nil when the pack
 	// was made without the governance registry.
 	Governed *Governed `json:"governed,omitempty"`
+}
+
+// Setting is a value-changing setting in force: its value as the hash
+// covers it (durations in nanoseconds, as Go encodes them) and, under
+// written, as the configuration writes it ("7d"). An auditor had read
+// vulnerability_sla's critical 604800000000000 with no unit.
+type Setting struct {
+	metrics.SettingValue
+	Written any `json:"written"`
 }
 
 // Definition is one catalog definition as an auditor reads it.
@@ -87,7 +96,10 @@ func Definitions(cat *catalog.Catalog, cfg metrics.Config) (DefinitionsDoc, erro
 			"definition's version and effective date. governed: every definition version in force at some time in the period " +
 			"with the proposal and approvals that made it (the configuration's initial set recorded at first start included), " +
 			"every proposal made before the period's end with the decisions given before it, and the settings approved in the period.",
-		Settings: settings, SettingsSHA256: sum, Metrics: make([]Definition, 0, len(cat.Metrics)),
+		SettingsSHA256: sum, Metrics: make([]Definition, 0, len(cat.Metrics)),
+	}
+	for _, st := range settings {
+		doc.Settings = append(doc.Settings, Setting{SettingValue: st, Written: metrics.Written(st.Value)})
 	}
 	for i := range cat.Metrics {
 		m := &cat.Metrics[i]

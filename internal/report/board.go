@@ -944,17 +944,18 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 	// dates) and starts below the words, one line or two.
 	px, py, pw := x+14, pdf.GetY()+1.2, cw-18
 	ph := y + ch - 8 - py
-	lo, hi := math.Inf(1), math.Inf(-1)
+	var values, bounds []float64
 	for _, p := range c.Series {
 		if p.Value != nil {
-			lo, hi = math.Min(lo, *p.Value), math.Max(hi, *p.Value)
+			values = append(values, *p.Value)
 		}
 	}
 	thr := c.Thresholds
 	absolute := thr != nil && thr.RelativeTo == ""
 	if absolute {
-		lo, hi = math.Min(lo, math.Min(thr.Green, thr.Amber)), math.Max(hi, math.Max(thr.Green, thr.Amber))
+		bounds = []float64{thr.Green, thr.Amber}
 	}
+	lo, hi := scale(values, bounds)
 	if math.IsInf(lo, 1) {
 		w.font("", 8, muted)
 		pdf.SetXY(px, py+ph/2-2)
@@ -1013,7 +1014,25 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 			prev = nil
 			continue
 		}
-		pt := fpdf.PointType{X: xAt(p.End), Y: yAt(*p.Value)}
+		v := *p.Value
+		off := v > hi-pad || v < lo+pad
+		// A point off the scale (scale) is drawn hollow at its edge with
+		// its value beside it, and breaks the line.
+		// It stands at the plot's very edge, in the padding beyond the
+		// scale's last value (and its threshold lines), its label level
+		// with it.
+		v = math.Max(lo, math.Min(hi, v))
+		pt := fpdf.PointType{X: xAt(p.End), Y: yAt(v)}
+		if off {
+			pdf.SetFillColor(255, 255, 255)
+			pdf.Circle(pt.X, pt.Y, 0.9, "FD")
+			pdf.SetFillColor(accent[0], accent[1], accent[2])
+			w.font("", 6, accent)
+			pdf.SetXY(pt.X+1.2, pt.Y-1.5)
+			pdf.CellFormat(24, 3, w.tr(axisValue(*p.Value, c.Unit, w.b.Currency)+" (off the scale)"), "", 0, "L", false, 0, "")
+			prev = nil
+			continue
+		}
 		if prev != nil {
 			pdf.Line(prev.X, prev.Y, pt.X, pt.Y)
 		}
@@ -1021,6 +1040,37 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 		prev = &pt
 	}
 	pdf.SetLineWidth(0.2)
+}
+
+// scale is the range a chart's axis spans: its values' and the bounds'
+// (the thresholds its dashed lines draw), less a value far above or below
+// all the others — more than three times their span beyond them — which
+// the chart draws at the edge with its value beside it. Pipeline
+// coverage's 101.24× at the end of a quarter, its quota nearly all won,
+// had flattened the eleven weeks after it (1.28× to 2.46×) and both its
+// threshold lines into one line at the chart's foot. +Inf, -Inf for none.
+func scale(values, bounds []float64) (lo, hi float64) {
+	span := func(vs []float64) (float64, float64) {
+		l, h := math.Inf(1), math.Inf(-1)
+		for _, v := range vs {
+			l, h = math.Min(l, v), math.Max(h, v)
+		}
+		return l, h
+	}
+	all := append(slices.Clone(values), bounds...)
+	lo, hi = span(all)
+	if len(values) < 4 {
+		return lo, hi
+	}
+	sorted := slices.Sorted(slices.Values(values))
+	// The rest: without the highest, then without the lowest.
+	if l, h := span(append(slices.Clone(sorted[:len(sorted)-1]), bounds...)); h > l && hi-h > 3*(h-l) {
+		hi = h
+	}
+	if l, h := span(append(slices.Clone(sorted[1:]), bounds...)); h > l && l-lo > 3*(h-l) {
+		lo = l
+	}
+	return lo, hi
 }
 
 // axisTicks are the values a chart's axis labels: its lowest and highest,

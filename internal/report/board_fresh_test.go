@@ -120,3 +120,28 @@ func TestBoardPackChartsSayWhatAPointIs(t *testing.T) {
 		t.Errorf("axisTicks(22.2, 168, 24/168) = %v; want 24 left out beside 22.2, 168 once", got)
 	}
 }
+
+// A chart's scale leaves out a point far beyond all the others (drawn at
+// the edge with its value): pipeline coverage's 101.24× had flattened the
+// eleven weeks after it, 1.28× to 2.46×, and its 2× and 3× lines into one.
+func TestBoardChartScaleLeavesOutAFarPoint(t *testing.T) {
+	coverage := []float64{101.24, 1.28, 1.36, 1.66, 1.83, 2.13, 2.44, 2.43, 2.46, 2.37}
+	if lo, hi := scale(coverage, []float64{3, 2}); lo != 1.28 || hi != 3 {
+		t.Errorf("scale(pipeline coverage) = %v, %v; want 1.28, 3 (its rest and thresholds)", lo, hi)
+	}
+	// A steady rise is all on the scale, and so is a point within three
+	// spans of the rest.
+	if lo, hi := scale([]float64{1, 2, 3, 4, 5, 6}, nil); lo != 1 || hi != 6 {
+		t.Errorf("scale(1…6) = %v, %v", lo, hi)
+	}
+	if lo, hi := scale([]float64{10, 11, 12, 13, 20}, nil); lo != 10 || hi != 20 {
+		t.Errorf("scale(10…13, 20) = %v, %v; want 20 kept (within three spans)", lo, hi)
+	}
+	// Far below, too; and too few points to tell are all kept.
+	if lo, hi := scale([]float64{-500, 99.8, 99.9, 99.85, 99.7}, []float64{99.9, 99.5}); lo != 99.5 || hi != 99.9 {
+		t.Errorf("scale with a far low point = %v, %v; want 99.5, 99.9", lo, hi)
+	}
+	if lo, hi := scale([]float64{100, 1, 2}, nil); lo != 1 || hi != 100 {
+		t.Errorf("scale of three points = %v, %v; want all kept", lo, hi)
+	}
+}

@@ -341,7 +341,7 @@ func (w *writer) scorecardPage() {
 		w.b.AsOf.Format("2 Jan 2006 15:04 MST"), w.b.monthSpan(), w.b.days(), w.b.trendBefore(), w.b.Month.Format("2 January")))
 	pdf := w.pdf
 	cols := scoreCols
-	w.rowH = 4.8
+	w.rowH = 4.6
 	defer func() { w.rowH = 0 }()
 	w.scoreHead(cols)
 	var rules []string
@@ -394,7 +394,7 @@ func (w *writer) scorecardPage() {
 			unknown = append(unknown, unknownCards(p.Metrics)...)
 		}
 	}
-	w.notesFit(pageBottom, []string{thresholds, unknownNote(unknown), trendNote(listed), w.freshNote(listed)},
+	w.notesFit(pageBottom, []string{thresholds, unknownNote(unknown), trendNote(listed), degradingNote(listed), w.freshNote(listed)},
 		strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod()))
 }
 
@@ -515,6 +515,23 @@ func unknownNote(cs []scorecard.Card) string {
 		return ""
 	}
 	return scorecard.ReadableTimes("Unknown status (counted as amber): "+strings.Join(parts, "; ")+".", boardTime)
+}
+
+// degradingNote names the rows whose weekly values worsened three windows
+// running (scorecard.Degrading), whatever their colour, as the scorecard
+// marks them "DEGRADING": the pack had shown lead time green and "better"
+// with no word of its three worse weeks. "" for none.
+func degradingNote(cs []scorecard.Card) string {
+	var names []string
+	for _, c := range cs {
+		if c.Degrading {
+			names = append(names, c.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "Degrading (worse three weekly windows running, whatever the status): " + strings.Join(names, ", ") + "."
 }
 
 // boardTime is how the pack writes a time in a sentence.
@@ -771,7 +788,7 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		w.scoreRow(cols, c)
 	}
 	w.pdf.Ln(2)
-	w.notes(unknownNote(unknownCards(cs)), trendNote(cs), w.freshNote(cs))
+	w.notes(unknownNote(unknownCards(cs)), trendNote(cs), degradingNote(cs), w.freshNote(cs))
 	w.pdf.Ln(1)
 	if pillar == "growth" {
 		w.mrrBridge(cs)

@@ -145,3 +145,17 @@ func TestBoardChartScaleLeavesOutAFarPoint(t *testing.T) {
 		t.Errorf("scale of three points = %v, %v; want all kept", lo, hi)
 	}
 }
+
+// The rows the scorecard marks DEGRADING (worse three weekly windows
+// running) are named under the table whatever their colour: the pack had
+// shown the demo's lead time green and "better" with no word of them.
+func TestBoardPackNamesDegradingRows(t *testing.T) {
+	cs := []scorecard.Card{{Name: "Lead time for changes (median)", Degrading: true}, {Name: "Availability"}, {Name: "Expansion MRR", Degrading: true}}
+	want := "Degrading (worse three weekly windows running, whatever the status): Lead time for changes (median), Expansion MRR."
+	if got := degradingNote(cs); got != want {
+		t.Errorf("degradingNote = %q, want %q", got, want)
+	}
+	if got := degradingNote(cs[1:2]); got != "" {
+		t.Errorf("degradingNote of no degrading row = %q", got)
+	}
+}

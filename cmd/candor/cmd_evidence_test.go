@@ -601,7 +601,7 @@ func TestEvidencePackGovernanceTampered(t *testing.T) {
 		}
 	}
 	files := unzip(t, pack)
-	if idx := string(files["index.md"]); !strings.Contains(idx, "Verdict: ledger verifies; NOT INTACT: 3 of ") {
+	if idx := string(files["index.md"]); !strings.Contains(idx, "Verdict: ledger verifies; NOT INTACT: 3 of ") || !strings.Contains(idx, "each compared with the ledger entry that chained it (governed.ledger_check") {
 		t.Errorf("index.md of the tampered pack:\n%.1500s", idx)
 	}
 	var doc struct {

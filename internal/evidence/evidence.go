@@ -357,7 +357,9 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	if err := add(DefinitionsFile, "The metric definitions and the value-changing settings in force at the period's end: each definition's version, effective date, "+
 		"owner, priority, sign-off, window, thresholds, target and min_sample, and the citation its values carry (definition and formula "+
 		"versions, settings hash); each setting's effective value and the SHA-256 over them all; and, under governed, every "+
-		"version in force during the period with the proposal and approvals behind it, and the proposals and decisions up to its end.", defs); err != nil {
+		"version in force during the period with the proposal and approvals behind it, and the proposals and decisions up to its end, "+
+		"each compared with the ledger entry that chained it (governed.ledger_check: one altered, removed or inserted in the database is named there and in the verdict); "+
+		"each setting's value as the hash covers it and, under written, as the configuration writes it (7d).", defs); err != nil {
 		return nil, sum, err
 	}
 	if err := add("releases.json", "A sample of the production deployments that finished in the period: every one that failed (status failure, "+

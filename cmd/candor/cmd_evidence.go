@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -37,6 +36,17 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	if *out == "" {
 		return usagef("--out: required: the zip file to write")
 	}
+	if err := outKind(*out, ".zip", "an evidence pack is a zip archive"); err != nil {
+		return usagef("%v", err)
+	}
+	// Made ready before the pack is built, as a report's --out is: a
+	// directory that does not exist had been found only once the pack was
+	// built, and said with exit 1 and without the flag's name.
+	file, err := openOut(*out)
+	if err != nil {
+		return err
+	}
+	defer file.abort()
 	a, err := c.open(ctx, env)
 	if err != nil {
 		return err
@@ -52,7 +62,7 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+	if err := file.commit(buf.Bytes()); err != nil {
 		return err
 	}
 	head := "ledger head " + ledger.FormatHead(sum.Head) + ", "

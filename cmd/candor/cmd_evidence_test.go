@@ -137,6 +137,21 @@ func TestEvidencePack(t *testing.T) {
 		}
 	}
 	json.Unmarshal(files["definitions.json"], &defs)
+	// A duration is given as the configuration writes it beside the
+	// nanoseconds the hash covers.
+	var written struct {
+		Settings []struct {
+			Name    string
+			Value   any
+			Written any
+		}
+	}
+	json.Unmarshal(files["definitions.json"], &written)
+	for _, st := range written.Settings {
+		if st.Name == "attribution_window" && (st.Written != "1d" || st.Value != float64(24*time.Hour)) {
+			t.Errorf("definitions.json's attribution_window: value %v, written %v; want %d and 1d", st.Value, st.Written, 24*time.Hour)
+		}
+	}
 	if len(defs.Settings) == 0 || len(defs.Sum) != 64 || len(defs.Metrics) < 40 || defs.Metrics[0].Version < 1 || defs.Metrics[0].Owner == "" ||
 		defs.Metrics[0].Signoff == "" || defs.Metrics[0].Effective == "" || defs.Metrics[0].Citation.Settings == "" {
 		t.Errorf("definitions.json: %.600s", files["definitions.json"])
@@ -286,6 +301,29 @@ func TestEvidencePack(t *testing.T) {
 	json.Unmarshal(oldFiles["ledger_verification.json"], &empty)
 	if empty.Status != "no entries" || empty.Intact {
 		t.Errorf("ledger_verification.json of an empty ledger: %s", oldFiles["ledger_verification.json"])
+	}
+	// A version dated after the period's end is the one its figures were
+	// computed with (no earlier one is kept), and says so; one dated
+	// before it does not.
+	var oldDefs struct {
+		Metrics []struct {
+			ID, Effective string
+			Note          string `json:"effective_note"`
+		}
+	}
+	json.Unmarshal(oldFiles["definitions.json"], &oldDefs)
+	noted := 0
+	for _, m := range oldDefs.Metrics {
+		after := m.Effective > "2020-02-01"
+		if has := strings.Contains(m.Note, "no earlier version is kept: it applies before that date too"); has != after {
+			t.Errorf("definitions.json of January 2020: %s effective %s has effective_note %q", m.ID, m.Effective, m.Note)
+		}
+		if after {
+			noted++
+		}
+	}
+	if noted == 0 {
+		t.Errorf("no definition of January 2020's pack took effect after it: the test tests nothing")
 	}
 	if !strings.Contains(string(oldFiles["releases.json"]), `"seed_note": "the ledger held no entry before the period's end`) {
 		t.Errorf("releases.json of an empty ledger does not say its seed was known in advance: %.400s", oldFiles["releases.json"])
@@ -488,4 +526,136 @@ func TestEvidencePackGovernance(t *testing.T) {
 	if after, _ := read(); !bytes.Equal(before, after) {
 		t.Error("an approval after the period's end changed its pack")
 	}
+}
+
+// TestEvidencePackGovernanceTampered: a proposal's value and an approval's
+// author rewritten in the database, and a decision inserted there, leave
+// the ledger verifying (it checks its entries, not the documents), but the
+// pack compares each proposal and decision with the entry that chained it
+// and is not called intact, naming each. The review of 2026-12-07 changed
+// an approved gross margin and the approver's name in a copy of the demo:
+// the pack said "intact" and showed the approval voided as the proposer's
+// own, the setting back at its default.
+func TestEvidencePackGovernanceTampered(t *testing.T) {
+	data := smallStore(t)
+	d := []string{"--data", data}
+	ann := cliToken(t, data, "ann", "executive")
+	bob := cliToken(t, data, "bob", "executive")
+	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--setting", "gross_margin", "--value", "0.72", "--reason", "plan", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose")
+	var v struct{ ID int64 }
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == 0 {
+		t.Fatalf("proposal: %s (%v)", r.stdout, err)
+	}
+	runWith(t, bob, false, append([]string{"catalog", "approve", itoa(v.ID), "--reason", "agreed"}, d...)...).want(t, 0, "catalog approve")
+
+	from := time.Now().UTC().AddDate(0, 0, -30).Format(time.DateOnly)
+	today := time.Now().UTC().Format(time.DateOnly)
+	pack := filepath.Join(t.TempDir(), "pack.zip")
+	build := func() string {
+		t.Helper()
+		return mustRun(t, append([]string{"evidence", "--from", from, "--to", today, "--out", pack}, d...)...).stdout
+	}
+	if out := build(); !strings.HasSuffix(strings.TrimSpace(out), ", intact") {
+		t.Fatalf("the untouched pack says %q, want intact", out)
+	}
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`DROP TRIGGER docs_no_update`,
+		`UPDATE docs SET body = CAST(replace(CAST(body AS TEXT), '0.72', '0.5') AS BLOB) WHERE collection = 'proposal' AND id = ` + itoa(v.ID),
+		`UPDATE docs SET body = CAST(replace(CAST(body AS TEXT), 'bob@', 'ann@') AS BLOB) WHERE collection = 'decision'`,
+		fmt.Sprintf(`INSERT INTO docs (collection, created_at, body) VALUES ('decision', %d, CAST('{"proposal":1,"decision":"approve","reason":"x","by":"user:eve@example.com","at":"2026-01-01T00:00:00Z"}' AS BLOB))`,
+			time.Now().Add(-time.Minute).UnixNano()),
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The entries are untouched, but `ledger verify` compares the
+	// documents with them too, and names each.
+	lv := run(t, append([]string{"ledger", "verify"}, d...)...)
+	for _, want := range []string{"ledger intact: ", "documents ALTERED: 3 of ", "proposal " + itoa(v.ID) + " (value): its fields differ from those its ledger entry chains",
+		"(by): its fields differ", ": no ledger entry chains it: written to the database behind Candor's back"} {
+		if lv.code != 1 || !strings.Contains(lv.stdout, want) {
+			t.Errorf("ledger verify of the tampered store: exit %d, stdout %q; want 1 and %q", lv.code, lv.stdout, want)
+		}
+	}
+	lj := run(t, append([]string{"ledger", "verify", "--json"}, d...)...)
+	var vj struct {
+		Intact       bool
+		LedgerIntact bool `json:"ledger_intact"`
+		Documents    struct{ Checked, Altered int64 }
+	}
+	if err := json.Unmarshal([]byte(lj.stdout), &vj); err != nil || lj.code != 1 || vj.Intact || !vj.LedgerIntact || vj.Documents.Altered != 3 || vj.Documents.Checked < 4 {
+		t.Errorf("ledger verify --json of the tampered store: exit %d, %s (%v)", lj.code, lj.stdout, err)
+	}
+	out := build()
+	for _, want := range []string{"NOT INTACT: 3 of ", "proposals and decisions no longer match their ledger entry: ",
+		"proposal " + itoa(v.ID) + " (value)", "(by)", "(see definitions.json, governed.ledger_check)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the tampered pack says %q; want %q in it", out, want)
+		}
+	}
+	files := unzip(t, pack)
+	if idx := string(files["index.md"]); !strings.Contains(idx, "Verdict: ledger verifies; NOT INTACT: 3 of ") || !strings.Contains(idx, "each compared with the ledger entry that chained it (governed.ledger_check") {
+		t.Errorf("index.md of the tampered pack:\n%.1500s", idx)
+	}
+	var doc struct {
+		Governed struct {
+			Check struct {
+				Checked, Altered int
+				First            []struct {
+					Collection, Reason string
+					Fields             []string
+				}
+			} `json:"ledger_check"`
+		}
+	}
+	if err := json.Unmarshal(files["definitions.json"], &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := doc.Governed.Check
+	if c.Altered != 3 || len(c.First) != 3 || !strings.Contains(c.First[2].Reason, "no ledger entry chains it") {
+		t.Errorf("governed.ledger_check: %+v", c)
+	}
+}
+
+// An --out naming another kind of file than the pack, or a directory that
+// does not exist, is refused naming --out before anything is built or
+// archived: an evidence pack had been written to pack.pdf and a board pack
+// to pack.zip as asked, and a missing directory had been found once the
+// evidence pack was built, exit 1, without the flag's name.
+func TestPackOutNamesItsKind(t *testing.T) {
+	data := smallStore(t)
+	dir := t.TempDir()
+	from := time.Now().UTC().AddDate(0, 0, -30).Format(time.DateOnly)
+	today := time.Now().UTC().Format(time.DateOnly)
+	month := time.Now().UTC().AddDate(0, -1, 0).Format("2006-01")
+	before := run(t, "report", "list", "--data", data).stdout
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"evidence", "--from", from, "--to", today, "--out", filepath.Join(dir, "pack.pdf")}, "an evidence pack is a zip archive: name it FILE.zip"},
+		{[]string{"evidence", "--from", from, "--to", today, "--out", filepath.Join(dir, "none", "pack.zip")}, "no such file or directory"},
+		{[]string{"report", "board", "--month", month, "--out", filepath.Join(dir, "board.zip")}, "the board pack is a PDF: name it FILE.pdf"},
+	} {
+		r := run(t, append(c.args, "--data", data)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "--out "+c.args[len(c.args)-1]+": "+c.says) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and --out …: %s", c.args, r.code, r.stderr, c.says)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("refused commands left %v", entries)
+	}
+	if after := run(t, "report", "list", "--data", data).stdout; after != before {
+		t.Errorf("a refused board pack was archived:\n%s", after)
+	}
+	// A name without an extension, and one in capitals, are taken.
+	mustRun(t, "evidence", "--from", from, "--to", today, "--out", filepath.Join(dir, "PACK.ZIP"), "--data", data)
+	mustRun(t, "evidence", "--from", from, "--to", today, "--out", filepath.Join(dir, "pack"), "--data", data)
 }

@@ -73,7 +73,7 @@ func runLedgerHead(ctx context.Context, env *Env, args []string) error {
 }
 
 func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "ledger verify", "[--head SEQ:HASH] [--public-key KEY] [flags]", "Reads the whole audit ledger and checks every entry's position, chain hash, signature and personal-data digest,\nthen every stored record's body against the hash it was written with.\nExits 0 when intact; 1 naming the first broken entry when a row was altered, removed, inserted or reordered\nin the database, or the records whose body was changed there. --head (printed earlier by candor ledger head) also catches entries cut from the end.\nThe entries are checked against the configured key's public half and ledger.trusted_keys, or the --public-key keys.")
+	fs := flags(env, "ledger verify", "[--head SEQ:HASH] [--public-key KEY] [flags]", "Reads the whole audit ledger and checks every entry's position, chain hash, signature and personal-data digest,\nthen every stored record's body against the hash it was written with, and every document the ledger chains\n(proposals, decisions, acknowledgements, access events, …) against its entry.\nExits 0 when intact; 1 naming the first broken entry when a row was altered, removed, inserted or reordered\nin the database, or the records or documents changed there. --head (printed earlier by candor ledger head) also catches entries cut from the end.\nThe entries are checked against the configured key's public half and ledger.trusted_keys, or the --public-key keys.")
 	var c common
 	c.bind(fs)
 	head := fs.String("head", "", "a head published earlier (SEQ:HASH or HASH) that must still be in the ledger")
@@ -130,6 +130,10 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	docs, err := ledger.VerifyDocs(ctx, st, nil, 0)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		// intact is the whole verdict, the records' included (a script
 		// reading it must not take altered records for sound ones);
@@ -139,7 +143,8 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 			Intact       bool                 `json:"intact"`
 			LedgerIntact bool                 `json:"ledger_intact"`
 			Records      ledger.RecordsReport `json:"records"`
-		}{rep, rep.Broken == nil && recs.Altered == 0, rep.Broken == nil, recs}
+			Documents    ledger.DocsReport    `json:"documents"`
+		}{rep, rep.Broken == nil && recs.Altered == 0 && docs.Altered == 0, rep.Broken == nil, recs, docs}
 		if err := writeJSONOut(env, out); err != nil {
 			return err
 		}
@@ -157,8 +162,9 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 				rep.Broken.Seq, rep.Broken.Reason, rep.Entries, ledger.FormatHead(rep.Head))
 		}
 		printRecordsCheck(env, recs)
+		printDocsCheck(env, docs)
 	}
-	if rep.Broken != nil || recs.Altered > 0 {
+	if rep.Broken != nil || recs.Altered > 0 || docs.Altered > 0 {
 		return errBroken
 	}
 	return nil
@@ -183,11 +189,38 @@ func printRecordsCheck(env *Env, r ledger.RecordsReport) {
 		fmt.Fprintf(env.Stdout, "records intact: %d, each body matching the hash it was stored with\n", r.Checked)
 		return
 	}
-	fmt.Fprintf(env.Stdout, "records ALTERED: %d of %d no longer match the hash stored with them (their body was changed in the database after it was written):\n", r.Altered, r.Checked)
-	for _, a := range r.First {
-		fmt.Fprintf(env.Stdout, "  %s (candor record %s)\n", a, a)
+	lines := make([]string, len(r.First))
+	for i, a := range r.First {
+		lines[i] = fmt.Sprintf("%s (candor record %s)", a, a)
 	}
-	if n := r.Altered - int64(len(r.First)); n > 0 {
+	printAltered(env, fmt.Sprintf("records ALTERED: %d of %d no longer match the hash stored with them (their body was changed in the database after it was written):", r.Altered, r.Checked),
+		lines, r.Altered)
+}
+
+// printDocsCheck says whether every document the ledger chains field by
+// field (proposals, decisions, acknowledgements, access events, …) still
+// reads as chained, naming the first that do not.
+func printDocsCheck(env *Env, r ledger.DocsReport) {
+	if r.Altered == 0 {
+		fmt.Fprintf(env.Stdout, "documents intact: %d (proposals, decisions, acknowledgements, access events, …), each matching the ledger entry that chained it\n", r.Checked)
+		return
+	}
+	lines := make([]string, len(r.First))
+	for i, a := range r.First {
+		lines[i] = a.String() + ": " + a.Reason
+	}
+	printAltered(env, fmt.Sprintf("documents ALTERED: %d of %d no longer match the ledger entry that chained them (changed in the database behind Candor's back):", r.Altered, r.Checked),
+		lines, r.Altered)
+}
+
+// printAltered prints head, then the lines naming the first of total
+// found, indented, and how many more.
+func printAltered(env *Env, head string, lines []string, total int64) {
+	fmt.Fprintln(env.Stdout, head)
+	for _, l := range lines {
+		fmt.Fprintf(env.Stdout, "  %s\n", l)
+	}
+	if n := total - int64(len(lines)); n > 0 {
 		fmt.Fprintf(env.Stdout, "  and %d more\n", n)
 	}
 }

@@ -153,6 +153,8 @@ func runReportBoard(ctx context.Context, env *Env, args []string) error {
 	}
 	if *out == "" {
 		problems = append(problems, "--out FILE.pdf is required")
+	} else if err := outKind(*out, ".pdf", "the board pack is a PDF"); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
 		return usagef("%s", strings.Join(problems, "; "))
@@ -392,6 +394,18 @@ func (f *outFile) abort() {
 		f.tmp.Close()
 		os.Remove(f.tmp.Name())
 	}
+}
+
+// outKind refuses an --out whose name says another kind of file than
+// the one written (ext, ".pdf"; what, "the board pack is a PDF"): a board
+// pack written to pack.zip, or an evidence pack to pack.pdf, had been
+// written as asked, a file its name misdescribes. A name without an
+// extension (a device, /dev/stdout, a pipe) is taken.
+func outKind(path, ext, what string) error {
+	if e := filepath.Ext(path); e != "" && !strings.EqualFold(e, ext) {
+		return fmt.Errorf("--out %s: %s: name it FILE%s", path, what, ext)
+	}
+	return nil
 }
 
 // unwrapPath is a path error's reason without the temporary file's name.

@@ -3,6 +3,7 @@ package catalog
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // FromTheStart is the effective date of a definition that names none (an
@@ -17,6 +18,20 @@ func (m Metric) EffectiveLabel() string {
 		return "in effect for all data"
 	}
 	return "effective " + m.Effective
+}
+
+// AppliesBeforeWords say so of a version (AppliesBefore).
+const AppliesBeforeWords = "no earlier version is kept: it applies before that date too"
+
+// AppliesBefore reports whether the version, in force at t (an instant
+// that ends a window: a month's close is the next month's first instant),
+// took effect only at or after t: no earlier version is kept, so values
+// as of t were computed with it all the same. October's figures under
+// "version 2, effective 2026-12-01" had read as if an older definition
+// had been used.
+func (m Metric) AppliesBefore(t time.Time) bool {
+	from, err := time.Parse(time.DateOnly, m.Effective)
+	return err == nil && !t.After(from)
 }
 
 // AddMetrics returns a new catalog with an organisation's own metrics (SPEC §3, organisation-defined

@@ -9,7 +9,9 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/governance"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/store"
 )
 
 // The definitions part of a pack is built by Definitions alone, into its
@@ -25,12 +27,21 @@ type DefinitionsDoc struct {
 	Scope string `json:"scope"`
 	// Settings are the value-changing settings in force (metrics.ValueSettings,
 	// min_sample aside: it is per definition), SettingsSHA256 the hash over them.
-	Settings       []metrics.SettingValue `json:"settings"`
-	SettingsSHA256 string                 `json:"settings_sha256"`
-	Metrics        []Definition           `json:"metrics"`
+	Settings       []Setting    `json:"settings"`
+	SettingsSHA256 string       `json:"settings_sha256"`
+	Metrics        []Definition `json:"metrics"`
 	// Governed is the governed history over the period: nil when the pack
 	// was made without the governance registry.
 	Governed *Governed `json:"governed,omitempty"`
+}
+
+// Setting is a value-changing setting in force: its value as the hash
+// covers it (durations in nanoseconds, as Go encodes them) and, under
+// written, as the configuration writes it ("7d"). An auditor had read
+// vulnerability_sla's critical 604800000000000 with no unit.
+type Setting struct {
+	metrics.SettingValue
+	Written any `json:"written"`
 }
 
 // Definition is one catalog definition as an auditor reads it.
@@ -40,14 +51,18 @@ type Definition struct {
 	Pillar    string `json:"pillar"`
 	Version   int    `json:"version"`
 	Effective string `json:"effective"`
-	Owner     string `json:"owner"`
-	Priority  string `json:"priority"`
-	Signoff   string `json:"signoff"`
-	SignoffBy string `json:"signoff_by"`
-	Formula   string `json:"formula"`
-	Unit      string `json:"unit"`
-	Better    string `json:"better"`
-	Window    string `json:"window"`
+	// EffectiveNote says, of a version that took effect at or after the
+	// period's end, that the period's figures were computed with it all
+	// the same, no earlier version being kept (catalog.Metric.AppliesBefore).
+	EffectiveNote string `json:"effective_note,omitempty"`
+	Owner         string `json:"owner"`
+	Priority      string `json:"priority"`
+	Signoff       string `json:"signoff"`
+	SignoffBy     string `json:"signoff_by"`
+	Formula       string `json:"formula"`
+	Unit          string `json:"unit"`
+	Better        string `json:"better"`
+	Window        string `json:"window"`
 	// Thresholds is nil for a metric judged by another (JudgedBy).
 	Thresholds *Thresholds `json:"thresholds"`
 	JudgedBy   string      `json:"judged_by,omitempty"`
@@ -81,7 +96,10 @@ func Definitions(cat *catalog.Catalog, cfg metrics.Config) (DefinitionsDoc, erro
 			"definition's version and effective date. governed: every definition version in force at some time in the period " +
 			"with the proposal and approvals that made it (the configuration's initial set recorded at first start included), " +
 			"every proposal made before the period's end with the decisions given before it, and the settings approved in the period.",
-		Settings: settings, SettingsSHA256: sum, Metrics: make([]Definition, 0, len(cat.Metrics)),
+		SettingsSHA256: sum, Metrics: make([]Definition, 0, len(cat.Metrics)),
+	}
+	for _, st := range settings {
+		doc.Settings = append(doc.Settings, Setting{SettingValue: st, Written: metrics.Written(st.Value)})
 	}
 	for i := range cat.Metrics {
 		m := &cat.Metrics[i]
@@ -114,6 +132,9 @@ type Governed struct {
 	Sections  []GovernedSectionVersion `json:"sections"`
 	Proposals []governance.View        `json:"proposals"`
 	Settings  []GovernedSettingValue   `json:"settings_decided"`
+	// LedgerCheck compares the proposal and decision documents this
+	// history was folded from with their ledger entries (checkGovernance).
+	LedgerCheck ledger.DocsReport `json:"ledger_check"`
 }
 
 // GovernedVersion is one metric's version in force during the period.
@@ -216,4 +237,18 @@ func deref(d *governance.Decision) []governance.Decision {
 		return nil
 	}
 	return []governance.Decision{*d}
+}
+
+// checkGovernance compares the proposal and decision documents with the
+// ledger entries that chained them (ledger.VerifyDocs) up to the pack's
+// head: what the pack's governed history was folded from. A proposal's
+// value or an approval's author rewritten in the database (the folded
+// history then shows another value in force, or a decision voided as the
+// proposer's own) had passed as intact: the ledger verifies its entries,
+// not the documents beside them.
+func checkGovernance(ctx context.Context, st store.Store, head store.LedgerHead) (ledger.DocsReport, error) {
+	if head.Seq == 0 {
+		return ledger.DocsReport{}, nil
+	}
+	return ledger.VerifyDocs(ctx, st, []string{governance.Proposals, governance.Decisions}, head.Seq)
 }

@@ -150,6 +150,10 @@ type Summary struct {
 	// the ledger chains a batch's hashes, not the bodies beside them, so
 	// its own verification cannot see a body edited in the database.
 	Records ledger.RecordsReport
+	// Governance is the check of the proposal and decision documents
+	// against their ledger entries (checkGovernance): the ledger chains
+	// them field by field, but verifies its entries, not the documents.
+	Governance ledger.DocsReport
 	// The security files (controls.json, vulnerabilities_past_sla.json):
 	// ControlData is false when no control check was recorded at or
 	// before the period's end, VulnerabilityData when no vulnerability
@@ -173,7 +177,7 @@ func (s Summary) Verdict() string {
 		out = "no ledger entries up to the period's end: nothing to verify"
 	case !s.Intact:
 		out = "ledger BROKEN (see ledger_verification.json)"
-	case s.Mismatched == 0 && s.Records.Altered == 0:
+	case s.Mismatched == 0 && s.Records.Altered == 0 && s.Governance.Altered == 0:
 		return "intact"
 	default:
 		out = "ledger verifies"
@@ -181,17 +185,27 @@ func (s Summary) Verdict() string {
 	if s.Mismatched > 0 {
 		out += fmt.Sprintf("; NOT INTACT: %d of %d KPI snapshots no longer match their ledger entry (see kpi_snapshots.json)", s.Mismatched, s.Snapshots)
 	}
+	if g := s.Governance; g.Altered > 0 {
+		out += fmt.Sprintf("; NOT INTACT: %d of %d proposals and decisions no longer match their ledger entry: %s (see definitions.json, governed.ledger_check)",
+			g.Altered, g.Checked, namedFirst(g.First, g.Altered))
+	}
 	if r := s.Records; r.Altered > 0 {
-		first := make([]string, len(r.First))
-		for i, a := range r.First {
-			first[i] = a.String()
-		}
-		more := ""
-		if n := r.Altered - int64(len(r.First)); n > 0 {
-			more = fmt.Sprintf(" and %d more", n)
-		}
-		out += fmt.Sprintf("; NOT INTACT: %d of %d records no longer match the hash stored with them: %s%s (see ledger_verification.json)",
-			r.Altered, r.Checked, strings.Join(first, ", "), more)
+		out += fmt.Sprintf("; NOT INTACT: %d of %d records no longer match the hash stored with them: %s (see ledger_verification.json)",
+			r.Altered, r.Checked, namedFirst(r.First, r.Altered))
+	}
+	return out
+}
+
+// namedFirst names the first of total found, and how many more: "a, b
+// and 3 more".
+func namedFirst[T fmt.Stringer](first []T, total int64) string {
+	names := make([]string, len(first))
+	for i, a := range first {
+		names[i] = a.String()
+	}
+	out := strings.Join(names, ", ")
+	if n := total - int64(len(first)); n > 0 {
+		out += fmt.Sprintf(" and %d more", n)
 	}
 	return out
 }
@@ -312,6 +326,11 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		if defs, err = Definitions(in.Catalog.At(last), ds.Config()); err != nil {
 			return err
 		}
+		for i, d := range defs.Metrics {
+			if (catalog.Metric{Effective: d.Effective}).AppliesBefore(p.To) {
+				defs.Metrics[i].EffectiveNote = "took effect at or after the period's end; " + catalog.AppliesBeforeWords + ", and the period's figures were computed with it"
+			}
+		}
 		rel = releases(ds, p, head)
 		tiers, err = byTier(ds, p)
 		if err != nil {
@@ -329,12 +348,18 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		if defs.Governed, err = governed(ctx, in.Governance, in.Catalog, p); err != nil {
 			return nil, sum, fmt.Errorf("the governed definition history: %w", err)
 		}
+		if defs.Governed.LedgerCheck, err = checkGovernance(ctx, in.Store, head); err != nil {
+			return nil, sum, fmt.Errorf("checking the proposals and decisions against the ledger: %w", err)
+		}
+		sum.Governance = defs.Governed.LedgerCheck
 	}
 	sum.Releases, sum.Sampled = rel.Population, len(rel.Releases)
 	if err := add(DefinitionsFile, "The metric definitions and the value-changing settings in force at the period's end: each definition's version, effective date, "+
 		"owner, priority, sign-off, window, thresholds, target and min_sample, and the citation its values carry (definition and formula "+
 		"versions, settings hash); each setting's effective value and the SHA-256 over them all; and, under governed, every "+
-		"version in force during the period with the proposal and approvals behind it, and the proposals and decisions up to its end.", defs); err != nil {
+		"version in force during the period with the proposal and approvals behind it, and the proposals and decisions up to its end, "+
+		"each compared with the ledger entry that chained it (governed.ledger_check: one altered, removed or inserted in the database is named there and in the verdict); "+
+		"each setting's value as the hash covers it and, under written, as the configuration writes it (7d).", defs); err != nil {
 		return nil, sum, err
 	}
 	if err := add("releases.json", "A sample of the production deployments that finished in the period: every one that failed (status failure, "+

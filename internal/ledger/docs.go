@@ -2,11 +2,13 @@ package ledger
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -227,4 +229,197 @@ func Rewrites() map[string]Rewrite {
 	defer docsMu.RUnlock()
 	maps.Copy(out, rewrites)
 	return out
+}
+
+// DocDiffers compares a document with the ledger entry chained when it was
+// appended (row, of the document's collection's type): the fields the
+// entry's data holds, and its personal fields while the entry still holds
+// them (retention erases them from the ledger). It returns the names of
+// the fields that differ, sorted, none when the document still reads as
+// chained. The ledger's own verification cannot see a document rewritten
+// in the database behind Candor's back: it checks the entries, not the
+// documents beside them. A collection chained by its digest (KPI
+// snapshots) or not at all is an error: compare its SHA-256 instead.
+func DocDiffers(d store.Doc, row store.LedgerRow) ([]string, error) {
+	docsMu.RLock()
+	spec, ok := docs[d.Collection]
+	docsMu.RUnlock()
+	if !ok || spec.Digest {
+		return nil, fmt.Errorf("ledger: %s documents are not chained field by field", d.Collection)
+	}
+	e, err := docEntry(spec, d)
+	if err != nil {
+		// A body that is no JSON object any more differs whole.
+		return []string{"(the whole document)"}, nil
+	}
+	differs := fieldsDiffer(e.Data, row.Data)
+	if row.Personal != nil {
+		differs = append(differs, fieldsDiffer(e.Personal, row.Personal)...)
+	}
+	slices.Sort(differs)
+	return slices.Compact(differs), nil
+}
+
+// fieldsDiffer names the top-level fields of two JSON objects whose values
+// differ (as JSON values: spacing and key order aside), or are in one only.
+func fieldsDiffer(a, b []byte) []string {
+	fa, fb := fields(a), fields(b)
+	var out []string
+	for k := range maps.Keys(fa) {
+		if _, ok := fb[k]; !ok {
+			fb[k] = nil
+		}
+	}
+	for k, vb := range fb {
+		va := fa[k]
+		if va == nil || vb == nil || !sameJSON(va, vb) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func fields(b []byte) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
+	if len(b) > 0 {
+		json.Unmarshal(b, &m)
+	}
+	return m
+}
+
+// sameJSON reports whether two JSON texts are the same value, numbers
+// compared as written.
+func sameJSON(a, b json.RawMessage) bool {
+	decode := func(r json.RawMessage) (any, bool) {
+		dec := json.NewDecoder(bytes.NewReader(r))
+		dec.UseNumber()
+		var v any
+		return v, dec.Decode(&v) == nil
+	}
+	va, oka := decode(a)
+	vb, okb := decode(b)
+	return oka && okb && reflect.DeepEqual(va, vb)
+}
+
+// DocsReport is the comparison of documents with the ledger entries that
+// chained them (VerifyDocs).
+type DocsReport struct {
+	Checked int64        `json:"checked"`
+	Altered int64        `json:"altered"`
+	First   []AlteredDoc `json:"first,omitempty"`
+}
+
+// AlteredDoc is a document that no longer reads as its ledger entry
+// chained it: Fields names the fields that differ, Reason what was found.
+type AlteredDoc struct {
+	Collection string   `json:"collection"`
+	Doc        int64    `json:"doc"`
+	Seq        int64    `json:"ledger_seq,omitempty"`
+	Fields     []string `json:"fields,omitempty"`
+	Reason     string   `json:"reason"`
+}
+
+// "proposal 66 (value)".
+func (a AlteredDoc) String() string {
+	s := fmt.Sprintf("%s %d", a.Collection, a.Doc)
+	if len(a.Fields) > 0 {
+		s += " (" + strings.Join(a.Fields, ", ") + ")"
+	}
+	return s
+}
+
+// docsFirst is how many altered documents a DocsReport names.
+const docsFirst = 20
+
+// Reasons an AlteredDoc gives.
+const (
+	DocFieldsDiffer = "its fields differ from those its ledger entry chains"
+	DocRemoved      = "removed from the database since it was chained"
+	DocNotChained   = "no ledger entry chains it: written to the database behind Candor's back"
+)
+
+// VerifyDocs compares the documents of collections (nil: every collection
+// chained field by field, DocSpec without Digest) with the ledger entries
+// that chained them: those of entries 1 to upto (0: every entry) that were
+// altered (DocDiffers) or removed since, and any document of them that no
+// entry chains although a document of its collection before it is
+// chained — inserted in the database, not appended by Candor. (Documents
+// older than the first its collection chained predate the ledger.) The
+// ledger's own verification (Verify) checks its entries, not the documents
+// beside them: a proposal's value or an approver rewritten in the database
+// changes what the governed history folds while the ledger verifies.
+func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto int64) (DocsReport, error) {
+	var rep DocsReport
+	docsMu.RLock()
+	byType := map[string][]string{}
+	for c, spec := range docs {
+		if !spec.Digest && (collections == nil || slices.Contains(collections, c)) {
+			byType[spec.Type] = append(byType[spec.Type], c)
+		}
+	}
+	docsMu.RUnlock()
+	stored := map[int64]store.Doc{}
+	for _, cs := range byType {
+		for _, c := range cs {
+			ds, err := st.Docs(ctx, c, 0)
+			if err != nil {
+				return rep, err
+			}
+			for _, d := range ds {
+				stored[d.ID] = d
+			}
+		}
+	}
+	note := func(a AlteredDoc) {
+		rep.Altered++
+		if len(rep.First) < docsFirst {
+			rep.First = append(rep.First, a)
+		}
+	}
+	chained := map[int64]bool{}
+	firstChained := map[string]int64{}
+	err := st.LedgerScan(ctx, 1, 0, func(r store.LedgerRow) error {
+		cs := byType[r.Type]
+		if len(cs) == 0 {
+			return nil
+		}
+		var data struct {
+			Doc int64 `json:"doc"`
+		}
+		json.Unmarshal(r.Data, &data)
+		chained[data.Doc] = true
+		d, ok := stored[data.Doc]
+		if ok {
+			if f, seen := firstChained[d.Collection]; !seen || data.Doc < f {
+				firstChained[d.Collection] = data.Doc
+			}
+		}
+		if upto > 0 && r.Seq > upto {
+			return nil
+		}
+		rep.Checked++
+		if !ok || !slices.Contains(cs, d.Collection) {
+			note(AlteredDoc{Collection: cs[0], Doc: data.Doc, Seq: r.Seq, Reason: DocRemoved})
+			return nil
+		}
+		fields, err := DocDiffers(d, r)
+		if err != nil {
+			return err
+		}
+		if len(fields) > 0 {
+			note(AlteredDoc{Collection: d.Collection, Doc: d.ID, Seq: r.Seq, Fields: fields, Reason: DocFieldsDiffer})
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	for _, id := range slices.Sorted(maps.Keys(stored)) {
+		d := stored[id]
+		if f, ok := firstChained[d.Collection]; !chained[id] && ok && id > f {
+			rep.Checked++
+			note(AlteredDoc{Collection: d.Collection, Doc: id, Reason: DocNotChained})
+		}
+	}
+	return rep, nil
 }

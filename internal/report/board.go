@@ -341,7 +341,7 @@ func (w *writer) scorecardPage() {
 		w.b.AsOf.Format("2 Jan 2006 15:04 MST"), w.b.monthSpan(), w.b.days(), w.b.trendBefore(), w.b.Month.Format("2 January")))
 	pdf := w.pdf
 	cols := scoreCols
-	w.rowH = 4.8
+	w.rowH = 4.6
 	defer func() { w.rowH = 0 }()
 	w.scoreHead(cols)
 	var rules []string
@@ -394,7 +394,7 @@ func (w *writer) scorecardPage() {
 			unknown = append(unknown, unknownCards(p.Metrics)...)
 		}
 	}
-	w.notesFit(pageBottom, []string{thresholds, unknownNote(unknown), trendNote(listed)},
+	w.notesFit(pageBottom, []string{thresholds, unknownNote(unknown), trendNote(listed), degradingNote(listed), w.freshNote(listed)},
 		strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod()))
 }
 
@@ -514,7 +514,85 @@ func unknownNote(cs []scorecard.Card) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "Unknown status (counted as amber): " + strings.Join(parts, "; ") + "."
+	return scorecard.ReadableTimes("Unknown status (counted as amber): "+strings.Join(parts, "; ")+".", boardTime)
+}
+
+// degradingNote names the rows whose weekly values worsened three windows
+// running (scorecard.Degrading), whatever their colour, as the scorecard
+// marks them "DEGRADING": the pack had shown lead time green and "better"
+// with no word of its three worse weeks. "" for none.
+func degradingNote(cs []scorecard.Card) string {
+	var names []string
+	for _, c := range cs {
+		if c.Degrading {
+			names = append(names, c.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "Degrading (worse three weekly windows running, whatever the status): " + strings.Join(names, ", ") + "."
+}
+
+// boardTime is how the pack writes a time in a sentence.
+const boardTime = "2 Jan 2006 15:04 UTC"
+
+// freshNote says how current the data of each row is, as the scorecard's
+// "data as of" does beside every card: the rows whose newest record is
+// more than a day before the month's end are named, with the kind and
+// time, and whether that is stale (past its freshness limit) or a state
+// that did not change since (never stale by its records' times); the
+// others are said to reach the month's end. The pack had said nothing of
+// freshness: a figure on data that stopped days before the month's end
+// read as the month's. "" when no row has data.
+func (w *writer) freshNote(cs []scorecard.Card) string {
+	// Rows behind for one reason are named together: "subscription data
+	// to 26 Nov 2026 14:28 UTC (…): ARR, NRR".
+	var order []string
+	names := map[string][]string{}
+	dated := 0
+	for _, c := range cs {
+		f := c.Freshness
+		if f.LastData == nil {
+			continue
+		}
+		dated++
+		if w.b.AsOf.Sub(*f.LastData) <= 24*time.Hour {
+			continue
+		}
+		why := "data to " + f.LastData.UTC().Format(boardTime)
+		if i := slices.IndexFunc(f.Sources, func(s scorecard.SourceFresh) bool { return s.LastData != nil && s.LastData.Equal(*f.LastData) }); i >= 0 {
+			src := f.Sources[i]
+			why = src.Kind + " " + why
+			switch {
+			case src.Stale:
+				why += ", STALE (past its " + cmp.Or(src.Limit, "freshness") + " limit)"
+			case src.State:
+				why += " (a state: unchanged since, never stale)"
+			}
+		}
+		if names[why] == nil {
+			order = append(order, why)
+		}
+		names[why] = append(names[why], c.Name)
+	}
+	if dated == 0 {
+		return ""
+	}
+	if len(order) == 0 {
+		return "Data: every row's newest record is within a day of the month's end."
+	}
+	var behind []string
+	n := 0
+	for _, why := range order {
+		behind = append(behind, why+": "+strings.Join(names[why], ", "))
+		n += len(names[why])
+	}
+	rest := "the other rows' data reaches within a day of it"
+	if n == dated {
+		rest = "no row's data reaches within a day of it"
+	}
+	return fmt.Sprintf("Data behind the month's end (%s): %s; %s.", w.b.AsOf.Format(boardTime), strings.Join(behind, "; "), rest)
 }
 
 // noTrend is a card's trend cell when it has none, and trendWhy why.
@@ -540,7 +618,7 @@ func trendNote(cs []scorecard.Card) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "No trend: " + strings.Join(parts, "; ") + "."
+	return scorecard.ReadableTimes("No trend: "+strings.Join(parts, "; ")+".", boardTime)
 }
 
 // scoreRows are the cards of p the scorecard page lists: its headline and
@@ -619,7 +697,11 @@ func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
 	pdf.SetXY(x, y)
 	pdf.CellFormat(cols[0], h, w.tr(fit(name, 44)), "", 0, "L", false, 0, "")
 	x += cols[0]
-	w.font("B", 8.5, ink)
+	// A value of stale data is the last known, not the month's: greyed, as
+	// the pages and the digest grey it (its UNKNOWN badge and the notes
+	// say why), where it had been bold in full ink like a current one.
+	style, colour := valueLook(c)
+	w.font(style, 8.5, colour)
 	pdf.CellFormat(cols[1], h, w.tr(w.value(c.Value, c.Unit)), "", 0, "R", false, 0, "")
 	w.font("", 8.5, muted)
 	target := "—"
@@ -636,6 +718,15 @@ func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
 	pdf.CellFormat(cols[5], h, w.tr(fit(c.Owner, 22)), "", 1, "L", false, 0, "")
 	pdf.SetDrawColor(rule[0], rule[1], rule[2])
 	pdf.Line(15, pdf.GetY(), 195, pdf.GetY())
+}
+
+// valueLook is the font style and colour of a row's value: bold in full
+// ink, or plain and muted for a value of stale data.
+func valueLook(c scorecard.Card) (string, [3]int) {
+	if c.Freshness.Stale {
+		return "", muted
+	}
+	return "B", ink
 }
 
 // fit shortens s to n runes.
@@ -697,7 +788,7 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		w.scoreRow(cols, c)
 	}
 	w.pdf.Ln(2)
-	w.notes(unknownNote(unknownCards(cs)), trendNote(cs))
+	w.notes(unknownNote(unknownCards(cs)), trendNote(cs), degradingNote(cs), w.freshNote(cs))
 	w.pdf.Ln(1)
 	if pillar == "growth" {
 		w.mrrBridge(cs)
@@ -859,18 +950,29 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 	pdf.SetXY(x+2, y+6)
 	w.font("", 7.5, muted)
 	pdf.CellFormat(cw-4, 4, w.tr(fmt.Sprintf("Now %s · owner %s", w.value(c.Value, c.Unit), c.Owner)), "", 0, "L", false, 0, "")
-	px, py, pw, ph := x+14, y+12, cw-18, ch-20
-	lo, hi := math.Inf(1), math.Inf(-1)
+	// What a point covers beside what "Now" does: change failure rate's
+	// last point, its last week (31.88 %), had stood at the top of the
+	// chart under "Now 27.26 %", its month, with nothing to say why.
+	pdf.SetXY(x+2, y+9.6)
+	w.font("", 6, muted)
+	covers := strings.NewReplacer("the figure above", "Now", "the page's time", "the month's end").Replace(c.ChartCovers())
+	pdf.MultiCell(cw-4, 2.6, w.tr(covers), "", "L", false)
+	// The plot ends where it did (8 mm above the box's foot, for the
+	// dates) and starts below the words, one line or two.
+	px, py, pw := x+14, pdf.GetY()+1.2, cw-18
+	ph := y + ch - 8 - py
+	var values, bounds []float64
 	for _, p := range c.Series {
 		if p.Value != nil {
-			lo, hi = math.Min(lo, *p.Value), math.Max(hi, *p.Value)
+			values = append(values, *p.Value)
 		}
 	}
 	thr := c.Thresholds
 	absolute := thr != nil && thr.RelativeTo == ""
 	if absolute {
-		lo, hi = math.Min(lo, math.Min(thr.Green, thr.Amber)), math.Max(hi, math.Max(thr.Green, thr.Amber))
+		bounds = []float64{thr.Green, thr.Amber}
 	}
+	lo, hi := scale(values, bounds)
 	if math.IsInf(lo, 1) {
 		w.font("", 8, muted)
 		pdf.SetXY(px, py+ph/2-2)
@@ -899,7 +1001,7 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 	pdf.SetDrawColor(rule[0], rule[1], rule[2])
 	pdf.Line(px, py+ph, px+pw, py+ph)
 	w.font("", 6.5, muted)
-	for _, v := range []float64{lo + pad, hi - pad} {
+	for _, v := range axisTicks(lo+pad, hi-pad, thr, absolute, yAt) {
 		pdf.SetXY(x+1, yAt(v)-1.5)
 		pdf.CellFormat(12.5, 3, w.tr(axisValue(v, c.Unit, w.b.Currency)), "", 0, "R", false, 0, "")
 		pdf.Line(px-1, yAt(v), px, yAt(v))
@@ -929,7 +1031,25 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 			prev = nil
 			continue
 		}
-		pt := fpdf.PointType{X: xAt(p.End), Y: yAt(*p.Value)}
+		v := *p.Value
+		off := v > hi-pad || v < lo+pad
+		// A point off the scale (scale) is drawn hollow at its edge with
+		// its value beside it, and breaks the line.
+		// It stands at the plot's very edge, in the padding beyond the
+		// scale's last value (and its threshold lines), its label level
+		// with it.
+		v = math.Max(lo, math.Min(hi, v))
+		pt := fpdf.PointType{X: xAt(p.End), Y: yAt(v)}
+		if off {
+			pdf.SetFillColor(255, 255, 255)
+			pdf.Circle(pt.X, pt.Y, 0.9, "FD")
+			pdf.SetFillColor(accent[0], accent[1], accent[2])
+			w.font("", 6, accent)
+			pdf.SetXY(pt.X+1.2, pt.Y-1.5)
+			pdf.CellFormat(24, 3, w.tr(axisValue(*p.Value, c.Unit, w.b.Currency)+" (off the scale)"), "", 0, "L", false, 0, "")
+			prev = nil
+			continue
+		}
 		if prev != nil {
 			pdf.Line(prev.X, prev.Y, pt.X, pt.Y)
 		}
@@ -937,6 +1057,54 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 		prev = &pt
 	}
 	pdf.SetLineWidth(0.2)
+}
+
+// scale is the range a chart's axis spans: its values' and the bounds'
+// (the thresholds its dashed lines draw), less a value far above or below
+// all the others — more than three times their span beyond them — which
+// the chart draws at the edge with its value beside it. Pipeline
+// coverage's 101.24× at the end of a quarter, its quota nearly all won,
+// had flattened the eleven weeks after it (1.28× to 2.46×) and both its
+// threshold lines into one line at the chart's foot. +Inf, -Inf for none.
+func scale(values, bounds []float64) (lo, hi float64) {
+	span := func(vs []float64) (float64, float64) {
+		l, h := math.Inf(1), math.Inf(-1)
+		for _, v := range vs {
+			l, h = math.Min(l, v), math.Max(h, v)
+		}
+		return l, h
+	}
+	all := append(slices.Clone(values), bounds...)
+	lo, hi = span(all)
+	if len(values) < 4 {
+		return lo, hi
+	}
+	sorted := slices.Sorted(slices.Values(values))
+	// The rest: without the highest, then without the lowest.
+	if l, h := span(append(slices.Clone(sorted[:len(sorted)-1]), bounds...)); h > l && hi-h > 3*(h-l) {
+		hi = h
+	}
+	if l, h := span(append(slices.Clone(sorted[1:]), bounds...)); h > l && l-lo > 3*(h-l) {
+		lo = l
+	}
+	return lo, hi
+}
+
+// axisTicks are the values a chart's axis labels: its lowest and highest,
+// and the green and amber thresholds its dashed lines draw, each unless
+// within 3.2 mm of one labelled already (yAt places a value). The amber
+// line of change failure rate (15 %) had been drawn with no value beside
+// it, between the axis's 5 % and 31.88 %.
+func axisTicks(lo, hi float64, thr *scorecard.Thresholds, absolute bool, yAt func(float64) float64) []float64 {
+	ticks := []float64{lo, hi}
+	if absolute {
+		for _, v := range []float64{thr.Green, thr.Amber} {
+			if !slices.ContainsFunc(ticks, func(t float64) bool { return math.Abs(yAt(t)-yAt(v)) < 3.2 }) {
+				ticks = append(ticks, v)
+			}
+		}
+	}
+	return ticks
 }
 
 // axisValue is a value short enough for an axis: money in thousands or
@@ -996,7 +1164,11 @@ func (w *writer) appendix() {
 		}
 		w.font("", 8, ink)
 		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 41)), "", 0, "L", false, 0, "")
-		pdf.CellFormat(cols[1], 5, fmt.Sprintf("v%d", d.Version), "", 0, "L", false, 0, "")
+		version := fmt.Sprintf("v%d", d.Version)
+		if w.b.appliesBefore(d) {
+			version += "*"
+		}
+		pdf.CellFormat(cols[1], 5, version, "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[2], 5, w.tr(window[d.Metric]), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[3], 5, w.tr(fit(d.Owner, 24)), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[4], 5, d.Priority, "", 0, "L", false, 0, "")
@@ -1006,7 +1178,50 @@ func (w *writer) appendix() {
 		}
 		pdf.CellFormat(cols[5], 5, w.tr(fit(so, 28)), "", 1, "L", false, 0, "")
 	}
+	if note := w.b.appliesBeforeNote(); note != "" {
+		pdf.Ln(1)
+		w.notes(note)
+	}
 	w.settingsInForce()
+}
+
+// appliesBefore reports whether d's version took effect only at or after
+// the month's end (catalog.Metric.AppliesBefore): the month's figures were
+// computed with it, no earlier version being kept.
+func (b *Board) appliesBefore(d Definition) bool {
+	return catalog.Metric{Effective: d.Effective}.AppliesBefore(b.AsOf)
+}
+
+// appliesBeforeNote says which versions the appendix marks with "*" took
+// effect after the month's end and apply to it all the same, by date; ""
+// for none. September's pack had listed budget variance "v2" beside
+// "the definition version in force at the month's end" with nothing to
+// say that version 2 took effect on 1 December.
+func (b *Board) appliesBeforeNote() string {
+	var order []string
+	names := map[string][]string{}
+	for _, d := range b.Definitions {
+		if !b.appliesBefore(d) {
+			continue
+		}
+		if names[d.Effective] == nil {
+			order = append(order, d.Effective)
+		}
+		names[d.Effective] = append(names[d.Effective], fmt.Sprintf("%s v%d", d.Name, d.Version))
+	}
+	if len(order) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, e := range order {
+		day := e
+		if t, err := time.Parse(time.DateOnly, e); err == nil {
+			day = t.Format("2 January 2006")
+		}
+		parts = append(parts, "effective "+day+": "+strings.Join(names[e], ", "))
+	}
+	return "* Versions that took effect at or after the month's end, with which its figures were computed all the same (" +
+		catalog.AppliesBeforeWords + "): " + strings.Join(parts, "; ") + "."
 }
 
 // settingsInForce lists, after the definitions, the value-changing

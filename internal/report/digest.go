@@ -154,12 +154,14 @@ type Change struct {
 
 // Definition is a metric definition a report used.
 type Definition struct {
-	Metric   string `json:"metric"`
-	Name     string `json:"name"`
-	Version  int    `json:"version"`
-	Owner    string `json:"owner"`
-	Priority string `json:"priority"`
-	Signoff  string `json:"signoff"`
+	Metric  string `json:"metric"`
+	Name    string `json:"name"`
+	Version int    `json:"version"`
+	// Effective is the date the version took effect (catalog.Metric's).
+	Effective string `json:"effective,omitempty"`
+	Owner     string `json:"owner"`
+	Priority  string `json:"priority"`
+	Signoff   string `json:"signoff"`
 	// SignoffBy is the function that owns the definition and confirms it.
 	SignoffBy string `json:"signoff_by,omitempty"`
 }
@@ -267,7 +269,7 @@ func headlineMetric(m *catalog.Metric) bool {
 }
 
 func definitionOf(m *catalog.Metric) Definition {
-	return Definition{Metric: m.ID, Name: m.Name, Version: m.Version, Owner: m.Owner, Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy}
+	return Definition{Metric: m.ID, Name: m.Name, Version: m.Version, Effective: m.Effective, Owner: m.Owner, Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy}
 }
 
 // change is the week-over-week change of a card, in percent of the week

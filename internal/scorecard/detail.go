@@ -69,11 +69,10 @@ func (d Definition) EffectiveLabel() string {
 // "effective 2026-12-01" without the note.
 func (d *MetricDetail) EffectiveWords() string {
 	label := d.Definition.EffectiveLabel()
-	from, err := time.Parse(time.DateOnly, d.Definition.Effective)
-	if err != nil || d.AsOf.After(from) {
+	if !(catalog.Metric{Effective: d.Definition.Effective}).AppliesBefore(d.AsOf) {
 		return label
 	}
-	return label + " (no earlier version is kept: it applies before that date too)"
+	return label + " (" + catalog.AppliesBeforeWords + ")"
 }
 
 // Definition is the catalog entry as shown with a value.

@@ -127,6 +127,12 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/reconciliations", Need(auth.ReconcileWrite), API, s.postReconciliation},
 		{"GET", "/api/v1/reconciliations", Need(auth.SourcesRead), API, s.listReconciliations},
 		{"GET", "/api/v1/sources", Need(auth.SourcesRead), API, s.getSources},
+		// Each pack is judged again for the reader: every metric it shows
+		// must be one their roles open (boardWithheld).
+		{"GET", "/api/v1/reports/board", Need(auth.ScorecardRead), API, s.listBoardPacks},
+		{"GET", "/api/v1/reports/board/{id}", Need(auth.ScorecardRead), API, s.getBoardPack},
+		{"GET", "/reports", Need(auth.ScorecardRead), HTML, s.boardPacksList},
+		{"GET", "/reports/board/{id}", Need(auth.ScorecardRead), HTML, s.boardPackFile},
 		// The connector, not the session or token check, decides: each
 		// sender signs its own way (internal/connect).
 		{"POST", "/webhooks/{source}", Anyone, API, s.webhooks},

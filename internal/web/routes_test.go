@@ -116,7 +116,10 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		// grants); no link has id 999999. TestShareLinkAccess opens real links as every caller.
 		"POST /api/v1/shares": {who: "signed in", body: `{"kind":"card","subject":"change_failure_rate","filters":{"as_of":"` + asOf + `"}}`,
 			ok: 201, sees: seesMetric(cat, "change_failure_rate")},
-		"GET /api/v1/shares":              {who: "signed in", ok: 200},
+		"GET /api/v1/shares": {who: "signed in", ok: 200},
+		// No pack is archived here: TestBoardPacks fetches real ones.
+		"GET /api/v1/reports/board":       {who: "scorecard:read", ok: 200},
+		"GET /api/v1/reports/board/{id}":  {who: "scorecard:read", path: "/api/v1/reports/board/999999", ok: 404},
 		"POST /api/v1/shares/{id}/revoke": {who: "signed in", path: "/api/v1/shares/999999/revoke", ok: 404},
 		"POST /api/v1/gates/evaluate":     {who: "gates:check", body: `{"service":"api","environment":"production","version":"1.2.3","facts":{"coverage":"92%","risk_score":10,"strategy":"canary"}}`, ok: 200},
 		"GET /api/v1/gates/decisions":     {who: "records:read", path: "/api/v1/gates/decisions?service=api", ok: 200},
@@ -175,6 +178,8 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"POST /api/v1/annotations/{id}/withdraw": {who: "metric:acknowledge", path: "/api/v1/annotations/999999/withdraw", ok: 404},
 		// The share links page: anyone signed in sees their own links; no link has id 999999.
 		"GET /shares":              {who: "signed in", ok: 200},
+		"GET /reports":             {who: "scorecard:read", ok: 200},
+		"GET /reports/board/{id}":  {who: "scorecard:read", path: "/reports/board/999999.pdf", ok: 404},
 		"POST /shares/{id}/revoke": {who: "signed in", path: "/shares/999999/revoke", ctype: formType, ok: 404},
 		"GET /alerts":              {who: "metric:read", ok: 200},
 		"POST /alerts/ack": {who: "metric:acknowledge", body: "key=arr_behind_target%7Carr%7C&note=on+it", ctype: formType, ok: 303, okAgain: 409,

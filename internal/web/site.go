@@ -388,6 +388,7 @@ var navPages = []struct {
 	{"Definitions", "GET /proposals", "/proposals", "Governance", "", ""},
 	{"Quarterly review", "GET /proposals", "/proposals", "Governance", auth.AdoptionRead, "review"},
 	{"Data sources", "GET /sources", "/sources", "Governance", "", ""},
+	{"Board packs", "GET /reports", "/reports", "Governance", "", ""},
 	{"Share links", "GET /shares", "/shares", "Governance", "", ""},
 	{"Admin", "GET /admin", "/admin", "Governance", "", ""},
 }

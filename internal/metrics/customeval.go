@@ -30,6 +30,11 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 			return pr
 		}
 		r = pr
+		// The quota records set the period and are listed with it, but
+		// they are not what the metric adds up: no value of theirs.
+		for i := range r.Records {
+			r.Records[i].Value, r.Records[i].Note = nil, "sets the quota period; not counted"
+		}
 		q.Window = time.Duration(q.end() - p.start)
 		r.Detail.ElapsedShare = ptr(float64(q.end()-p.start) / float64(p.end-p.start))
 	}
@@ -116,6 +121,11 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 			// record would put each on the heap.
 			var vp *float64
 			if m.value != nil {
+				// A sum's record carries what it adds: over a period
+				// kind, its part inside W (share is 1 otherwise).
+				if m.Def.Aggregate == AggregateSum {
+					v *= share
+				}
 				vp = num(v)
 			}
 			r.ref(q, k.kind, k.fields[idIdx].s(a), k.fields[srcIdx].s(a), vp, note)

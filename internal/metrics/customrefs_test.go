@@ -1,0 +1,71 @@
+package metrics
+
+import (
+	"testing"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// refWant is a drill-down row's value (-1: none) and note.
+type refWant struct {
+	v    float64
+	note string
+}
+
+// The records behind an organisation's metric carry what each adds to the value: a sum over a
+// period kind its prorated part, as infrastructure_cost's rows do, not its whole amount; and a
+// metric over the quota period lists the quota records that set the period without a value,
+// since they are not summed (the records' values of a bookings sum had added up to the
+// quotas and the bookings together).
+func TestCustomRecordsCarryWhatTheyAdd(t *testing.T) {
+	data := nd(
+		// W is March to the 31st: a March bill is 30/31 inside it, a February one not at all.
+		`{"kind":"cost","id":"c-mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":3100,"currency":"USD","service":"api","category":"compute"}`,
+		`{"kind":"cost","id":"c-feb","period_start":"2026-02-01T00:00:00Z","period_end":"2026-03-01T00:00:00Z","amount":2800,"currency":"USD","service":"api","category":"compute"}`,
+		`{"kind":"quota","id":"q-ann","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":90000,"currency":"USD"}`,
+		`{"kind":"opportunity","id":"o1","created_at":"2026-01-05T00:00:00Z","owner":"ann","amount":1000,"currency":"USD","stage":"closed_won","won":true,"closed_at":"2026-02-10T00:00:00Z"}`,
+		`{"kind":"opportunity","id":"o2","created_at":"2026-01-05T00:00:00Z","owner":"ann","amount":500,"currency":"USD","stage":"closed_won","won":true,"closed_at":"2025-12-10T00:00:00Z"}`,
+	)
+	cfg := configWith(t,
+		CustomDef{ID: "compute_spend", Kind: domain.KindCost, Time: TimePeriod, Filter: `category == "compute"`, Value: "amount", Aggregate: AggregateSum},
+		CustomDef{ID: "compute_mean", Kind: domain.KindCost, Time: TimePeriod, Value: "amount", Aggregate: AggregateMean},
+		CustomDef{ID: "bookings_quarter", Kind: domain.KindOpportunity, Time: "closed_at", Filter: "won", Value: "amount", Aggregate: AggregateSum, Span: SpanQuotaPeriod},
+	)
+	d := load(t, &cfg, data)
+	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Records: true}
+	for _, c := range []struct {
+		metric string
+		value  float64
+		rows   map[string]refWant
+	}{
+		{"compute_spend", 3000, map[string]refWant{"c-mar": {3000, ""}}},
+		// A mean is of each record's whole amount: its rows keep it.
+		{"compute_mean", 3100, map[string]refWant{"c-mar": {3100, ""}}},
+		{"bookings_quarter", 1000, map[string]refWant{"q-ann": {-1, "sets the quota period; not counted"}, "o1": {1000, ""}}},
+	} {
+		r, err := d.Compute(c.metric, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Value == nil || *r.Value != c.value {
+			t.Errorf("%s = %s, want %v", c.metric, fmtVal(r.Value), c.value)
+		}
+		if len(r.Records) != len(c.rows) {
+			t.Errorf("%s: %d records, want %d: %+v", c.metric, len(r.Records), len(c.rows), r.Records)
+		}
+		for _, ref := range r.Records {
+			want, ok := c.rows[ref.ID]
+			if !ok {
+				t.Errorf("%s: unexpected record %s", c.metric, ref.ID)
+				continue
+			}
+			got := -1.0
+			if ref.Value != nil {
+				got = *ref.Value
+			}
+			if got != want.v || ref.Note != want.note {
+				t.Errorf("%s: record %s value %v note %q, want %v %q", c.metric, ref.ID, got, ref.Note, want.v, want.note)
+			}
+		}
+	}
+}

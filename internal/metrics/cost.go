@@ -634,7 +634,7 @@ func (c Config) Unrated(held map[domain.Kind]map[string]int64) []Unrated {
 			}
 			u := strings.ToUpper(cur)
 			out = append(out, Unrated{Kind: k, Currency: u, Records: curs[cur], Setting: string(SettingExchangeRates) + "." + u,
-				Into: c.orgCurrency(), Metrics: convertingMetrics(k)})
+				Into: c.orgCurrency(), Metrics: append(convertingMetrics(k), c.customConverting(k)...)})
 		}
 	}
 	return out
@@ -647,6 +647,21 @@ func convertingMetrics(k domain.Kind) []string {
 	for _, id := range reg.ids {
 		def := reg.defs[id]
 		if slices.Contains(def.Reads, k) && slices.Contains(def.Settings, SettingExchangeRates) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// customConverting are the organisation's metrics in force that convert
+// kind k's money (Def.Converts), by id.
+func (c Config) customConverting(k domain.Kind) []string {
+	if c.custom == nil {
+		return nil
+	}
+	var out []string
+	for _, id := range c.custom.ids {
+		if slices.Contains(c.custom.defs[id].Converts, k) {
 			out = append(out, id)
 		}
 	}

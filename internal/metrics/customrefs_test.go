@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/candor/candor/internal/domain"
@@ -65,6 +66,43 @@ func TestCustomRecordsCarryWhatTheyAdd(t *testing.T) {
 			}
 			if got != want.v || ref.Note != want.note {
 				t.Errorf("%s: record %s value %v note %q, want %v %q", c.metric, ref.ID, got, ref.Note, want.v, want.note)
+			}
+		}
+	}
+}
+
+// Money in a currency without an exchange rate leaves an organisation's metric that converts it
+// without a value, as it does the built-ins: the import's warning and the data sources report
+// name it with them (they had named only the built-ins). A metric that reads no amount of the
+// kind, a count, converts nothing; one over the quota period converts the quotas.
+func TestUnratedNamesTheOrganisationsMetrics(t *testing.T) {
+	cfg := configWith(t,
+		CustomDef{ID: "compute_spend", Kind: domain.KindCost, Time: TimePeriod, Filter: `category == "compute"`, Value: "amount", Aggregate: AggregateSum},
+		CustomDef{ID: "big_bills", Kind: domain.KindCost, Time: TimePeriod, Filter: `amount > 10000.0`, Aggregate: AggregateCount},
+		CustomDef{ID: "compute_bills", Kind: domain.KindCost, Time: TimePeriod, Filter: `category == "compute"`, Aggregate: AggregateCount},
+		CustomDef{ID: "deals_won_quarter", Kind: domain.KindOpportunity, Time: "closed_at", Filter: "won", Aggregate: AggregateCount, Span: SpanQuotaPeriod},
+	)
+	held := map[domain.Kind]map[string]int64{domain.KindCost: {"EUR": 2}, domain.KindQuota: {"EUR": 1}, domain.KindOpportunity: {"EUR": 1}}
+	got := map[domain.Kind][]string{}
+	for _, u := range cfg.Unrated(held) {
+		got[u.Kind] = u.Metrics
+	}
+	for _, c := range []struct {
+		kind     domain.Kind
+		has, not []string
+	}{
+		{domain.KindCost, []string{"infrastructure_cost", "compute_spend", "big_bills"}, []string{"compute_bills", "deals_won_quarter"}},
+		{domain.KindQuota, []string{"quota_attainment", "deals_won_quarter"}, []string{"compute_spend"}},
+		{domain.KindOpportunity, []string{"pipeline_coverage"}, []string{"deals_won_quarter"}},
+	} {
+		for _, id := range c.has {
+			if !slices.Contains(got[c.kind], id) {
+				t.Errorf("%s in EUR: %v, want %s among them", c.kind, got[c.kind], id)
+			}
+		}
+		for _, id := range c.not {
+			if slices.Contains(got[c.kind], id) {
+				t.Errorf("%s in EUR: %v, want no %s", c.kind, got[c.kind], id)
 			}
 		}
 	}

@@ -50,6 +50,7 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 		latestT int64
 		latestI string
 		latestV float64
+		tried   int
 	)
 	latest := m.Def.Aggregate == AggregateLatest
 	k.walk(a, q, m.timeIdx, func() {
@@ -74,6 +75,7 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 				return
 			}
 		}
+		tried++
 		if m.filter != nil {
 			ok, err := evalBool(m.nFilter, m.filter, a)
 			if err != nil {
@@ -137,6 +139,9 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 	if a.conv.fail(&r) {
 		return r
 	}
+	if m.filter != nil {
+		r.Detail.Filtered = &Filtered{Kind: k.kind, In: m.triedIn(), Tried: tried, Passed: r.Count}
+	}
 	n := r.Count
 	switch m.Def.Aggregate {
 	case AggregateCount:
@@ -165,6 +170,19 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 		}
 	}
 	return r
+}
+
+// triedIn says which records the filter is tried on, by the time tested.
+func (m *CustomMetric) triedIn() string {
+	switch {
+	case m.Def.Span == SpanQuotaPeriod:
+		return "with " + m.Def.Time + " in the quota period"
+	case m.timeIdx == tfState:
+		return "existing at as_of"
+	case m.timeIdx == tfPeriod:
+		return "whose period overlaps the window"
+	}
+	return "with " + m.Def.Time + " in the window"
 }
 
 // failure is the reason an expression gave no value on a record.

@@ -107,3 +107,43 @@ func TestUnratedNamesTheOrganisationsMetrics(t *testing.T) {
 		}
 	}
 }
+
+// An organisation's metric with a filter says how many of the records it tried the filter on
+// passed it, so that a filter comparing with a value the data does not hold ("Enterprise") is
+// seen for what it is rather than read as a quiet 0.
+func TestCustomFilterCounts(t *testing.T) {
+	data := nd(
+		`{"kind":"ticket","id":"t1","created_at":"2026-03-02T00:00:00Z","segment":"enterprise","priority":"urgent"}`,
+		`{"kind":"ticket","id":"t2","created_at":"2026-03-03T00:00:00Z","segment":"smb","priority":"urgent"}`,
+		`{"kind":"ticket","id":"t3","created_at":"2026-03-04T00:00:00Z","segment":"enterprise","priority":"low"}`,
+		`{"kind":"ticket","id":"t4","created_at":"2026-02-04T00:00:00Z","segment":"enterprise","priority":"urgent"}`,
+		`{"kind":"cost","id":"c-mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":3100,"currency":"USD","service":"api","category":"compute"}`,
+	)
+	cfg := configWith(t,
+		CustomDef{ID: "urgent_enterprise", Kind: domain.KindTicket, Time: "created_at", Filter: `segment == "enterprise" && priority == "urgent"`, Aggregate: AggregateCount},
+		CustomDef{ID: "urgent_enterprise_typo", Kind: domain.KindTicket, Time: "created_at", Filter: `segment == "Enterprise"`, Aggregate: AggregateCount},
+		CustomDef{ID: "open_enterprise", Kind: domain.KindTicket, Time: TimeState, Filter: `segment == "enterprise" && !resolved_at.hasValue()`, Aggregate: AggregateCount},
+		CustomDef{ID: "storage_bills", Kind: domain.KindCost, Time: TimePeriod, Filter: `category == "storage"`, Aggregate: AggregateCount},
+		CustomDef{ID: "tickets", Kind: domain.KindTicket, Time: "created_at", Aggregate: AggregateCount},
+	)
+	d := load(t, &cfg, data)
+	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day}
+	for _, c := range []struct {
+		metric string
+		want   *Filtered
+	}{
+		{"urgent_enterprise", &Filtered{Kind: domain.KindTicket, In: "with created_at in the window", Tried: 3, Passed: 1}},
+		{"urgent_enterprise_typo", &Filtered{Kind: domain.KindTicket, In: "with created_at in the window", Tried: 3, Passed: 0}},
+		{"open_enterprise", &Filtered{Kind: domain.KindTicket, In: "existing at as_of", Tried: 4, Passed: 3}},
+		{"storage_bills", &Filtered{Kind: domain.KindCost, In: "whose period overlaps the window", Tried: 1, Passed: 0}},
+		{"tickets", nil},
+	} {
+		r, err := d.Compute(c.metric, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Detail.Filtered; (got == nil) != (c.want == nil) || got != nil && *got != *c.want {
+			t.Errorf("%s: filtered %+v, want %+v", c.metric, got, c.want)
+		}
+	}
+}

@@ -75,6 +75,9 @@ type converter struct {
 	org   string
 	rates map[string]float64
 	err   string
+	// missed counts the amounts it could not convert, so that a caller
+	// can tell which record lacked a rate (err names only the first).
+	missed int
 }
 
 func (d *Dataset) converter() *converter {
@@ -93,6 +96,7 @@ func (c *converter) to(kind domain.Kind, idCode, curCode uint32, m domain.Money)
 		if c.err == "" {
 			c.err = fmt.Sprintf("%s %s is in %s but no exchange rate %s→%s is configured", kind, c.d.str(idCode), cur, cur, c.org)
 		}
+		c.missed++
 		return 0, false
 	}
 	return domain.Money(math.Round(float64(m) * rate)), true

@@ -58,6 +58,7 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 			return
 		}
 		share := 1.0
+		missed := a.conv.missed
 		var at int64
 		switch m.timeIdx {
 		case tfState:
@@ -129,6 +130,10 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 					v *= share
 				}
 				vp = num(v)
+			}
+			if a.conv.missed > missed {
+				// Its amount could not be converted: no value, not 0.
+				vp, note = nil, "no exchange rate into "+a.conv.org
 			}
 			r.ref(q, k.kind, k.fields[idIdx].s(a), k.fields[srcIdx].s(a), vp, note)
 		}

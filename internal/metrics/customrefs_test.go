@@ -147,3 +147,33 @@ func TestCustomFilterCounts(t *testing.T) {
 		}
 	}
 }
+
+// A record whose amount has no exchange rate into the organisation currency is listed behind an
+// organisation's metric without a value and says why, not as 0.00 (the metric has none either).
+func TestCustomUnconvertedRecordHasNoValue(t *testing.T) {
+	cfg := configWith(t, CustomDef{ID: "compute_spend", Kind: domain.KindCost, Time: TimePeriod, Value: "amount", Aggregate: AggregateSum})
+	d := load(t, &cfg, nd(
+		`{"kind":"cost","id":"c-usd","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":3100,"currency":"USD","service":"api","category":"compute"}`,
+		`{"kind":"cost","id":"c-eur","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":3100,"currency":"EUR","service":"api","category":"compute"}`,
+	))
+	r, err := d.Compute("compute_spend", Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Records: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Value != nil {
+		t.Errorf("value %s, want none", fmtVal(r.Value))
+	}
+	want := map[string]refWant{"c-usd": {3000, ""}, "c-eur": {-1, "no exchange rate into USD"}}
+	if len(r.Records) != len(want) {
+		t.Fatalf("%d records, want %d: %+v", len(r.Records), len(want), r.Records)
+	}
+	for _, ref := range r.Records {
+		got := refWant{-1, ref.Note}
+		if ref.Value != nil {
+			got.v = *ref.Value
+		}
+		if got != want[ref.ID] {
+			t.Errorf("record %s: %+v, want %+v", ref.ID, got, want[ref.ID])
+		}
+	}
+}

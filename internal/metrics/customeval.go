@@ -21,6 +21,9 @@ import (
 // a figure that silently skipped records.
 func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 	var r Result
+	// periodRefs are the quota records that set a quota period, listed
+	// after the metric's own records.
+	var periodRefs []Ref
 	if m.Def.Span == SpanQuotaPeriod {
 		// Over the quota period holding as_of, up to as_of, as quota
 		// attainment: the period stands in for W, and says how much of it
@@ -31,9 +34,11 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 		}
 		r = pr
 		// The quota records set the period and are listed with it, but
-		// they are not what the metric adds up: no value of theirs.
-		for i := range r.Records {
-			r.Records[i].Value, r.Records[i].Note = nil, "sets the quota period; not counted"
+		// they are not what the metric adds up: no value of theirs, and
+		// after its own records.
+		periodRefs, r.Records = r.Records, nil
+		for i := range periodRefs {
+			periodRefs[i].Value, periodRefs[i].Note = nil, "sets the quota period; not counted"
 		}
 		q.Window = time.Duration(q.end() - p.start)
 		r.Detail.ElapsedShare = ptr(float64(q.end()-p.start) / float64(p.end-p.start))
@@ -141,6 +146,7 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 	if failure != "" {
 		return Result{Count: r.Count, Detail: Detail{Error: failure}}
 	}
+	r.Records = append(r.Records, periodRefs...)
 	if a.conv.fail(&r) {
 		return r
 	}

@@ -54,6 +54,10 @@ func TestCustomRecordsCarryWhatTheyAdd(t *testing.T) {
 		if len(r.Records) != len(c.rows) {
 			t.Errorf("%s: %d records, want %d: %+v", c.metric, len(r.Records), len(c.rows), r.Records)
 		}
+		// The metric's own records first: the quota records only set the period.
+		if len(r.Records) > 0 && r.Records[0].Kind == domain.KindQuota {
+			t.Errorf("%s: the records open with a quota record: %+v", c.metric, r.Records)
+		}
 		for _, ref := range r.Records {
 			want, ok := c.rows[ref.ID]
 			if !ok {

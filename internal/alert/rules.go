@@ -314,6 +314,9 @@ type Config struct {
 	// NoDefaultRules; a rule named like a default replaces it.
 	Rules          []Rule `yaml:"rules"`
 	NoDefaultRules bool   `yaml:"no_default_rules"`
+	// RulesFrom names where Rules come from when not the file Setup is
+	// told of: the approved proposal that put them in force.
+	RulesFrom string `yaml:"-"`
 	// EvaluateEvery is how often the leader evaluates the rules (default 1h).
 	EvaluateEvery string `yaml:"evaluate_every"`
 	// GroupInterval and RepeatInterval override DefaultTiming.
@@ -448,7 +451,11 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 		rules = append(own, c.Rules...)
 	}
 	offset := len(rules) - len(c.Rules)
-	compiled, err := Compile(rules, cat, file, func(path string) int {
+	rulesFile := file
+	if c.RulesFrom != "" {
+		rulesFile = c.RulesFrom
+	}
+	compiled, err := Compile(rules, cat, rulesFile, func(path string) int {
 		// Defaults have no line; the configured rules are after them.
 		var i int
 		var rest string

@@ -151,6 +151,13 @@ func TestSetCustomVersions(t *testing.T) {
 	if m, ok := c.At(owner).Metric("b"); !ok || m.Name != "B" {
 		t.Errorf("a metric added later, before it was: %+v %v", m, ok)
 	}
+	// Each came into the catalog with the first list holding it: a from the start, b with
+	// the change; a built-in is there from the start.
+	for id, want := range map[string]time.Time{"a": {}, "b": change, "mttr": {}} {
+		if m, ok := c.Metric(id); !ok || !m.AddedAt().Equal(want) {
+			t.Errorf("%s added at %v (%v), want %v", id, m.AddedAt(), ok, want)
+		}
+	}
 	// Governing again keeps the lists over time.
 	if err := c.Govern(c.Changes()); err != nil {
 		t.Fatal(err)

@@ -327,6 +327,29 @@ func (m *Metric) At(t time.Time) *Metric {
 	return &vs[i-1]
 }
 
+// AddedAt is when an organisation's metric came into the catalog: the start of the first list in
+// force (SetCustomVersions) that holds it — an approved custom_metrics value that added it —, zero
+// for one the first list holds, which has been there from the start, and for a built-in. Its
+// values before then are computed by its first definition, but nobody could act on it: an
+// escalation's 7 days count from then.
+func (m *Metric) AddedAt() time.Time {
+	if m.gov == nil || !m.Custom {
+		return time.Time{}
+	}
+	h := m.gov.cur.Load()
+	if h == nil {
+		return time.Time{}
+	}
+	var from time.Time
+	for _, e := range h.earlier {
+		if slices.ContainsFunc(e.metrics, func(x Metric) bool { return x.ID == m.ID }) {
+			return from
+		}
+		from = e.until
+	}
+	return from
+}
+
 // Versions returns every version of the definition, oldest first (the built-in one first); one
 // version for a metric never changed.
 func (m *Metric) Versions() []Metric {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/catalog"
@@ -18,11 +19,22 @@ func (c Config) AlertSettings(cat *catalog.Catalog) (alert.Settings, error) {
 	if env == nil {
 		env = os.Getenv
 	}
+	// The rules a proposal put in force are named by it, and their lines
+	// are its text's; the rest of the section is the file's.
+	rulesFrom, rulesSrc := c.sectionSource("alerts.rules")
 	var line func(string) int
-	if c.src != nil {
-		line = func(path string) int { return catalog.YAMLLine(c.src, "alerts."+path) }
+	if c.src != nil || rulesSrc != nil {
+		line = func(path string) int {
+			if strings.HasPrefix(path, "rules") {
+				return catalog.YAMLLine(rulesSrc, "alerts."+path)
+			}
+			return catalog.YAMLLine(c.src, "alerts."+path)
+		}
 	}
 	a := c.Alerts
+	if rulesFrom != orName(c.path) {
+		a.RulesFrom = rulesFrom
+	}
 	a.ReportsMail = len(c.Reports.Recipients) > 0 || len(c.Reports.Board.To) > 0
 	return alert.Setup(a, cat, env, orName(c.path), line)
 }

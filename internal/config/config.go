@@ -150,6 +150,10 @@ type Config struct {
 	// gates, when set, are the gate policies a proposal put in force
 	// (WithSection), in place of the file Gates names.
 	gates *sectionDoc
+	// sections are the texts of the other sections an approved proposal
+	// put in force (WithSection), by name: what an error about them names
+	// and reads the lines of, as the file does not hold them.
+	sections map[string]sectionDoc
 	// customEras are the custom_metrics values in force over time, the
 	// last CustomMetricDefs (WithCustomEras); none: those alone.
 	customEras []CustomEra

@@ -14,6 +14,7 @@ import (
 
 	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
@@ -146,14 +147,7 @@ func TestCustomHeadlineCountsTowardTheCap(t *testing.T) {
 
 // Every worked example of docs/custom-metrics.md loads: it checks and joins the catalog.
 func TestCustomMetricsDocExamples(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/custom-metrics.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, examples, ok := strings.Cut(string(doc), "## Ten worked examples")
-	if !ok {
-		t.Fatal("docs/custom-metrics.md has no worked examples section")
-	}
+	examples := docAfter(t, "../../docs/custom-metrics.md", "## Ten worked examples from the source documents")
 	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(examples, -1)
 	if len(blocks) != 10 {
 		t.Fatalf("%d examples, want 10", len(blocks))
@@ -444,5 +438,48 @@ func TestCustomVulnerabilityMetricByPackage(t *testing.T) {
 	_, err = Load(write(t, strings.Replace(kev, `filter: package_name == "openssl"`, `filter: package == "openssl"`, 1)), env(nil))
 	if err == nil || !strings.Contains(err.Error(), `"package" is a reserved word of CEL: a vulnerability's package is the field package_name`) {
 		t.Errorf("package in a filter: %v", err)
+	}
+}
+
+// docs/custom-metrics.md's "Fields per kind" table gives each kind's fields and breakdowns as the
+// engine has them: it had listed a ticket's breakdowns as priority and segment only, a cost's
+// and a usage record's without team and tier, while definitions breaking them down so loaded
+// and a breakdown-less one offered them all.
+func TestCustomMetricsDocFieldsTable(t *testing.T) {
+	table := docAfter(t, "../../docs/custom-metrics.md", "### Fields per kind")
+	// A cell's names: each comma-separated item's first word, without the
+	// optional's ? and the notes in parentheses or after a colon.
+	names := func(cell string) []string {
+		cell = regexp.MustCompile(`\([^)]*\)`).ReplaceAllString(cell, "")
+		var out []string
+		for _, item := range strings.Split(cell, ",") {
+			if f := strings.Fields(strings.Trim(item, " `—")); len(f) > 0 {
+				out = append(out, strings.TrimSuffix(strings.Trim(f[0], "`"), "?"))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	row := regexp.MustCompile("(?m)^\\| `(\\w+)`[^|]*\\| ([^|]*) \\| ([^|]*) \\|$")
+	seen := 0
+	for _, m := range row.FindAllStringSubmatch(table, -1) {
+		kind := domain.Kind(m[1])
+		var fields []string
+		for _, f := range metrics.CustomFields(kind) {
+			fields = append(fields, strings.Fields(f)[0])
+		}
+		slices.Sort(fields)
+		if got := names(m[2]); !slices.Equal(got, fields) {
+			t.Errorf("%s: the table's fields are %v, the engine's %v", kind, got, fields)
+		}
+		dims := metrics.CustomDims(kind)
+		slices.Sort(dims)
+		if got := names(m[3]); !slices.Equal(got, dims) {
+			t.Errorf("%s: the table's breakdowns are %v, the engine's %v", kind, got, dims)
+		}
+		seen++
+	}
+	if want := len(metrics.CustomKinds()); seen != want {
+		t.Errorf("the table has %d kinds, the engine %d", seen, want)
 	}
 }

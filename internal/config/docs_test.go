@@ -11,8 +11,8 @@ import (
 	"github.com/candor/candor/internal/ledger"
 )
 
-// docYAML returns the first ```yaml block after heading in the doc at path.
-func docYAML(t *testing.T, path, heading string) string {
+// docAfter returns the doc at path after the line heading.
+func docAfter(t *testing.T, path, heading string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -22,6 +22,13 @@ func docYAML(t *testing.T, path, heading string) string {
 	if !ok {
 		t.Fatalf("%s has no %q section", path, heading)
 	}
+	return rest
+}
+
+// docYAML returns the first ```yaml block after heading in the doc at path.
+func docYAML(t *testing.T, path, heading string) string {
+	t.Helper()
+	rest := docAfter(t, path, heading)
 	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindStringSubmatch(rest)
 	if m == nil {
 		t.Fatalf("%s has no yaml block under %q", path, heading)
@@ -159,14 +166,7 @@ func TestDocsConfigExamplesLoad(t *testing.T) {
 // docs/configuration.md's environment table is one table holding every variable Candor reads (a
 // blank line had split it, leaving CANDOR_URL, CANDOR_TOKEN and CANDOR_IMAGE outside it).
 func TestDocsEnvironmentTable(t *testing.T) {
-	b, err := os.ReadFile("../../docs/configuration.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(b), "\n## Environment variables\n")
-	if !ok {
-		t.Fatal(`docs/configuration.md has no "## Environment variables" section`)
-	}
+	section := docAfter(t, "../../docs/configuration.md", "## Environment variables")
 	_, table, ok := strings.Cut(section, "\n| variable | meaning |\n|---|---|\n")
 	if !ok {
 		t.Fatal("the environment variables section has no table")

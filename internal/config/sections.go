@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -94,6 +95,15 @@ func SectionByName(name string) (Section, error) {
 type sectionDoc struct {
 	label string
 	src   []byte
+}
+
+// sectionSource is where the section's text comes from: the proposal in
+// force (WithSection) when one put it there, else the configuration file.
+func (c Config) sectionSource(name string) (label string, src []byte) {
+	if d, ok := c.sections[name]; ok {
+		return d.label, d.src
+	}
+	return orName(c.path), c.src
 }
 
 // gatesFile is the gate policies file with the configuration's folder
@@ -266,6 +276,11 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 		}
 	}
 	s.apply(&out, p)
+	out.sections = maps.Clone(c.sections)
+	if out.sections == nil {
+		out.sections = map[string]sectionDoc{}
+	}
+	out.sections[name] = sectionDoc{label: label, src: src}
 	chk := out
 	chk.src, chk.path = src, label
 	own := cat

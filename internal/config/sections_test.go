@@ -94,19 +94,11 @@ func TestCustomMetricsSection(t *testing.T) {
 			"    time: finished_at\n    filter: " + filter + "\n    aggregate: count\n"
 	}
 	const views = "views:\n  - id: ops\n    name: Ops\n    metrics: [failed_deploys, mttr]\n    roles: [ceo]\n"
-	c, err := Load(write(t, "custom_metrics:\n"+metric("failed_deploys", `status == "failure"`)+views), env(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := c.AddViews(mustDefault(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat = cat.Governed()
+	c, cat := loadGoverned(t, write(t, "custom_metrics:\n"+metric("failed_deploys", `status == "failure"`)+views))
 	if v, err := c.SectionValue("custom_metrics"); err != nil || !strings.Contains(string(v), `"filter":"status == \"failure\""`) {
 		t.Errorf("the configured value: %s %v", v, err)
 	}
-	_, err = c.WithSection("custom_metrics", "proposal 12 (metrics.yaml)", []byte("custom_metrics:\n"+metric("failed_deploys", "status > 3")), cat)
+	_, err := c.WithSection("custom_metrics", "proposal 12 (metrics.yaml)", []byte("custom_metrics:\n"+metric("failed_deploys", "status > 3")), cat)
 	if err == nil || !strings.Contains(err.Error(), `proposal 12 (metrics.yaml):13:20: custom metric "failed_deploys": filter:`) {
 		t.Errorf("a type error: %v", err)
 	}
@@ -135,6 +127,21 @@ func TestCustomMetricsSection(t *testing.T) {
 	if err := noOps.CheckUses("views", "proposal 15", cat); err == nil || !strings.Contains(err.Error(), `views[0]: unknown view "ops"`) {
 		t.Errorf("dropping a view a metric names: %v", err)
 	}
+}
+
+// loadGoverned loads the configuration file and returns it with its governed catalog (its own
+// metrics and views beside the built-ins), as proposals are checked against.
+func loadGoverned(t *testing.T, file string) (Config, *catalog.Catalog) {
+	t.Helper()
+	c, err := Load(file, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := c.AddViews(mustDefault(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, cat.Governed()
 }
 
 func mustDefault(t *testing.T) *catalog.Catalog {

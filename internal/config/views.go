@@ -33,7 +33,8 @@ func (c Config) addViews(cat *catalog.Catalog) (*catalog.Catalog, error) {
 		views[i] = v.View
 		views[i].Description = strings.TrimSpace(v.Description)
 	}
-	return cat.AddViews(views, orName(c.path), c.src)
+	file, src := c.sectionSource("views")
+	return cat.AddViews(views, file, src)
 }
 
 // RoleOverrides returns the organisation's role overrides (`roles:`) with each custom view's

@@ -177,6 +177,12 @@ func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks
 		}
 		e.Since = t
 	}
+	// A metric an approved proposal added has been there only since:
+	// computed back by its first definition, it had no owner to act on
+	// it before, so its 7 days count from then.
+	if added := m.AddedAt(); e.Since.Before(added) {
+		e.Since = added
+	}
 	if asOf.Sub(e.Since) < After {
 		return e, false
 	}

@@ -409,3 +409,53 @@ func TestTeamScopeEscalations(t *testing.T) {
 		t.Errorf("team:core mttr after the organisation's due date = %+v, want overdue", e)
 	}
 }
+
+// A metric an approved custom_metrics proposal added escalates 7 days after it came into the
+// catalog, not at once: its values before then are computed by its first definition, but nobody
+// could act on a metric that was not there (a metric added at 16:53 had been "amber since
+// 30 Nov 2026 or earlier, with no action" minutes later).
+func TestAddedMetricEscalatesSevenDaysAfter(t *testing.T) {
+	f := newFixture(t)
+	cm, err := metrics.CompileCustom(metrics.CustomDef{ID: "my_mttr", Kind: domain.KindIncident, Time: "resolved_at",
+		Value: "hours(resolved_at.value() - opened_at)", Aggregate: metrics.AggregateMedian})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := metrics.DefaultConfig()
+	if err := cfg.SetCustom([]*metrics.CustomMetric{cm}); err != nil {
+		t.Fatal(err)
+	}
+	f.eng = engine.New(f.st, cfg)
+	mttr, _ := f.cat.Metric("mttr")
+	entry := *mttr
+	entry.ID, entry.Name = "my_mttr", "My MTTR"
+	withOwn, err := f.cat.AddMetrics([]catalog.Metric{entry}, "proposal 61", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _ := withOwn.Metric("my_mttr")
+	added := asOf.Add(-2 * day)
+	f.cat = withOwn.Governed()
+	if err := f.cat.SetCustomVersions([]catalog.CustomEra{{}, {From: added, Metrics: []catalog.Metric{*own}}}); err != nil {
+		t.Fatal(err)
+	}
+	defer func(w []string) { watched = w }(watched)
+	watched = append(slices.Clone(watched), "my_mttr")
+	for _, c := range []struct {
+		at   time.Time
+		want []string
+	}{
+		// Red for months, like mttr, but added two days before.
+		{asOf, []string{"deployment_frequency/", "mttr/"}},
+		{added.Add(After - time.Hour), []string{"deployment_frequency/", "mttr/"}},
+		{added.Add(After + time.Hour), []string{"deployment_frequency/", "mttr/", "my_mttr/"}},
+	} {
+		got := f.escalations(t, c.at, metrics.Scope{})
+		if k := keys(got); !slices.Equal(k, c.want) {
+			t.Errorf("as of %s: escalations %v, want %v", c.at.Format(time.RFC3339), k, c.want)
+		}
+		if e, ok := got["my_mttr/"]; ok && !e.Since.Equal(added) {
+			t.Errorf("my_mttr escalates since %s, want since it was added, %s", e.Since, added)
+		}
+	}
+}

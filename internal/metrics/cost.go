@@ -75,6 +75,9 @@ type converter struct {
 	org   string
 	rates map[string]float64
 	err   string
+	// missed counts the amounts it could not convert, so that a caller
+	// can tell which record lacked a rate (err names only the first).
+	missed int
 }
 
 func (d *Dataset) converter() *converter {
@@ -93,6 +96,7 @@ func (c *converter) to(kind domain.Kind, idCode, curCode uint32, m domain.Money)
 		if c.err == "" {
 			c.err = fmt.Sprintf("%s %s is in %s but no exchange rate %s→%s is configured", kind, c.d.str(idCode), cur, cur, c.org)
 		}
+		c.missed++
 		return 0, false
 	}
 	return domain.Money(math.Round(float64(m) * rate)), true
@@ -634,7 +638,7 @@ func (c Config) Unrated(held map[domain.Kind]map[string]int64) []Unrated {
 			}
 			u := strings.ToUpper(cur)
 			out = append(out, Unrated{Kind: k, Currency: u, Records: curs[cur], Setting: string(SettingExchangeRates) + "." + u,
-				Into: c.orgCurrency(), Metrics: convertingMetrics(k)})
+				Into: c.orgCurrency(), Metrics: append(convertingMetrics(k), c.customConverting(k)...)})
 		}
 	}
 	return out
@@ -647,6 +651,21 @@ func convertingMetrics(k domain.Kind) []string {
 	for _, id := range reg.ids {
 		def := reg.defs[id]
 		if slices.Contains(def.Reads, k) && slices.Contains(def.Settings, SettingExchangeRates) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// customConverting are the organisation's metrics in force that convert
+// kind k's money (Def.Converts), by id.
+func (c Config) customConverting(k domain.Kind) []string {
+	if c.custom == nil {
+		return nil
+	}
+	var out []string
+	for _, id := range c.custom.ids {
+		if slices.Contains(c.custom.defs[id].Converts, k) {
 			out = append(out, id)
 		}
 	}

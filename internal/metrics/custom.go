@@ -130,6 +130,11 @@ type CustomMetric struct {
 	// escalatedOnly says the filter of a ticket metric requires escalated
 	// (a conjunct of its top-level &&), so only escalated tickets are walked.
 	escalatedOnly bool
+	// converts are the kinds whose money it converts into the organisation
+	// currency: its own when an expression reads an amount, and quota for
+	// a metric over the quota period (the quotas set the period): a record
+	// of such a kind in a currency without a rate leaves it without a value.
+	converts []domain.Kind
 }
 
 // Requires is the kind without which the metric has no value.
@@ -279,6 +284,12 @@ func CompileCustom(def CustomDef) (*CustomMetric, error) {
 	}
 	if ma != nil {
 		m.nMatching = nativeBool(k, ma)
+	}
+	if readsMoney(k, fa, va, ma) {
+		m.converts = append(m.converts, def.Kind)
+	}
+	if def.Span == SpanQuotaPeriod && def.Kind != domain.KindQuota {
+		m.converts = append(m.converts, domain.KindQuota)
 	}
 	parts := []string{string(def.Kind), def.Time, def.Filter, def.Value, def.Aggregate, fmt.Sprint(def.P), def.Matching}
 	if def.Span != "" {
@@ -477,7 +488,7 @@ func (c *Config) SetCustom(ms []*CustomMetric) error {
 		total := m.Def.Aggregate == AggregateCount || m.Def.Aggregate == AggregateSum
 		r.defs[m.Def.ID] = &Def{
 			ID: m.Def.ID, Fn: m.compute, Reads: []domain.Kind{m.Def.Kind}, Requires: []domain.Kind{m.Def.Kind},
-			Dims: slices.Clone(dims), Settings: m.kind.settings, Formula: m.Formula,
+			Dims: slices.Clone(dims), Settings: m.kind.settings, Formula: m.Formula, Converts: m.converts,
 			// A count or a sum of the records in W grows with W (a state at
 			// as_of does not): judged at another window's length, as the
 			// built-ins that sum over their window are.
@@ -618,6 +629,22 @@ func requires(e celast.Expr, name string) bool {
 				if requires(arg, name) {
 					return true
 				}
+			}
+		}
+	}
+	return false
+}
+
+// readsMoney reports whether any of the checked expressions names a money
+// field of k (an amount converted into the organisation currency).
+func readsMoney(k *customKind, asts ...*cel.Ast) bool {
+	for _, a := range asts {
+		if a == nil {
+			continue
+		}
+		for _, r := range a.NativeRep().ReferenceMap() {
+			if i, ok := k.byName[r.Name]; ok && k.fields[i].money {
+				return true
 			}
 		}
 	}

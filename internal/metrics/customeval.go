@@ -21,6 +21,9 @@ import (
 // a figure that silently skipped records.
 func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 	var r Result
+	// periodRefs are the quota records that set a quota period, listed
+	// after the metric's own records.
+	var periodRefs []Ref
 	if m.Def.Span == SpanQuotaPeriod {
 		// Over the quota period holding as_of, up to as_of, as quota
 		// attainment: the period stands in for W, and says how much of it
@@ -30,6 +33,13 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 			return pr
 		}
 		r = pr
+		// The quota records set the period and are listed with it, but
+		// they are not what the metric adds up: no value of theirs, and
+		// after its own records.
+		periodRefs, r.Records = r.Records, nil
+		for i := range periodRefs {
+			periodRefs[i].Value, periodRefs[i].Note = nil, "sets the quota period; not counted"
+		}
 		q.Window = time.Duration(q.end() - p.start)
 		r.Detail.ElapsedShare = ptr(float64(q.end()-p.start) / float64(p.end-p.start))
 	}
@@ -45,6 +55,7 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 		latestT int64
 		latestI string
 		latestV float64
+		tried   int
 	)
 	latest := m.Def.Aggregate == AggregateLatest
 	k.walk(a, q, m.timeIdx, func() {
@@ -52,6 +63,7 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 			return
 		}
 		share := 1.0
+		missed := a.conv.missed
 		var at int64
 		switch m.timeIdx {
 		case tfState:
@@ -69,6 +81,7 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 				return
 			}
 		}
+		tried++
 		if m.filter != nil {
 			ok, err := evalBool(m.nFilter, m.filter, a)
 			if err != nil {
@@ -116,7 +129,16 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 			// record would put each on the heap.
 			var vp *float64
 			if m.value != nil {
+				// A sum's record carries what it adds: over a period
+				// kind, its part inside W (share is 1 otherwise).
+				if m.Def.Aggregate == AggregateSum {
+					v *= share
+				}
 				vp = num(v)
+			}
+			if a.conv.missed > missed {
+				// Its amount could not be converted: no value, not 0.
+				vp, note = nil, "no exchange rate into "+a.conv.org
 			}
 			r.ref(q, k.kind, k.fields[idIdx].s(a), k.fields[srcIdx].s(a), vp, note)
 		}
@@ -124,8 +146,12 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 	if failure != "" {
 		return Result{Count: r.Count, Detail: Detail{Error: failure}}
 	}
+	r.Records = append(r.Records, periodRefs...)
 	if a.conv.fail(&r) {
 		return r
+	}
+	if m.filter != nil {
+		r.Detail.Filtered = &Filtered{Kind: k.kind, In: m.triedIn(), Tried: tried, Passed: r.Count}
 	}
 	n := r.Count
 	switch m.Def.Aggregate {
@@ -155,6 +181,19 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 		}
 	}
 	return r
+}
+
+// triedIn says which records the filter is tried on, by the time tested.
+func (m *CustomMetric) triedIn() string {
+	switch {
+	case m.Def.Span == SpanQuotaPeriod:
+		return "with " + m.Def.Time + " in the quota period"
+	case m.timeIdx == tfState:
+		return "existing at as_of"
+	case m.timeIdx == tfPeriod:
+		return "whose period overlaps the window"
+	}
+	return "with " + m.Def.Time + " in the window"
 }
 
 // failure is the reason an expression gave no value on a record.

@@ -47,14 +47,15 @@ type customField struct {
 	name string
 	typ  fieldType
 	// opt: the record may lack it; deadline: a date set in advance, not
-	// subject to the as-of rule.
-	opt, deadline bool
-	t             func(a *customAct) int64 // 0: absent
-	n             func(a *customAct) (float64, bool)
-	s             func(a *customAct) string
-	b             func(a *customAct) bool
-	i             func(a *customAct) int64
-	l             func(a *customAct) []string
+	// subject to the as-of rule; money: an amount converted into the
+	// organisation currency (moneyField).
+	opt, deadline, money bool
+	t                    func(a *customAct) int64 // 0: absent
+	n                    func(a *customAct) (float64, bool)
+	s                    func(a *customAct) string
+	b                    func(a *customAct) bool
+	i                    func(a *customAct) int64
+	l                    func(a *customAct) []string
 }
 
 func (f *customField) celType() *cel.Type {
@@ -255,11 +256,13 @@ func serviceFields(svc func(a *customAct) string) []customField {
 // moneyField reads an amount in the organisation currency; a currency
 // without a rate leaves the metric without a value (converter.err).
 func moneyField(name string, kind domain.Kind, get func(a *customAct) (id, cur uint32, m domain.Money)) customField {
-	return fN(name, func(a *customAct) float64 {
+	f := fN(name, func(a *customAct) float64 {
 		id, cur, m := get(a)
 		v, _ := a.conv.to(kind, id, cur, m)
 		return v.Float()
 	})
+	f.money = true
+	return f
 }
 
 func newCustomKind(k customKind, fields ...customField) *customKind {

@@ -24,6 +24,10 @@ type Def struct {
 	// Requires are the kinds without which the metric has no value (SPEC
 	// §4, nodata.go); each is among Reads.
 	Requires []domain.Kind
+	// Converts are the kinds whose money an organisation's metric converts
+	// (CustomMetric.converts); nil for a built-in, which converts the kinds
+	// it reads when it declares the exchange rates setting (convertingMetrics).
+	Converts []domain.Kind
 	// Dims are the breakdown dimensions it supports.
 	Dims []string
 	// Settings are the configuration settings that change its value

@@ -3,6 +3,8 @@ package metrics
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // Detail is what a metric reports beside its value: the DORA level, the
@@ -36,6 +38,7 @@ type Detail struct {
 	Error                  string              `json:"error,omitzero"`
 	Failed                 *int                `json:"failed,omitzero"`
 	Failing                *int                `json:"failing,omitzero"`
+	Filtered               *Filtered           `json:"filtered,omitzero"`
 	Frameworks             map[string]string   `json:"frameworks,omitzero"`
 	GrossMargin            *float64            `json:"gross_margin,omitzero"`
 	LastThirtyDays         *int                `json:"last_30d,omitzero"`
@@ -81,6 +84,18 @@ type Detail struct {
 	WinRate      *float64   `json:"win_rate,omitzero"`
 	WindowDays   *float64   `json:"window_days,omitzero"`
 	Won          *float64   `json:"won,omitzero"`
+}
+
+// Filtered is what an organisation's metric's filter kept: of the Tried
+// records of Kind the time test let in (those In the window, at as_of, …),
+// Passed passed it. None passing of many is most often a value the data
+// does not hold ("Enterprise" for "enterprise"), which a count or a sum
+// would otherwise show as a quiet 0.
+type Filtered struct {
+	Kind   domain.Kind `json:"kind"`
+	In     string      `json:"in"`
+	Tried  int         `json:"tried"`
+	Passed int         `json:"passed"`
 }
 
 // Links counts lead time's changes by how they were linked to their

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
@@ -14,6 +15,38 @@ import (
 // Fact is one thing a metric reports beside its value, named.
 type Fact struct {
 	Label, Text string
+}
+
+// BesideFacts are what a metric reports beside its value, for its page and
+// candor metric: the security metrics' (SecurityFacts), and what an
+// organisation's metric's filter kept (FilterFact).
+func BesideFacts(d metrics.Detail) []Fact {
+	out := SecurityFacts(d)
+	if f, ok := FilterFact(d.Filtered); ok {
+		out = append(out, f)
+	}
+	return out
+}
+
+// FilterFact says how many of the records an organisation's metric tried
+// its filter on passed it: "23 of the 1,020 ticket records with created_at
+// in the window". A filter none passes, of records there were, is named a
+// likely mistake — a value compared with one the data does not hold
+// ("Enterprise" where the records say "enterprise") reads as a quiet 0
+// otherwise, green for a count that is better lower.
+func FilterFact(f *metrics.Filtered) (Fact, bool) {
+	if f == nil {
+		return Fact{}, false
+	}
+	of := func(n int) string { return chart.Number(float64(n)) }
+	switch {
+	case f.Tried == 0:
+		return Fact{"Filter", fmt.Sprintf("no %s record %s to try it on", f.Kind, f.In)}, true
+	case f.Passed == 0:
+		return Fact{"Filter", fmt.Sprintf("none of the %s %s records %s passes it: check the values it compares with those the records hold (text compares exactly, case included)",
+			of(f.Tried), f.Kind, f.In)}, true
+	}
+	return Fact{"Filter", fmt.Sprintf("%s of the %s %s records %s pass it", of(f.Passed), of(f.Tried), f.Kind, f.In)}, true
 }
 
 // SecurityFacts are what the security metrics compute beside their value

@@ -45,3 +45,28 @@ func TestSecurityFactsShown(t *testing.T) {
 		t.Errorf("another metric's facts: %v", f)
 	}
 }
+
+// What an organisation's metric's filter kept is said beside its value, and a filter none of the
+// records passes is named a likely mistake rather than left to read as a quiet 0.
+func TestFilterFact(t *testing.T) {
+	for _, c := range []struct {
+		f    *metrics.Filtered
+		want string
+	}{
+		{nil, ""},
+		{&metrics.Filtered{Kind: "ticket", In: "with created_at in the window", Tried: 1020, Passed: 23},
+			"Filter: 23 of the 1,020 ticket records with created_at in the window pass it"},
+		{&metrics.Filtered{Kind: "ticket", In: "with created_at in the window", Tried: 1020, Passed: 0},
+			"Filter: none of the 1,020 ticket records with created_at in the window passes it: check the values it compares with those the records hold (text compares exactly, case included)"},
+		{&metrics.Filtered{Kind: "cost", In: "whose period overlaps the window", Tried: 0, Passed: 0},
+			"Filter: no cost record whose period overlaps the window to try it on"},
+	} {
+		got := ""
+		for _, f := range BesideFacts(metrics.Detail{Filtered: c.f}) {
+			got = f.Label + ": " + f.Text
+		}
+		if got != c.want {
+			t.Errorf("%+v:\n got %q\nwant %q", c.f, got, c.want)
+		}
+	}
+}

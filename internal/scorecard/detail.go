@@ -509,7 +509,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if v := c.Detail.DeploymentDaysPerWeek; v != nil {
 		fmt.Fprintf(&b, "Deployment days per week: %s (median over the window's full weeks)\n", trim(*v, 1))
 	}
-	for _, f := range SecurityFacts(c.Detail) {
+	for _, f := range BesideFacts(c.Detail) {
 		fmt.Fprintf(&b, "%s: %s\n", f.Label, f.Text)
 	}
 	if s := cohortNote(c.Detail); s != "" {

@@ -118,8 +118,8 @@ type metricPage struct {
 	History []historyRow
 	// DeployDays is deployment days per week (deployment frequency).
 	DeployDays string
-	// Beside are what a security metric reports beside its value
-	// (scorecard.SecurityFacts).
+	// Beside are what the metric reports beside its value (scorecard.BesideFacts): a security
+	// metric's figures, what an organisation's metric's filter kept.
 	Beside []scorecard.Fact
 	// Tabs are the breakdown dimensions, the one shown Current.
 	Tabs []metricTab
@@ -630,7 +630,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	if v := c.Detail.DeploymentDaysPerWeek; v != nil {
 		mp.DeployDays = strconv.FormatFloat(math.Round(*v*10)/10, 'f', -1, 64)
 	}
-	mp.Beside = scorecard.SecurityFacts(c.Detail)
+	mp.Beside = scorecard.BesideFacts(c.Detail)
 	if mean := c.Detail.MeanActiveCustomers; mean != nil {
 		mp.CountOf = "· n counts cost records; the value divides by a mean of " + scorecard.FormatValue(mean, "count", "") + " active customers"
 	}

@@ -33,10 +33,11 @@ type boardPack struct {
 	// Withheld says why not otherwise.
 	PDF      string `json:"pdf,omitempty"`
 	Withheld string `json:"withheld,omitempty"`
-	// Page is the PDF's address for a browser (a session, not a token),
-	// and Name the month as the page says it ("November 2026").
-	Page string `json:"-"`
-	Name string `json:"-"`
+	// Page is the PDF's address for a browser (a session, not a token);
+	// Name, Maker and Size are the month, who made it and its size as the
+	// page says them ("November 2026", "root (command line)", "54 KB").
+	Page              string `json:"-"`
+	Name, Maker, Size string `json:"-"`
 }
 
 // boardPacks lists the archived board packs, newest first, each judged
@@ -55,6 +56,11 @@ func (s *Server) boardPacks(r *http.Request, access auth.Access) ([]boardPack, e
 			Withheld: s.boardWithheld(access, rep), Name: rep.Month}
 		if t, err := time.Parse("2006-01", rep.Month); err == nil {
 			bp.Name = t.Format("January 2006")
+		}
+		bp.Size = strconv.Itoa((len(rep.PDF)+1023)/1024) + " KB"
+		bp.Maker = strings.TrimPrefix(rep.By, "user:")
+		if who, ok := strings.CutPrefix(rep.By, "cli:"); ok {
+			bp.Maker = who + " (command line)"
 		}
 		if bp.Withheld == "" {
 			id := strconv.FormatInt(rep.ID, 10)

@@ -81,7 +81,7 @@ func TestBoardPacks(t *testing.T) {
 	// The page lists them with links that download the PDF.
 	page := e.sessionAs(t, "executive")
 	status, b, _ = e.call(t, "GET", "/reports", "", "", page)
-	if status != 200 || !strings.Contains(string(b), `href="/reports/board/`+id(rev)+`.pdf"`) || !strings.Contains(string(b), "March 2026") {
+	if status != 200 || !strings.Contains(string(b), `href="/reports/board/`+id(rev)+`.pdf"`) || !strings.Contains(string(b), "March 2026") || !strings.Contains(string(b), "ann (command line)") {
 		t.Errorf("/reports: %d\n%s", status, clip(b))
 	}
 	status, b, _ = e.call(t, "GET", "/reports/board/"+id(rev)+".pdf", "", "", page)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/evidence"
 	"github.com/candor/candor/internal/ledger"
 )
@@ -56,9 +57,17 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The figures' freshness reads the connectors as the scorecard's does
+	// (candor scorecard --as-of TO).
+	conns, err := connect.Feeds(ctx, a.store, a.cfg.Connectors, p.To)
+	if err != nil {
+		return err
+	}
 	// Built in memory and written whole, so a failure leaves no half pack.
+	// The CLI reads every metric: its figures hold them all.
 	var buf bytes.Buffer
-	sum, err := evidence.Write(ctx, evidence.Input{Store: a.store, Engine: a.engine, Catalog: a.catalog, Keys: keys, Governance: a.gov, Now: now}, p, &buf)
+	in := evidence.Input{Store: a.store, Engine: a.engine, Catalog: a.catalog, Keys: keys, Governance: a.gov, Now: now, Connectors: conns}
+	sum, err := evidence.Write(ctx, in, p, &buf)
 	if err != nil {
 		return err
 	}

@@ -7,16 +7,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/evidence"
 	"github.com/candor/candor/internal/ledger"
 )
 
 func init() {
-	register(command{name: "evidence", args: "--from DATE --to DATE --out FILE.zip [flags]", help: "write the evidence pack for a period: definitions, KPI snapshots, sampled releases, emergency changes, control checks, vulnerabilities past their SLA, ledger verification", run: runEvidence})
+	register(command{name: "evidence", args: "--from DATE --to DATE --out FILE.zip [flags]", help: "write the evidence pack for a period: definitions, the period's figures, KPI snapshots, sampled releases, emergency changes, control checks, vulnerabilities past their SLA, ledger verification", run: runEvidence})
 }
 
 func runEvidence(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "evidence", "--from DATE --to DATE --out FILE.zip [flags]", "Writes the audit evidence pack for the period [--from, --to) as a zip archive: the definitions and settings in\nforce, the KPI snapshots chained in the period, a sample of production releases with their change requests,\nincidents, rollbacks and post-mortems, release success by service tier, emergency changes and their\nretro-validation, the control checks of the period and the controls failing at its end per framework, the\nvulnerabilities past their SLA at its end, and the ledger verified up to its head as of --to; index.md explains each file. A date --to\nincludes its whole day. The same period over the same ledger head gives the same bytes. A --to more than a day past the\nclock is refused (exit 2); a period not ended yet (a --to of today) is packed, and the pack and this command say it had not ended.")
+	fs := flags(env, "evidence", "--from DATE --to DATE --out FILE.zip [flags]", "Writes the audit evidence pack for the period [--from, --to) as a zip archive: the definitions and settings in\nforce, the period's figures (figures.json: every metric as candor scorecard --as-of --to --window of the\nperiod's length computes it, with the candor metric command that gives it again), the KPI snapshots\nchained in the period, a sample of production releases with their change requests, incidents,\nrollbacks and post-mortems, release success by service tier, emergency changes and their retro-validation, the control checks of the period and the controls failing at its end per framework, the\nvulnerabilities past their SLA at its end, and the ledger verified up to its head as of --to; index.md explains each file. A date --to\nincludes its whole day. The same period over the same ledger head gives the same bytes. A --to more than a day past the\nclock is refused (exit 2); a period not ended yet (a --to of today) is packed, and the pack and this command say it had not ended.")
 	var c common
 	c.bind(fs)
 	from := fs.String("from", "", "start of the period, a date (2026-01-01) or an RFC 3339 time")
@@ -56,9 +57,17 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The figures' freshness reads the connectors as the scorecard's does
+	// (candor scorecard --as-of TO).
+	conns, err := connect.Feeds(ctx, a.store, a.cfg.Connectors, p.To)
+	if err != nil {
+		return err
+	}
 	// Built in memory and written whole, so a failure leaves no half pack.
+	// The CLI reads every metric: its figures hold them all.
 	var buf bytes.Buffer
-	sum, err := evidence.Write(ctx, evidence.Input{Store: a.store, Engine: a.engine, Catalog: a.catalog, Keys: keys, Governance: a.gov, Now: now}, p, &buf)
+	in := evidence.Input{Store: a.store, Engine: a.engine, Catalog: a.catalog, Keys: keys, Governance: a.gov, Now: now, Connectors: conns}
+	sum, err := evidence.Write(ctx, in, p, &buf)
 	if err != nil {
 		return err
 	}

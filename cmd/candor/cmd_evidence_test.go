@@ -116,7 +116,7 @@ func TestEvidencePack(t *testing.T) {
 	if !strings.Contains(index, "Built by Candor `"+image.Build()+"`.") || !strings.Contains(image.Build(), "buildid=") {
 		t.Errorf("index.md does not name the build (%s):\n%.600s", image.Build(), index)
 	}
-	for _, name := range []string{"definitions.json", "kpi_snapshots.json", "releases.json", "release_success_by_tier.json", "emergency_changes.json", "release_gates.json", "ledger_verification.json", "controls.json", "vulnerabilities_past_sla.json"} {
+	for _, name := range []string{"definitions.json", "figures.json", "kpi_snapshots.json", "releases.json", "release_success_by_tier.json", "emergency_changes.json", "release_gates.json", "ledger_verification.json", "controls.json", "vulnerabilities_past_sla.json"} {
 		if files[name] == nil {
 			t.Errorf("the pack has no %s (files %v)", name, names)
 		}
@@ -658,4 +658,123 @@ func TestPackOutNamesItsKind(t *testing.T) {
 	// A name without an extension, and one in capitals, are taken.
 	mustRun(t, "evidence", "--from", from, "--to", today, "--out", filepath.Join(dir, "PACK.ZIP"), "--data", data)
 	mustRun(t, "evidence", "--from", from, "--to", today, "--out", filepath.Join(dir, "pack"), "--data", data)
+}
+
+// metricFigure is what a metric's drill-down (`candor metric --format
+// json`, GET /api/v1/metrics/{id}) says of its value.
+type metricFigure struct {
+	Metric struct {
+		Value *float64
+		Count int
+		Cites struct {
+			Settings string `json:"settings_hash"`
+		}
+	}
+	Total int `json:"records_total"`
+}
+
+// TestEvidencePackFiguresRederive: a pack's figures.json states each
+// metric's value over the period, and what its rederive hint names gives
+// it again — `candor metric … --format json` and the API request, each with
+// the records behind it —, as `candor scorecard --as-of TO --window LEN`
+// gives it; the API's pack, for an auditor, is the CLI's byte for byte. A
+// pack had stated no figure of its period (F8 of the packs review).
+func TestEvidencePackFiguresRederive(t *testing.T) {
+	data := smallStore(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "q1.zip")
+	r := mustRun(t, "evidence", "--data", data, "--from", "2026-01-01", "--to", "2026-03-31", "--out", out)
+	files := unzip(t, out)
+	var figs struct {
+		AsOf    string `json:"as_of"`
+		Window  string
+		Metrics []struct {
+			ID, Status, Reason string
+			Value              *float64
+			Count              int
+			Cites              *struct {
+				Settings string `json:"settings_hash"`
+			}
+			Rederive struct{ CLI, API string }
+		}
+	}
+	if err := json.Unmarshal(files["figures.json"], &figs); err != nil {
+		t.Fatalf("figures.json: %v (evidence said %q)", err, r.stdout)
+	}
+	if figs.AsOf != "2026-04-01T00:00:00Z" || figs.Window != "90d" || len(figs.Metrics) < 40 {
+		t.Fatalf("figures.json: as_of %s, window %s, %d metrics", figs.AsOf, figs.Window, len(figs.Metrics))
+	}
+	if !strings.Contains(string(files["index.md"]), "- `figures.json`: ") {
+		t.Errorf("index.md does not explain figures.json:\n%s", files["index.md"])
+	}
+	cards := map[string]string{}
+	for _, p := range parseScorecard(t, mustRun(t, "scorecard", "--data", data, "--as-of", "2026-04-01", "--window", "90d", "--format", "json").stdout).Pillars {
+		for _, m := range p.Metrics {
+			v := "none"
+			if m.Value != nil {
+				v = fmt.Sprint(*m.Value)
+			}
+			cards[m.ID] = v + " " + m.Status
+		}
+	}
+	var cfr string
+	for _, f := range figs.Metrics {
+		v := "none"
+		if f.Value != nil {
+			v = fmt.Sprint(*f.Value)
+		}
+		if cards[f.ID] != v+" "+f.Status {
+			t.Errorf("%s: %s in figures.json, %q on the scorecard", f.ID, v+" "+f.Status, cards[f.ID])
+		}
+		if f.Status == "unknown" && f.Reason == "" {
+			t.Errorf("%s: unknown without a reason", f.ID)
+		}
+		if f.ID == "change_failure_rate" {
+			if f.Value == nil || f.Cites == nil || f.Count == 0 {
+				t.Fatalf("change_failure_rate in figures.json: %+v", f)
+			}
+			cfr = fmt.Sprint(*f.Value, f.Count, f.Cites.Settings)
+			// The command it names gives the value, its citation and the
+			// records behind it.
+			args := strings.Fields(f.Rederive.CLI)
+			if args[0] != "candor" {
+				t.Fatalf("rederive cli: %q", f.Rederive.CLI)
+			}
+			var d metricFigure
+			if err := json.Unmarshal([]byte(mustRun(t, append(args[1:], "--data", data)...).stdout), &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Metric.Value == nil || fmt.Sprint(*d.Metric.Value, d.Metric.Count, d.Metric.Cites.Settings) != cfr || d.Total != f.Count {
+				t.Errorf("%s gives %v over %d (%d records), cites %s; figures.json %s", f.Rederive.CLI, d.Metric.Value, d.Metric.Count, d.Total, d.Metric.Cites.Settings, cfr)
+			}
+		}
+	}
+	if cfr == "" {
+		t.Fatalf("figures.json has no change_failure_rate")
+	}
+
+	fields := strings.Fields(mustRun(t, "token", "create", "--data", data, "--name", "audit", "--role", "auditor").stdout)
+	token := fields[len(fields)-1]
+	p := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	url := p.waitFor(t, "the listening log line", p.listeningURL)
+	p.waitFor(t, "/readyz to answer 200", func() (string, bool) {
+		code, _ := get(t, url+"/readyz", "")
+		return "", code == 200
+	})
+	code, body := get(t, url+"/api/v1/evidence?from=2026-01-01&to=2026-03-31", token)
+	if cli, _ := os.ReadFile(out); code != 200 || !bytes.Equal(body, cli) {
+		t.Errorf("GET /api/v1/evidence = %d, %d bytes; the CLI's pack %d bytes, equal %v", code, len(body), len(cli), bytes.Equal(body, cli))
+	}
+	for _, f := range figs.Metrics {
+		if f.ID != "change_failure_rate" {
+			continue
+		}
+		code, body := get(t, url+f.Rederive.API, token)
+		var d metricFigure
+		json.Unmarshal(body, &d)
+		if code != 200 || d.Metric.Value == nil || fmt.Sprint(*d.Metric.Value, d.Metric.Count, d.Metric.Cites.Settings) != cfr {
+			t.Errorf("GET %s = %d, %v over %d; figures.json %s", f.Rederive.API, code, d.Metric.Value, d.Metric.Count, cfr)
+		}
+	}
+	p.stop(t)
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/governance"
+	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/image"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
@@ -119,6 +120,14 @@ type Input struct {
 	// Now is when the pack is built (zero: the clock): a period ending
 	// after it has not ended, and its pack says so (Summary.Open).
 	Now time.Time
+	// Visible keeps the metrics the pack's reader may see in its figures
+	// (figures.json), as it keeps a scorecard's (scorecard.Options.Visible,
+	// SPEC §9): the API's reader's grants; nil, every metric (the CLI).
+	Visible func(*catalog.Metric) bool
+	// Connectors are the configured connectors' health as of the period's
+	// end (connect.Feeds), which the figures' freshness reads as the
+	// scorecard's does.
+	Connectors []health.Connector
 }
 
 // SampleSize is how many releases the random part of the sample holds.
@@ -162,9 +171,14 @@ type Summary struct {
 	// the controls checked at or before its end (ControlsFailing of them
 	// failing their latest check then), PastSLA the vulnerabilities past
 	// their SLA at its end.
-	ControlData, VulnerabilityData     bool
-	ControlChecks, ControlChecksFailed int
-	Controls, ControlsFailing, PastSLA int
+	// Figures are the metrics figures.json states, FiguresUnknown those
+	// of them with status unknown, FiguresLeftOut those the reader may not
+	// see; FiguresUnavailable says why it states none (figuresDoc).
+	Figures, FiguresUnknown, FiguresLeftOut int
+	FiguresUnavailable                      string
+	ControlData, VulnerabilityData          bool
+	ControlChecks, ControlChecksFailed      int
+	Controls, ControlsFailing, PastSLA      int
 }
 
 // Verdict says in a few words what the pack found: "intact" only when the
@@ -192,6 +206,21 @@ func (s Summary) Verdict() string {
 	if r := s.Records; r.Altered > 0 {
 		out += fmt.Sprintf("; NOT INTACT: %d of %d records no longer match the hash stored with them: %s (see ledger_verification.json)",
 			r.Altered, r.Checked, namedFirst(r.First, r.Altered))
+	}
+	return out
+}
+
+// figuresWords says what figures.json states: "61 metrics as of
+// 2026-10-01T00:00:00Z over 92d, 9 of them unknown (each with its
+// reason)", and the metrics left out for the reader.
+func (s Summary) figuresWords(p Period) string {
+	if s.FiguresUnavailable != "" {
+		return "none: " + s.FiguresUnavailable
+	}
+	out := fmt.Sprintf("%d metrics as of %s over %s, the window of the period's length, as the scorecard computes them, %d of them unknown (each with its reason)",
+		s.Figures, p.To.UTC().Format(time.RFC3339), catalog.FormatWindow(p.To.Sub(p.From)), s.FiguresUnknown)
+	if s.FiguresLeftOut > 0 {
+		out += fmt.Sprintf("; %d left out, which the pack's reader may not see", s.FiguresLeftOut)
 	}
 	return out
 }
@@ -266,6 +295,20 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		files = append(files, file{name: name, about: about, body: append(b, '\n')})
 		return nil
 	}
+	// addPlain is add without escaping <, > and &: figures.json's API
+	// requests read as they are typed ("?as_of=2026-04-01&window=31d",
+	// not "\u0026window").
+	addPlain := func(name, about string, v any) error {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		files = append(files, file{name: name, about: about, body: b.Bytes()})
+		return nil
+	}
 
 	verification, err := verify(ctx, in, head)
 	if err != nil {
@@ -312,7 +355,11 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	var emergency emergencyDoc
 	var ctl controlsDoc
 	var vulns vulnerabilitiesDoc
+	var figs figuresDoc
 	err = in.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		// The figures are the scorecard's, which takes the dataset as of
+		// each metric's as_of itself.
+		engineDS := ds
 		// The period's last instant, not its end: a version taking effect
 		// at To is not the period's (governed's inForce agrees), and what
 		// was approved after the period must not change its pack.
@@ -331,6 +378,7 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 				defs.Metrics[i].EffectiveNote = "took effect at or after the period's end; " + catalog.AppliesBeforeWords + ", and the period's figures were computed with it"
 			}
 		}
+		figs = figures(in.Catalog, engineDS, in, p, defs)
 		rel = releases(ds, p, head)
 		tiers, err = byTier(ds, p)
 		if err != nil {
@@ -354,12 +402,27 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		sum.Governance = defs.Governed.LedgerCheck
 	}
 	sum.Releases, sum.Sampled = rel.Population, len(rel.Releases)
+	sum.Figures, sum.FiguresLeftOut, sum.FiguresUnavailable = len(figs.Metrics), figs.LeftOut, figs.Unavailable
+	for _, f := range figs.Metrics {
+		if f.Status == catalog.Unknown {
+			sum.FiguresUnknown++
+		}
+	}
 	if err := add(DefinitionsFile, "The metric definitions and the value-changing settings in force at the period's end: each definition's version, effective date, "+
 		"owner, priority, sign-off, window, thresholds, target and min_sample, and the citation its values carry (definition and formula "+
 		"versions, settings hash); each setting's effective value and the SHA-256 over them all; and, under governed, every "+
 		"version in force during the period with the proposal and approvals behind it, and the proposals and decisions up to its end, "+
 		"each compared with the ledger entry that chained it (governed.ledger_check: one altered, removed or inserted in the database is named there and in the verdict); "+
 		"each setting's value as the hash covers it and, under written, as the configuration writes it (7d).", defs); err != nil {
+		return nil, sum, err
+	}
+	if err := addPlain(FiguresFile, "The period's figures: every metric in force at the period's end that the pack's reader may see (a reader "+
+		"without revenue:read is given no revenue-sensitive metric; left_out counts those left out), its value over the period as the "+
+		"scorecard computes it as of the period's end over a window of the period's length (as_of and window, the same as `candor scorecard "+
+		"--as-of AS_OF --window WINDOW`, or `--month` for a calendar month), its unit, status (and the reason for an unknown one: a "+
+		"metric without a value has value null, never 0), target and thresholds, the count of records behind it, the definition version "+
+		"and the citation (cites: definition and formula versions and the hash of the settings it reads, which definitions.json lists), "+
+		"and rederive: the `candor metric` command and the API request that give the same value with the records behind it.", figs); err != nil {
 		return nil, sum, err
 	}
 	if err := add("releases.json", "A sample of the production deployments that finished in the period: every one that failed (status failure, "+
@@ -681,6 +744,7 @@ func index(p Period, sum Summary, files []file) []byte {
 	}
 	fmt.Fprintf(&b, "Verdict: %s.\n\n", sum.Verdict())
 	fmt.Fprintf(&b, "Security: %s (`%s`, `%s`).\n\n", sum.Security(), ControlsFile, VulnerabilitiesFile)
+	fmt.Fprintf(&b, "Figures: %s (`%s`).\n\n", sum.figuresWords(p), FiguresFile)
 	// The pack's content is this build's reading of the records and
 	// definitions: another Candor version words and computes some of it
 	// otherwise, so a pack built again after an upgrade differs, and says

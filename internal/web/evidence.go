@@ -26,7 +26,17 @@ func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
 	// Built whole before the first byte, so a failure is an error answer
 	// rather than a cut archive.
 	var buf bytes.Buffer
-	in := evidence.Input{Store: s.Store, Engine: s.Engine, Catalog: s.Catalog, Keys: s.LedgerKeys, Governance: s.Governance, Now: now}
+	// Its figures are of the metrics the reader may see, as a scorecard's
+	// (SPEC §9), their freshness read from the connectors as of the
+	// period's end.
+	in := evidence.Input{Store: s.Store, Engine: s.Engine, Catalog: s.Catalog, Keys: s.LedgerKeys, Governance: s.Governance, Now: now,
+		Visible: s.access(r).CanSeeMetric}
+	if s.Connectors != nil {
+		if in.Connectors, err = s.Connectors.Feeds(r.Context(), p.To); err != nil {
+			s.writeError(w, r, &connectorHealthError{err})
+			return
+		}
+	}
 	if _, err := evidence.Write(r.Context(), in, p, &buf); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -26,7 +26,7 @@ func TestEvidenceAPI(t *testing.T) {
 	for _, f := range zr.File {
 		names[f.Name] = true
 	}
-	for _, want := range []string{"index.md", "definitions.json", "releases.json", "ledger_verification.json", "controls.json", "vulnerabilities_past_sla.json"} {
+	for _, want := range []string{"index.md", "definitions.json", "figures.json", "releases.json", "ledger_verification.json", "controls.json", "vulnerabilities_past_sla.json"} {
 		if !names[want] {
 			t.Errorf("the pack has no %s: %v", want, names)
 		}

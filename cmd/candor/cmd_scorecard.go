@@ -131,6 +131,7 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 			return usagef("--scope: %v", err)
 		}
 		sc = scorecard.Build(a.catalog, ds, opt)
+		escalation.Mark(ds, sc.Cards(), acks, opt.Scope.String(), opt.AsOf, opt.AsOf)
 		if v.format != "json" {
 			// What escalates, as the scorecard page's panel lists it above
 			// the pillars and candor escalations words it: a pillar's lines
@@ -141,7 +142,6 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	}); err != nil {
 		return err
 	}
-	escalation.Mark(sc.Cards(), acks, opt.Scope.String(), opt.AsOf, opt.AsOf)
 	if v.format == "json" {
 		return writeJSONOut(env, sc)
 	}

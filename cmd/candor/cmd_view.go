@@ -54,6 +54,10 @@ func runView(ctx context.Context, env *Env, args []string) error {
 	if opt.Connectors, err = connect.Feeds(ctx, a.store, a.cfg.Connectors, opt.AsOf); err != nil {
 		return err
 	}
+	acks, err := escalation.List(ctx, a.store, "")
+	if err != nil {
+		return err
+	}
 	var vr *scorecard.ViewResult
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		var verr error
@@ -62,16 +66,14 @@ func runView(ctx context.Context, env *Env, args []string) error {
 		if errors.As(verr, &ue) {
 			return usagef("%v", verr)
 		}
+		if verr == nil {
+			// A role view covers the whole organisation: the organisation's actions.
+			escalation.Mark(ds, vr.Cards(), acks, "", opt.AsOf, opt.AsOf)
+		}
 		return verr
 	}); err != nil {
 		return err
 	}
-	acks, err := escalation.List(ctx, a.store, "")
-	if err != nil {
-		return err
-	}
-	// A role view covers the whole organisation: the organisation's actions.
-	escalation.Mark(vr.Cards(), acks, "", opt.AsOf, opt.AsOf)
 	if v.format == "json" {
 		return writeJSONOut(env, vr)
 	}

@@ -212,10 +212,14 @@ func InForce(cards []scorecard.Card, acks []Acknowledgement, scope string, by ti
 
 // Mark sets, on each card that needs an action in scope, NeedsAction and
 // the action in force as of by (InForce), overdue as of asOf: what the
-// scorecard and view APIs and the CLI give with each card.
-func Mark(cards []*scorecard.Card, acks []Acknowledgement, scope string, asOf, by time.Time) {
+// scorecard and view APIs and the CLI give with each card. Before ds's
+// data covers the week an escalation needs (Covered) no card needs one,
+// as the pages' cards say none does: the API had marked 62 cards three
+// days into a store's data. Call it under the engine's read lock.
+func Mark(ds *metrics.Dataset, cards []*scorecard.Card, acks []Acknowledgement, scope string, asOf, by time.Time) {
+	_, covered := Covered(ds, asOf)
 	for _, c := range cards {
-		c.NeedsAction, c.Action = NeedsActionIn(*c, scope), nil
+		c.NeedsAction, c.Action = covered && NeedsActionIn(*c, scope), nil
 		if !c.NeedsAction {
 			continue
 		}

@@ -459,3 +459,83 @@ func TestAddedMetricEscalatesSevenDaysAfter(t *testing.T) {
 		}
 	}
 }
+
+// Mark, as the pages' cards, marks no card before the data covers the
+// seven days an escalation needs, and from then marks those that need an
+// action with the action in force or none: the scorecard API had marked
+// 62 cards three days into a store's data, beside pages showing none.
+func TestMarkWaitsForTheData(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct {
+		at   time.Time
+		want bool
+	}{{time.Date(2026, 1, 4, 12, 0, 0, 0, time.UTC), false}, {time.Date(2026, 1, 9, 12, 0, 0, 0, time.UTC), true}} {
+		err := f.eng.Read(context.Background(), func(ds *metrics.Dataset) error {
+			sc := scorecard.Build(f.cat, ds, scorecard.Options{AsOf: c.at})
+			Mark(ds, sc.Cards(), nil, "", c.at, c.at)
+			marked := 0
+			for _, card := range sc.Cards() {
+				if card.NeedsAction {
+					marked++
+				}
+				if card.NeedsAction != c.want && card.ID == "mttr" {
+					t.Errorf("as of %s: mttr (%s) needs an action: %v", c.at.Format(time.DateOnly), card.Status, card.NeedsAction)
+				}
+			}
+			if (marked > 0) != c.want {
+				t.Errorf("as of %s: %d cards marked", c.at.Format(time.DateOnly), marked)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// appendBetween is a store on which an acknowledgement is recorded between
+// the first and the second read a check makes: a server appending while
+// `candor ledger verify` runs.
+type appendBetween struct {
+	store.Store
+	t     *testing.T
+	reads int
+}
+
+func (s *appendBetween) between(ctx context.Context) {
+	if s.reads++; s.reads == 2 {
+		if _, err := Record(ctx, s.Store, Acknowledgement{Metric: "mttr", Owner: "SRE", Note: "later", Due: "2026-02-01", At: time.Now()}); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+func (s *appendBetween) Docs(ctx context.Context, c string, limit int) ([]store.Doc, error) {
+	s.between(ctx)
+	return s.Store.Docs(ctx, c, limit)
+}
+
+func (s *appendBetween) LedgerScan(ctx context.Context, from, to int64, fn func(store.LedgerRow) error) error {
+	s.between(ctx)
+	return s.Store.LedgerScan(ctx, from, to, fn)
+}
+
+// A document appended while the documents are compared with the ledger is
+// not reported altered, whichever the check reads first: a sign-in during
+// `candor ledger verify` had made an entry whose document "was removed".
+func TestVerifyDocsWhileAppending(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := Record(ctx, f.st, Acknowledgement{Metric: "mttr", Owner: "SRE", Note: "first", Due: "2026-02-01", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ledger.VerifyDocs(ctx, &appendBetween{Store: f.st, t: t}, []string{Collection}, 0)
+	if err != nil || rep.Altered != 0 || rep.Checked == 0 {
+		t.Errorf("VerifyDocs while appending: %+v, %v", rep, err)
+	}
+	// The appended one is checked next time.
+	rep, err = ledger.VerifyDocs(ctx, f.st, []string{Collection}, 0)
+	if err != nil || rep.Altered != 0 || rep.Checked != 2 {
+		t.Errorf("VerifyDocs after: %+v, %v", rep, err)
+	}
+}

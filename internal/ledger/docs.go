@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -252,17 +253,23 @@ func DocDiffers(d store.Doc, row store.LedgerRow) ([]string, error) {
 		// A body that is no JSON object any more differs whole.
 		return []string{"(the whole document)"}, nil
 	}
-	differs := fieldsDiffer(e.Data, row.Data)
+	differs := fieldsDiffer(e.Data, row.Data, sameJSON)
 	if row.Personal != nil {
-		differs = append(differs, fieldsDiffer(e.Personal, row.Personal)...)
+		// Retention redacts a document's personal data by the document's
+		// time and erases the entry's by the entry's, a moment later and
+		// in another transaction: a document redacted while its entry
+		// still holds the names is not altered (a verify after `candor
+		// retention apply` had reported access events ALTERED).
+		differs = append(differs, fieldsDiffer(e.Personal, row.Personal, sameOrRedacted)...)
 	}
 	slices.Sort(differs)
 	return slices.Compact(differs), nil
 }
 
 // fieldsDiffer names the top-level fields of two JSON objects whose values
-// differ (as JSON values: spacing and key order aside), or are in one only.
-func fieldsDiffer(a, b []byte) []string {
+// differ by same (sameJSON: as JSON values, spacing and key order aside),
+// or are in one only.
+func fieldsDiffer(a, b []byte, same func(a, b json.RawMessage) bool) []string {
 	fa, fb := fields(a), fields(b)
 	var out []string
 	for k := range maps.Keys(fa) {
@@ -272,7 +279,7 @@ func fieldsDiffer(a, b []byte) []string {
 	}
 	for k, vb := range fb {
 		va := fa[k]
-		if va == nil || vb == nil || !sameJSON(va, vb) {
+		if va == nil || vb == nil || !same(va, vb) {
 			out = append(out, k)
 		}
 	}
@@ -287,17 +294,62 @@ func fields(b []byte) map[string]json.RawMessage {
 	return m
 }
 
+// sameOrRedacted reports whether doc, a document's personal field, is the
+// ledger entry's led, or led with strings redacted as retention redacts
+// them: erased ("") or a pseudonym ("anon-" and 32 hex digits, after a
+// kind such as "user:").
+func sameOrRedacted(doc, led json.RawMessage) bool {
+	d, okd := decodeJSON(doc)
+	l, okl := decodeJSON(led)
+	return okd && okl && redactedOf(d, l)
+}
+
+func redactedOf(doc, led any) bool {
+	switch d := doc.(type) {
+	case map[string]any:
+		l, ok := led.(map[string]any)
+		if !ok || len(l) != len(d) {
+			return false
+		}
+		for k, v := range d {
+			if lv, ok := l[k]; !ok || !redactedOf(v, lv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		l, ok := led.([]any)
+		if !ok || len(l) != len(d) {
+			return false
+		}
+		for i := range d {
+			if !redactedOf(d[i], l[i]) {
+				return false
+			}
+		}
+		return true
+	case string:
+		return d == led || d == "" || pseudonymText.MatchString(d)
+	}
+	return reflect.DeepEqual(doc, led)
+}
+
+// pseudonymText is a retention pseudonym, after a principal's kind or not
+// (internal/retention).
+var pseudonymText = regexp.MustCompile(`^([a-z]+:)?anon-[0-9a-f]{32}$`)
+
+func decodeJSON(r json.RawMessage) (any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(r))
+	dec.UseNumber()
+	var v any
+	return v, dec.Decode(&v) == nil
+}
+
 // sameJSON reports whether two JSON texts are the same value, numbers
 // compared as written.
 func sameJSON(a, b json.RawMessage) bool {
-	decode := func(r json.RawMessage) (any, bool) {
-		dec := json.NewDecoder(bytes.NewReader(r))
-		dec.UseNumber()
-		var v any
-		return v, dec.Decode(&v) == nil
-	}
-	va, oka := decode(a)
-	vb, okb := decode(b)
+	va, oka := decodeJSON(a)
+	vb, okb := decodeJSON(b)
 	return oka && okb && reflect.DeepEqual(va, vb)
 }
 
@@ -358,6 +410,33 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 		}
 	}
 	docsMu.RUnlock()
+	// The ledger first, then the documents: what a running server appends
+	// between the two reads is then a document newer than every entry
+	// scanned, not an entry whose document seems removed (a sign-in
+	// during the check had been "removed from the database").
+	type chainedRow struct {
+		doc int64
+		row store.LedgerRow
+	}
+	var rows []chainedRow
+	chained := map[int64]bool{}
+	err := st.LedgerScan(ctx, 1, 0, func(r store.LedgerRow) error {
+		if len(byType[r.Type]) == 0 {
+			return nil
+		}
+		var data struct {
+			Doc int64 `json:"doc"`
+		}
+		json.Unmarshal(r.Data, &data)
+		chained[data.Doc] = true
+		if upto <= 0 || r.Seq <= upto {
+			rows = append(rows, chainedRow{data.Doc, r})
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
 	stored := map[int64]store.Doc{}
 	for _, cs := range byType {
 		for _, c := range cs {
@@ -376,47 +455,39 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 			rep.First = append(rep.First, a)
 		}
 	}
-	chained := map[int64]bool{}
-	firstChained := map[string]int64{}
-	err := st.LedgerScan(ctx, 1, 0, func(r store.LedgerRow) error {
-		cs := byType[r.Type]
-		if len(cs) == 0 {
-			return nil
-		}
-		var data struct {
-			Doc int64 `json:"doc"`
-		}
-		json.Unmarshal(r.Data, &data)
-		chained[data.Doc] = true
-		d, ok := stored[data.Doc]
-		if ok {
-			if f, seen := firstChained[d.Collection]; !seen || data.Doc < f {
-				firstChained[d.Collection] = data.Doc
-			}
-		}
-		if upto > 0 && r.Seq > upto {
-			return nil
-		}
+	for _, cr := range rows {
 		rep.Checked++
+		cs := byType[cr.row.Type]
+		d, ok := stored[cr.doc]
 		if !ok || !slices.Contains(cs, d.Collection) {
-			note(AlteredDoc{Collection: cs[0], Doc: data.Doc, Seq: r.Seq, Reason: DocRemoved})
-			return nil
+			note(AlteredDoc{Collection: cs[0], Doc: cr.doc, Seq: cr.row.Seq, Reason: DocRemoved})
+			continue
 		}
-		fields, err := DocDiffers(d, r)
+		fields, err := DocDiffers(d, cr.row)
 		if err != nil {
-			return err
+			return rep, err
 		}
 		if len(fields) > 0 {
-			note(AlteredDoc{Collection: d.Collection, Doc: d.ID, Seq: r.Seq, Fields: fields, Reason: DocFieldsDiffer})
+			note(AlteredDoc{Collection: d.Collection, Doc: d.ID, Seq: cr.row.Seq, Fields: fields, Reason: DocFieldsDiffer})
 		}
-		return nil
-	})
-	if err != nil {
-		return rep, err
+	}
+	// A document no entry chains between the first and the last its
+	// collection chained was inserted behind Candor's back; one before the
+	// first predates the ledger, one after the last was appended after the
+	// scan (or, inserted, is found once a later document is chained).
+	first, last := map[string]int64{}, map[string]int64{}
+	for id, d := range stored {
+		if !chained[id] {
+			continue
+		}
+		if f, ok := first[d.Collection]; !ok || id < f {
+			first[d.Collection] = id
+		}
+		last[d.Collection] = max(last[d.Collection], id)
 	}
 	for _, id := range slices.Sorted(maps.Keys(stored)) {
 		d := stored[id]
-		if f, ok := firstChained[d.Collection]; !chained[id] && ok && id > f {
+		if f, ok := first[d.Collection]; ok && !chained[id] && id > f && id < last[d.Collection] {
 			rep.Checked++
 			note(AlteredDoc{Collection: d.Collection, Doc: id, Reason: DocNotChained})
 		}

@@ -32,3 +32,28 @@ func TestRedact(t *testing.T) {
 		t.Errorf("a second pass changed %s into %s (%v)", out, again, err)
 	}
 }
+
+// A document's personal field redacted by retention while its ledger entry
+// still holds the names reads as chained; any other difference does not.
+func TestSameOrRedacted(t *testing.T) {
+	const anon = "anon-0123456789abcdef0123456789abcdef"
+	for _, c := range []struct {
+		doc, led string
+		want     bool
+	}{
+		{`"user:ann@example.com"`, `"user:ann@example.com"`, true},
+		{`"user:` + anon + `"`, `"user:ann@example.com"`, true},
+		{`"` + anon + `"`, `"Ann Lee"`, true},
+		{`""`, `"10.0.0.1"`, true},
+		{`{"owner":"` + anon + `","note":"","by":"user:ann@example.com"}`, `{"owner":"Ann Lee","note":"call Ann","by":"user:ann@example.com"}`, true},
+		{`"user:bob@example.com"`, `"user:ann@example.com"`, false},
+		{`{"owner":"Bob"}`, `{"owner":"Ann Lee"}`, false},
+		{`{"owner":"` + anon + `"}`, `{"owner":"Ann Lee","by":"x"}`, false},
+		{`"anon-xyz"`, `"Ann Lee"`, false},
+		{`7`, `8`, false},
+	} {
+		if got := sameOrRedacted([]byte(c.doc), []byte(c.led)); got != c.want {
+			t.Errorf("sameOrRedacted(%s, %s) = %v, want %v", c.doc, c.led, got, c.want)
+		}
+	}
+}

@@ -56,6 +56,11 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 	}
 	access := s.access(r)
 	opt.Visible = access.CanSeeMetric
+	acks, err := escalation.List(r.Context(), s.Store, "")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var v *scorecard.ViewResult
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		if !opt.Scope.IsZero() || !ps.IsZero() {
@@ -68,20 +73,16 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 			return viewNotFiltered(q, r.URL.Query().Get("scope"))
 		}
 		var verr error
-		v, verr = scorecard.View(s.Catalog, ds, role, opt)
+		if v, verr = scorecard.View(s.Catalog, ds, role, opt); verr == nil {
+			// The whole organisation's actions, as the page's panels name them.
+			escalation.Mark(ds, v.Cards(), acks, "", opt.AsOf, s.acksBy(r, opt.AsOf))
+		}
 		return verr
 	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	acks, err := escalation.List(r.Context(), s.Store, "")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	// The whole organisation's actions, as the page's panels name them.
-	escalation.Mark(v.Cards(), acks, "", opt.AsOf, s.acksBy(r, opt.AsOf))
 	writeJSON(w, http.StatusOK, v)
 }
 

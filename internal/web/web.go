@@ -410,6 +410,11 @@ func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
 	}
 	access := s.access(r)
 	opt.Visible = access.CanSeeMetric
+	acks, err := escalation.List(r.Context(), s.Store, "")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var sc *scorecard.Scorecard
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		// Canonical, as the metric drill-down computes it: a raw
@@ -419,18 +424,13 @@ func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		sc = scorecard.Build(s.Catalog, ds, opt)
+		escalation.Mark(ds, sc.Cards(), acks, opt.Scope.String(), opt.AsOf, s.acksBy(r, opt.AsOf))
 		return nil
 	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	acks, err := escalation.List(r.Context(), s.Store, "")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	escalation.Mark(sc.Cards(), acks, opt.Scope.String(), opt.AsOf, s.acksBy(r, opt.AsOf))
 	writeJSON(w, http.StatusOK, sc)
 }
 

@@ -120,10 +120,6 @@ type Input struct {
 	// Now is when the pack is built (zero: the clock): a period ending
 	// after it has not ended, and its pack says so (Summary.Open).
 	Now time.Time
-	// Visible keeps the metrics the pack's reader may see in its figures
-	// (figures.json), as it keeps a scorecard's (scorecard.Options.Visible,
-	// SPEC §9): the API's reader's grants; nil, every metric (the CLI).
-	Visible func(*catalog.Metric) bool
 	// Connectors are the configured connectors' health as of the period's
 	// end (connect.Feeds), which the figures' freshness reads as the
 	// scorecard's does.
@@ -172,13 +168,13 @@ type Summary struct {
 	// failing their latest check then), PastSLA the vulnerabilities past
 	// their SLA at its end.
 	// Figures are the metrics figures.json states, FiguresUnknown those
-	// of them with status unknown, FiguresLeftOut those the reader may not
-	// see; FiguresUnavailable says why it states none (figuresDoc).
-	Figures, FiguresUnknown, FiguresLeftOut int
-	FiguresUnavailable                      string
-	ControlData, VulnerabilityData          bool
-	ControlChecks, ControlChecksFailed      int
-	Controls, ControlsFailing, PastSLA      int
+	// of them with status unknown; FiguresUnavailable says why it states
+	// none (figuresDoc).
+	Figures, FiguresUnknown            int
+	FiguresUnavailable                 string
+	ControlData, VulnerabilityData     bool
+	ControlChecks, ControlChecksFailed int
+	Controls, ControlsFailing, PastSLA int
 }
 
 // Verdict says in a few words what the pack found: "intact" only when the
@@ -219,9 +215,6 @@ func (s Summary) figuresWords(p Period) string {
 	}
 	out := fmt.Sprintf("%d metrics as of %s over %s, the window of the period's length, as the scorecard computes them, %d of them unknown (each with its reason)",
 		s.Figures, p.To.UTC().Format(time.RFC3339), catalog.FormatWindow(p.To.Sub(p.From)), s.FiguresUnknown)
-	if s.FiguresLeftOut > 0 {
-		out += fmt.Sprintf("; %d left out, which the pack's reader may not see", s.FiguresLeftOut)
-	}
 	return out
 }
 
@@ -402,7 +395,7 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		sum.Governance = defs.Governed.LedgerCheck
 	}
 	sum.Releases, sum.Sampled = rel.Population, len(rel.Releases)
-	sum.Figures, sum.FiguresLeftOut, sum.FiguresUnavailable = len(figs.Metrics), figs.LeftOut, figs.Unavailable
+	sum.Figures, sum.FiguresUnavailable = len(figs.Metrics), figs.Unavailable
 	for _, f := range figs.Metrics {
 		if f.Status == catalog.Unknown {
 			sum.FiguresUnknown++
@@ -416,8 +409,7 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		"each setting's value as the hash covers it and, under written, as the configuration writes it (7d).", defs); err != nil {
 		return nil, sum, err
 	}
-	if err := addPlain(FiguresFile, "The period's figures: every metric in force at the period's end that the pack's reader may see (a reader "+
-		"without revenue:read is given no revenue-sensitive metric; left_out counts those left out), its value over the period as the "+
+	if err := addPlain(FiguresFile, "The period's figures: every metric in force at the period's end, its value over the period as the "+
 		"scorecard computes it as of the period's end over a window of the period's length (as_of and window, the same as `candor scorecard "+
 		"--as-of AS_OF --window WINDOW`, or `--month` for a calendar month), its unit, status (and the reason for an unknown one: a "+
 		"metric without a value has value null, never 0), target and thresholds, the count of records behind it, the definition version "+

@@ -28,11 +28,7 @@ type figuresDoc struct {
 	// Unavailable says why no figure is stated: a period shorter or
 	// longer than a metric's window may be (catalog.ParseMetricWindow),
 	// which neither the scorecard nor `candor metric` reads over.
-	Unavailable string `json:"unavailable,omitempty"`
-	// LeftOut counts the metrics in force at the period's end the reader
-	// may not see (Input.Visible): none for `candor evidence`.
-	LeftOut     int      `json:"left_out,omitempty"`
-	LeftOutNote string   `json:"left_out_note,omitempty"`
+	Unavailable string   `json:"unavailable,omitempty"`
 	Metrics     []figure `json:"metrics"`
 }
 
@@ -105,7 +101,7 @@ func figures(cat *catalog.Catalog, ds *metrics.Dataset, in Input, p Period, defs
 	}
 	at := cat.At(p.To)
 	sc := scorecard.Build(cat, ds, scorecard.Options{
-		AsOf: p.To, Window: win, Visible: in.Visible, Connectors: in.Connectors,
+		AsOf: p.To, Window: win, Connectors: in.Connectors,
 		// The trend and the weekly series change no value or status.
 		NoTrend: true, Points: 1,
 	})
@@ -125,7 +121,7 @@ func figures(cat *catalog.Catalog, ds *metrics.Dataset, in Input, p Period, defs
 		}
 		c := cards[m.ID]
 		if c == nil {
-			doc.LeftOut++
+			// Every metric not retired has a card (no Visible filter).
 			continue
 		}
 		f := figure{
@@ -150,10 +146,6 @@ func figures(cat *catalog.Catalog, ds *metrics.Dataset, in Input, p Period, defs
 				"the scorecard computes it as of the period's end"
 		}
 		doc.Metrics = append(doc.Metrics, f)
-	}
-	if doc.LeftOut > 0 {
-		doc.LeftOutNote = fmt.Sprintf("%d metrics in force at the period's end are left out: the reader of this pack may not see them "+
-			"(SPEC §9: revenue-sensitive metrics need revenue:read). `candor evidence`, or a reader who may see every metric, states them.", doc.LeftOut)
 	}
 	return doc
 }

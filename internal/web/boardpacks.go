@@ -72,12 +72,16 @@ func (s *Server) boardPacks(r *http.Request, access auth.Access) ([]boardPack, e
 }
 
 // boardWithheld says why access may not open the pack ("" when it may):
-// the metrics it shows that the reader's roles do not open, and those no
-// longer defined, whose visibility cannot be judged.
+// the metrics it shows that the reader's roles do not open, judged by the
+// definitions in force at the pack's date (as resending a report judges
+// them: a metric retired or redefined since does not lock the pack away),
+// and any the catalog does not hold even then, whose visibility cannot be
+// judged.
 func (s *Server) boardWithheld(access auth.Access, rep report.Report) string {
 	var hidden, gone []string
+	cat := s.Catalog.At(rep.AsOf)
 	for _, d := range rep.Definitions {
-		m, ok := s.Catalog.Metric(d.Metric)
+		m, ok := cat.Metric(d.Metric)
 		switch {
 		case !ok:
 			gone = append(gone, d.Metric)

@@ -4,11 +4,28 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/evidence"
 )
+
+// hiddenMetrics are the ids of the metrics in force the access may not
+// see, sorted.
+func (s *Server) hiddenMetrics(access auth.Access) []string {
+	var out []string
+	for _, m := range s.Catalog.MetricsInForce() {
+		if !m.Retired && !access.CanSeeMetric(&m) {
+			out = append(out, m.ID)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // getEvidence serves the evidence pack of [from, to) as a zip (package
 // evidence), for the auditor.
@@ -23,14 +40,20 @@ func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// A pack is the whole organisation's, as `candor evidence` writes it:
+	// its snapshots are whole scorecards, and its figures the same for
+	// every reader (one period, one head, one pack). A reader whose roles
+	// do not open every metric is refused, naming them, rather than given
+	// a pack filtered in one file and whole in the others.
+	if hidden := s.hiddenMetrics(s.access(r)); len(hidden) > 0 {
+		s.writeError(w, r, domain.Errorf(domain.EForbidden, "an evidence pack states every metric, and your roles do not open %s", strings.Join(hidden, ", ")))
+		return
+	}
 	// Built whole before the first byte, so a failure is an error answer
-	// rather than a cut archive.
+	// rather than a cut archive. The figures' freshness is read from the
+	// connectors as of the period's end.
 	var buf bytes.Buffer
-	// Its figures are of the metrics the reader may see, as a scorecard's
-	// (SPEC §9), their freshness read from the connectors as of the
-	// period's end.
-	in := evidence.Input{Store: s.Store, Engine: s.Engine, Catalog: s.Catalog, Keys: s.LedgerKeys, Governance: s.Governance, Now: now,
-		Visible: s.access(r).CanSeeMetric}
+	in := evidence.Input{Store: s.Store, Engine: s.Engine, Catalog: s.Catalog, Keys: s.LedgerKeys, Governance: s.Governance, Now: now}
 	if s.Connectors != nil {
 		if in.Connectors, err = s.Connectors.Feeds(r.Context(), p.To); err != nil {
 			s.writeError(w, r, &connectorHealthError{err})

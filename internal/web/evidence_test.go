@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/candor/candor/internal/auth"
 )
 
 // The evidence API serves the period's pack as a zip, the same bytes each
@@ -82,5 +84,21 @@ func TestEvidenceAPIPeriodNotEnded(t *testing.T) {
 		if says != c.open || (c.open && asOfEnd) {
 			t.Errorf("to=%s: index.md says not ended %v, head as of the end %v; want not ended %v:\n%s", c.to, says, asOfEnd, c.open, index)
 		}
+	}
+}
+
+// An evidence pack is the whole organisation's for every reader: one whose
+// roles grant evidence:read but do not open every metric (revenue without
+// revenue:read) is refused, naming them, where figures.json had left them
+// out while the pack's snapshots held them whole.
+func TestEvidenceAPIWholeOrRefused(t *testing.T) {
+	perms := []auth.Permission{auth.ScorecardRead, auth.MetricRead, auth.EvidenceRead}
+	e := newEnvRoles(t, 0, map[string]auth.RoleOverride{"engineering": {Permissions: &perms}})
+	status, b := e.apiAs(t, "engineering", "/api/v1/evidence?from=2026-01-01&to=2026-03-31")
+	if status != 403 || !strings.Contains(string(b), "an evidence pack states every metric") || !strings.Contains(string(b), "arr") {
+		t.Errorf("evidence:read without revenue:read: %d %s", status, clip(b))
+	}
+	if status, b := e.apiAs(t, "auditor", "/api/v1/evidence?from=2026-01-01&to=2026-03-31"); status != 200 {
+		t.Errorf("the auditor: %d %s", status, clip(b))
 	}
 }

@@ -197,24 +197,11 @@ func NeedsActionIn(c scorecard.Card, scope string) bool {
 	return NeedsAction(c)
 }
 
-// InForce returns, for each card that needs an action, the acknowledgement
-// in force for it in scope as of by (nil: none recorded; InScope) — what a
-// scorecard's cards say beside their value.
-func InForce(cards []scorecard.Card, acks []Acknowledgement, scope string, by time.Time) map[string]*Acknowledgement {
-	out := map[string]*Acknowledgement{}
-	for _, c := range cards {
-		if NeedsActionIn(c, scope) {
-			out[c.ID] = InScope(acks, c.ID, scope, by)
-		}
-	}
-	return out
-}
-
 // Mark sets, on each card that needs an action in scope, NeedsAction and
-// the action in force as of by (InForce), overdue as of asOf: what the
-// scorecard and view APIs and the CLI give with each card. Before ds's
+// the action in force as of by (InScope), overdue as of asOf: what the
+// pages, the scorecard and view APIs and the CLI give with each card. Before ds's
 // data covers the week an escalation needs (Covered) no card needs one,
-// as the pages' cards say none does: the API had marked 62 cards three
+// as the pages had said none did: the API had marked 62 cards three
 // days into a store's data. Call it under the engine's read lock.
 func Mark(ds *metrics.Dataset, cards []*scorecard.Card, acks []Acknowledgement, scope string, asOf, by time.Time) {
 	_, covered := Covered(ds, asOf)
@@ -223,11 +210,17 @@ func Mark(ds *metrics.Dataset, cards []*scorecard.Card, acks []Acknowledgement, 
 		if !c.NeedsAction {
 			continue
 		}
-		if a := InScope(acks, c.ID, scope, by); a != nil {
-			c.Action = &scorecard.Action{ID: a.ID, Owner: a.Owner, Note: a.Note, Due: a.Due, Overdue: a.Overdue(asOf),
-				Scope: a.Scope, By: a.By, At: a.At}
-		}
+		c.Action = ActionOf(InScope(acks, c.ID, scope, by), asOf)
 	}
+}
+
+// ActionOf is the acknowledgement a (nil: none) as a card gives it,
+// overdue as of asOf.
+func ActionOf(a *Acknowledgement, asOf time.Time) *scorecard.Action {
+	if a == nil {
+		return nil
+	}
+	return &scorecard.Action{ID: a.ID, Owner: a.Owner, Note: a.Note, Due: a.Due, Overdue: a.Overdue(asOf), Scope: a.Scope, By: a.By, At: a.At}
 }
 
 // InScope is the action that counts for the metric in scope as of t: the

@@ -410,30 +410,11 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 		}
 	}
 	docsMu.RUnlock()
-	// The ledger first, then the documents: what a running server appends
-	// between the two reads is then a document newer than every entry
-	// scanned, not an entry whose document seems removed (a sign-in
-	// during the check had been "removed from the database").
-	type chainedRow struct {
-		doc int64
-		row store.LedgerRow
-	}
-	var rows []chainedRow
-	chained := map[int64]bool{}
-	err := st.LedgerScan(ctx, 1, 0, func(r store.LedgerRow) error {
-		if len(byType[r.Type]) == 0 {
-			return nil
-		}
-		var data struct {
-			Doc int64 `json:"doc"`
-		}
-		json.Unmarshal(r.Data, &data)
-		chained[data.Doc] = true
-		if upto <= 0 || r.Seq <= upto {
-			rows = append(rows, chainedRow{data.Doc, r})
-		}
-		return nil
-	})
+	// The head, then the documents, then the ledger: an entry past the
+	// head whose document was not read was appended by a running server
+	// during the check, not removed (a sign-in during `candor ledger
+	// verify` had made its document "removed from the database").
+	head, err := st.LedgerHead(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -455,39 +436,50 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 			rep.First = append(rep.First, a)
 		}
 	}
-	for _, cr := range rows {
-		rep.Checked++
-		cs := byType[cr.row.Type]
-		d, ok := stored[cr.doc]
-		if !ok || !slices.Contains(cs, d.Collection) {
-			note(AlteredDoc{Collection: cs[0], Doc: cr.doc, Seq: cr.row.Seq, Reason: DocRemoved})
-			continue
+	chained := map[int64]bool{}
+	first := map[string]int64{}
+	err = st.LedgerScan(ctx, 1, 0, func(r store.LedgerRow) error {
+		cs := byType[r.Type]
+		if len(cs) == 0 {
+			return nil
 		}
-		fields, err := DocDiffers(d, cr.row)
+		var data struct {
+			Doc int64 `json:"doc"`
+		}
+		json.Unmarshal(r.Data, &data)
+		chained[data.Doc] = true
+		d, ok := stored[data.Doc]
+		if ok {
+			if f, seen := first[d.Collection]; !seen || data.Doc < f {
+				first[d.Collection] = data.Doc
+			}
+		}
+		if upto > 0 && r.Seq > upto || !ok && r.Seq > head.Seq {
+			return nil
+		}
+		rep.Checked++
+		if !ok || !slices.Contains(cs, d.Collection) {
+			note(AlteredDoc{Collection: cs[0], Doc: data.Doc, Seq: r.Seq, Reason: DocRemoved})
+			return nil
+		}
+		fields, err := DocDiffers(d, r)
 		if err != nil {
-			return rep, err
+			return err
 		}
 		if len(fields) > 0 {
-			note(AlteredDoc{Collection: d.Collection, Doc: d.ID, Seq: cr.row.Seq, Fields: fields, Reason: DocFieldsDiffer})
+			note(AlteredDoc{Collection: d.Collection, Doc: d.ID, Seq: r.Seq, Fields: fields, Reason: DocFieldsDiffer})
 		}
+		return nil
+	})
+	if err != nil {
+		return rep, err
 	}
-	// A document no entry chains between the first and the last its
-	// collection chained was inserted behind Candor's back; one before the
-	// first predates the ledger, one after the last was appended after the
-	// scan (or, inserted, is found once a later document is chained).
-	first, last := map[string]int64{}, map[string]int64{}
-	for id, d := range stored {
-		if !chained[id] {
-			continue
-		}
-		if f, ok := first[d.Collection]; !ok || id < f {
-			first[d.Collection] = id
-		}
-		last[d.Collection] = max(last[d.Collection], id)
-	}
+	// A document no entry chains after the first its collection chained
+	// was inserted behind Candor's back (one before it predates the
+	// ledger).
 	for _, id := range slices.Sorted(maps.Keys(stored)) {
 		d := stored[id]
-		if f, ok := first[d.Collection]; ok && !chained[id] && id > f && id < last[d.Collection] {
+		if f, ok := first[d.Collection]; ok && !chained[id] && id > f {
 			rep.Checked++
 			note(AlteredDoc{Collection: d.Collection, Doc: id, Reason: DocNotChained})
 		}

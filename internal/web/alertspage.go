@@ -373,7 +373,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			// alert needs none); a metric judged by another takes none.
 			card := scorecard.Card{Status: catalog.Status(a.Status), Degrading: kinds[a.Rule] == alert.KindDegrading, JudgedBy: m.JudgedBy}
 			if a.State != alert.Resolved && escalation.NeedsAction(card) {
-				row.Action = newCardAction(escalation.InScope(acks, m.ID, a.Scope, now), m.Owner, now)
+				row.Action = newCardAction(escalation.ActionOf(escalation.InScope(acks, m.ID, a.Scope, now), now), m.Owner)
 				row.ActionURL = row.MetricURL
 				if a.Scope != "" {
 					row.ActionURL += "?" + url.Values{"scope": {a.Scope}}.Encode()

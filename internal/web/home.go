@@ -60,28 +60,26 @@ type cardAction struct {
 	None    bool
 }
 
-// cardActions are the actions in force on the cards that need attention
-// (escalation.InForce), as the cards word them, as of asOf in scope (those
-// recorded by acksBy counting).
-func cardActions(cards []scorecard.Card, acks []escalation.Acknowledgement, scope string, asOf, acksBy time.Time) map[string]*cardAction {
+// cardActions words the actions in force on the cards escalation.Mark
+// marked as needing one (none before the data covers a week), by metric:
+// the pages say what the API's and the CLI's JSON give.
+func cardActions(cards []scorecard.Card) map[string]*cardAction {
 	out := map[string]*cardAction{}
-	owners := map[string]string{}
 	for _, c := range cards {
-		owners[c.ID] = c.Owner
-	}
-	for id, a := range escalation.InForce(cards, acks, scope, acksBy) {
-		out[id] = newCardAction(a, owners[id], asOf)
+		if c.NeedsAction {
+			out[c.ID] = newCardAction(c.Action, c.Owner)
+		}
 	}
 	return out
 }
 
 // newCardAction words the action in force a (nil: none) on a metric whose
 // owner the line need not name again.
-func newCardAction(a *escalation.Acknowledgement, owner string, asOf time.Time) *cardAction {
+func newCardAction(a *scorecard.Action, owner string) *cardAction {
 	if a == nil {
 		return &cardAction{None: true}
 	}
-	ca := &cardAction{Due: dueText(a.Due), Overdue: a.Overdue(asOf)}
+	ca := &cardAction{Due: dueText(a.Due), Overdue: a.Overdue}
 	if a.Owner != owner {
 		ca.Owner = a.Owner
 	}
@@ -232,6 +230,12 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	var sc *scorecard.Scorecard
 	var ch Choices
 	var dataFrom time.Time
+	acks, err := escalation.List(r.Context(), s.Store, "")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	acksBy := s.acksBy(r, opt.AsOf)
 	covered := false
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		// Checked and made canonical by the aliases in force at as_of,
@@ -246,6 +250,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		opt.Scope = at.CanonicalScope(opt.Scope)
 		dataFrom, covered = escalation.Covered(ds, opt.AsOf)
 		sc = scorecard.Build(s.Catalog, ds, opt)
+		escalation.Mark(ds, sc.Cards(), acks, opt.Scope.String(), opt.AsOf, acksBy)
 		ch = s.choices.choices(ds, ds.Seq())
 		return nil
 	})
@@ -266,21 +271,13 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	acks, err := escalation.List(r.Context(), s.Store, "")
-	if err != nil {
-		s.pageError(w, r, err)
-		return
+	// Before the data covers a week no card is waiting for an action:
+	// nothing can escalate yet (Mark).
+	var cards []scorecard.Card
+	for _, p := range hp.Pillars {
+		cards = append(cards, p.Cards...)
 	}
-	acksBy := s.acksBy(r, opt.AsOf)
-	if covered {
-		// Before the data covers a week, no card is waiting for an
-		// action: nothing can escalate yet.
-		var cards []scorecard.Card
-		for _, p := range hp.Pillars {
-			cards = append(cards, p.Cards...)
-		}
-		hp.Actions = cardActions(cards, acks, opt.Scope.String(), opt.AsOf, acksBy)
-	}
+	hp.Actions = cardActions(cards)
 	es, err := s.escalationsWith(r, acks, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope, Annotations: opt.Annotations, AcksBy: acksBy})
 	if err != nil {
 		s.pageError(w, r, err)

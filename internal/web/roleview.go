@@ -233,15 +233,23 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 	opt.Scope = metrics.Scope{}
 	access := s.access(r)
 	opt.Visible = access.CanSeeMetric
+	acks, err := escalation.List(r.Context(), s.Store, "")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	var vr *scorecard.ViewResult
-	covered := false
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		if err := checkScope(ds.At(opt.AsOf), asked); err != nil {
 			return err
 		}
 		var verr error
-		_, covered = escalation.Covered(ds, opt.AsOf)
-		vr, verr = scorecard.View(s.Catalog, ds, v.ID, opt)
+		if vr, verr = scorecard.View(s.Catalog, ds, v.ID, opt); verr == nil {
+			// Each panel that needs attention names its action, as the
+			// scorecard's cards do (the whole organisation's: a role
+			// view has no scope); none before the data covers a week.
+			escalation.Mark(ds, vr.Cards(), acks, "", opt.AsOf, s.acksBy(r, opt.AsOf))
+		}
 		return verr
 	})
 	if err != nil {
@@ -254,21 +262,11 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	if covered {
-		// Each panel that needs attention names its action, as the
-		// scorecard's cards do (the whole organisation's: a role view
-		// has no scope).
-		acks, err := escalation.List(r.Context(), s.Store, "")
-		if err != nil {
-			s.pageError(w, r, err)
-			return
-		}
-		cards := make([]scorecard.Card, len(data.Metrics))
-		for i, m := range data.Metrics {
-			cards[i] = m.Card
-		}
-		data.Actions = cardActions(cards, acks, "", opt.AsOf, s.acksBy(r, opt.AsOf))
+	cards := make([]scorecard.Card, len(data.Metrics))
+	for i, m := range data.Metrics {
+		cards[i] = m.Card
 	}
+	data.Actions = cardActions(cards)
 	pg := s.newPage(r, v.Name+" view", q, data)
 	pg.Controls, pg.NoFilters, pg.AsOf = true, true, vr.AsOf
 	s.render(w, r, http.StatusOK, "roleview", pg)

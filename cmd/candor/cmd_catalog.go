@@ -527,15 +527,8 @@ func proposedMetricKnown(a *app, p auth.Principal, id string) error {
 	if err != nil {
 		return err
 	}
-	access := g.Access(p.Roles)
-	var ids []string
-	for _, m := range a.gov.Catalog.MetricsInForce() {
-		if !m.Retired && access.CanSeeMetric(&m) {
-			ids = append(ids, m.ID)
-		}
-	}
 	near := ""
-	if n := domain.Closest(id, ids); n != "" {
+	if n := a.gov.Catalog.Nearest(id, g.Access(p.Roles).CanSeeMetric); n != "" {
 		near = fmt.Sprintf(" (did you mean %s?)", n)
 	}
 	return usagef("--metric: unknown metric %q%s (candor catalog list lists them)", id, near)

@@ -713,16 +713,11 @@ func (r *Registry) checkSetting(ctx context.Context, inForce map[string]json.Raw
 	return was, next, nil
 }
 
-// didYouMean is " (did you mean X?)" for the catalog's metric closest to
-// id by spelling, or "".
+// didYouMean is " (did you mean X?)" for the metric id most likely means
+// (catalog.Nearest), or "": among every metric, the registry not knowing
+// the reader — the API and the CLI guess among the reader's first.
 func (r *Registry) didYouMean(id string) string {
-	var ids []string
-	for _, m := range r.Catalog.MetricsInForce() {
-		if !m.Retired {
-			ids = append(ids, m.ID)
-		}
-	}
-	if near := domain.Closest(id, ids); near != "" {
+	if near := r.Catalog.Nearest(id, nil); near != "" {
 		return fmt.Sprintf(" (did you mean %s?)", near)
 	}
 	return ""

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
@@ -237,25 +236,9 @@ func (s *Server) metricPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // nearestMetric is the metric the reader may see that id most likely
-// means: the closest by spelling, else the one id begins ("lead_time" for
-// lead_time_for_changes, too far to be a misspelling), each tried against
-// the metrics' ids and then their names written as ids ("time_to_restore"
-// for mttr, "Time to restore (median)"); "" when none.
+// means (catalog.Nearest); "" when none.
 func (s *Server) nearestMetric(access auth.Access, id string) string {
-	var ids, names []string
-	byName := map[string]string{}
-	for _, m := range s.Catalog.MetricsInForce() {
-		if !m.Retired && access.CanSeeMetric(&m) {
-			ids = append(ids, m.ID)
-			n := nameAsID(m.Name)
-			names = append(names, n)
-			byName[n] = m.ID
-		}
-	}
-	if near := nearest(id, ids); near != "" {
-		return near
-	}
-	return byName[nearest(nameAsID(id), names)]
+	return s.Catalog.Nearest(id, access.CanSeeMetric)
 }
 
 // unknownMetric is the 400 of a body whose field param names a metric the
@@ -267,40 +250,6 @@ func (s *Server) unknownMetric(access auth.Access, param, id string) error {
 		near = " (did you mean " + n + "?)"
 	}
 	return badParam(param, "unknown metric %q%s; GET /api/v1/metrics lists them", id, near)
-}
-
-// nearest is the closest of xs to id by spelling, else the shortest id
-// begins.
-func nearest(id string, xs []string) string {
-	if near := domain.Closest(id, xs); near != "" {
-		return near
-	}
-	best := ""
-	for _, x := range xs {
-		if len(id) >= 3 && strings.HasPrefix(x, id) && (best == "" || len(x) < len(best)) {
-			best = x
-		}
-	}
-	return best
-}
-
-// nameAsID writes a metric's name as an id would be: "Time to restore
-// (median)" → "time_to_restore_median".
-func nameAsID(name string) string {
-	var b strings.Builder
-	gap := false
-	for _, r := range strings.ToLower(name) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if gap && b.Len() > 0 {
-				b.WriteByte('_')
-			}
-			b.WriteRune(r)
-			gap = false
-		} else {
-			gap = true
-		}
-	}
-	return b.String()
 }
 
 // showMetricPage renders a metric's page at r's query, in status, with

@@ -253,36 +253,47 @@ func DocDiffers(d store.Doc, row store.LedgerRow) ([]string, error) {
 		// A body that is no JSON object any more differs whole.
 		return []string{"(the whole document)"}, nil
 	}
-	differs := fieldsDiffer(e.Data, row.Data, sameJSON)
-	if row.Personal != nil {
-		// Retention redacts a document's personal data by the document's
-		// time and erases the entry's by the entry's, a moment later and
-		// in another transaction: a document redacted while its entry
-		// still holds the names is not altered (a verify after `candor
-		// retention apply` had reported access events ALTERED).
-		differs = append(differs, fieldsDiffer(e.Personal, row.Personal, sameOrRedacted)...)
-	}
-	slices.Sort(differs)
-	return slices.Compact(differs), nil
+	return fieldsDiffer(e, row), nil
 }
 
-// fieldsDiffer names the top-level fields of two JSON objects whose values
-// differ by same (sameJSON: as JSON values, spacing and key order aside),
-// or are in one only.
-func fieldsDiffer(a, b []byte, same func(a, b json.RawMessage) bool) []string {
-	fa, fb := fields(a), fields(b)
+// fieldsDiffer names, sorted, the top-level fields of the expected entry e
+// (from the document as it is) and the chained row that differ. Data and
+// personal fields are compared as one object, so an entry chained before
+// a collection's personal fields were redrawn (escalations' on 1 December)
+// still matches its document; a personal field is compared while the row
+// still holds its personal data (retention erases it from the ledger),
+// and a document's value retention redacted, by the document's time and
+// a moment before the entry's was erased, in another transaction, reads
+// as the entry's (sameOrRedacted: a verify after `candor retention apply`
+// had reported access events ALTERED).
+func fieldsDiffer(e store.LedgerEntry, row store.LedgerRow) []string {
+	want, got := fields(e.Data), fields(row.Data)
+	personal := map[string]bool{}
+	for k, v := range fields(e.Personal) {
+		want[k], personal[k] = v, true
+	}
+	erased := row.Personal == nil
+	for k, v := range fields(row.Personal) {
+		got[k], personal[k] = v, true
+	}
 	var out []string
-	for k := range maps.Keys(fa) {
-		if _, ok := fb[k]; !ok {
-			fb[k] = nil
+	for k := range maps.Keys(want) {
+		if _, ok := got[k]; !ok {
+			got[k] = nil
 		}
 	}
-	for k, vb := range fb {
-		va := fa[k]
-		if va == nil || vb == nil || !same(va, vb) {
+	for k, g := range got {
+		w := want[k]
+		switch {
+		case personal[k] && erased && (g == nil || w == nil):
+			// Erased from the entry: nothing to compare it with.
+		case w == nil || g == nil:
+			out = append(out, k)
+		case personal[k] && !sameOrRedacted(w, g), !personal[k] && !sameJSON(w, g):
 			out = append(out, k)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 

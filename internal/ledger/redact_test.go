@@ -3,6 +3,8 @@ package ledger
 import (
 	"strings"
 	"testing"
+
+	"github.com/candor/candor/internal/store"
 )
 
 // Redact pseudonymises the identifiers a spec names (inside an object
@@ -54,6 +56,47 @@ func TestSameOrRedacted(t *testing.T) {
 	} {
 		if got := sameOrRedacted([]byte(c.doc), []byte(c.led)); got != c.want {
 			t.Errorf("sameOrRedacted(%s, %s) = %v, want %v", c.doc, c.led, got, c.want)
+		}
+	}
+}
+
+// A document compared with its entry: data and personal fields as one
+// object (an entry chained before a field became personal still matches),
+// personal ones only while the entry holds them, and redacted ones read as
+// the entry's.
+func TestFieldsDiffer(t *testing.T) {
+	const anon = "user:anon-0123456789abcdef0123456789abcdef"
+	entry := func(data, personal string) store.LedgerEntry {
+		e := store.LedgerEntry{Data: []byte(data)}
+		if personal != "" {
+			e.Personal = []byte(personal)
+		}
+		return e
+	}
+	row := func(data, personal string) store.LedgerRow {
+		r := store.LedgerRow{}
+		r.Data = []byte(data)
+		if personal != "" {
+			r.Personal = []byte(personal)
+		}
+		return r
+	}
+	for _, c := range []struct {
+		name string
+		e    store.LedgerEntry
+		r    store.LedgerRow
+		want string
+	}{
+		{"same", entry(`{"doc":1,"value":2}`, `{"by":"user:ann"}`), row(`{"doc":1,"value":2}`, `{"by":"user:ann"}`), ""},
+		{"value rewritten", entry(`{"doc":1,"value":3}`, `{"by":"user:ann"}`), row(`{"doc":1,"value":2}`, `{"by":"user:ann"}`), "value"},
+		{"approver rewritten", entry(`{"doc":1}`, `{"by":"user:eve"}`), row(`{"doc":1}`, `{"by":"user:ann"}`), "by"},
+		{"by chained as data, now personal", entry(`{"doc":1}`, `{"by":"user:ann","note":"x"}`), row(`{"doc":1,"by":"user:ann"}`, `{"note":"x"}`), ""},
+		{"redacted before the entry was erased", entry(`{"doc":1}`, `{"by":"`+anon+`"}`), row(`{"doc":1}`, `{"by":"user:ann"}`), ""},
+		{"entry erased", entry(`{"doc":1}`, `{"by":"`+anon+`"}`), row(`{"doc":1}`, ""), ""},
+		{"field removed", entry(`{"doc":1}`, ""), row(`{"doc":1,"value":2}`, ""), "value"},
+	} {
+		if got := strings.Join(fieldsDiffer(c.e, c.r), ","); got != c.want {
+			t.Errorf("%s: %q differ, want %q", c.name, got, c.want)
 		}
 	}
 }

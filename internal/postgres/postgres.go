@@ -86,11 +86,23 @@ func OpenExisting(ctx context.Context, url string) (*DB, error) {
 	return openDB(ctx, url, true)
 }
 
+// DefaultConnectTimeout bounds a connection's set-up (TCP, TLS, sign-in)
+// when the URL gives no connect_timeout.
+var DefaultConnectTimeout = 10 * time.Second
+
 func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx redacts the password from its parse errors.
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// pgx waits for ever on a server that takes the connection and
+		// never answers (a paused or hung database, a half-open
+		// network): `candor serve` had listened without answering, not
+		// even a 503, and commands hung. connect_timeout in the URL sets
+		// another bound.
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	classifyUnreachable(&cfg.ConnConfig.Config)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

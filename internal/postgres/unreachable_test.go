@@ -132,3 +132,37 @@ func TestConnectionLimitIsUnreachable(t *testing.T) {
 		t.Errorf("Open over the connection limit: %v, want unreachable", err)
 	}
 }
+
+// A server that takes the connection and never answers is unreachable
+// after DefaultConnectTimeout when the URL sets no connect_timeout: pgx
+// had waited for ever, and `candor serve` listened without answering.
+func TestConnectTimeoutByDefault(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn // never answered
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	was := DefaultConnectTimeout
+	DefaultConnectTimeout = 300 * time.Millisecond
+	defer func() { DefaultConnectTimeout = was }()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = Open(ctx, "postgres://candor@"+ln.Addr().String()+"/candor?sslmode=disable")
+	var u *store.UnreachableError
+	if !errors.As(err, &u) || ctx.Err() != nil {
+		t.Errorf("a server that never answers: %v (context %v), want unreachable before the test's own deadline", err, ctx.Err())
+	}
+}

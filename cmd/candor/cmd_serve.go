@@ -128,6 +128,23 @@ var startWait = time.Minute
 // startRetryMax is the longest pause between two attempts.
 const startRetryMax = 10 * time.Second
 
+// giveUpAdvice says what to do about a store still unreachable for
+// reason (store.UnreachableError's) when serve gives up: the database is
+// up when it refuses the sign-in, has no room or lacks the database, and
+// "start candor serve once the database takes connections" had sent the
+// administrator to wait for what would never change.
+func giveUpAdvice(reason string) string {
+	switch reason {
+	case "authentication failed", "the database refused the sign-in":
+		return "check the user and password the URL gives (or PGPASSWORD, ~/.pgpass) and the server's pg_hba.conf, then start candor serve again"
+	case "too many connections":
+		return "raise the role's CONNECTION LIMIT or the server's max_connections, or lower pool_max_conns in the URL (docs/postgres.md), then start candor serve again"
+	case "the database does not exist":
+		return "check the database name in the URL, or create the database (docs/postgres.md), then start candor serve again"
+	}
+	return "start candor serve once the database takes connections"
+}
+
 // openWaiting runs open until it succeeds, fails with anything but an
 // unreachable store, or startWait has passed: PostgreSQL started beside
 // Candor (a machine's boot, a compose file) may take connections only
@@ -137,7 +154,8 @@ const startRetryMax = 10 * time.Second
 // answers every request 503 with Retry-After (waitingAnswers), so a
 // health check is told at once rather than waiting for its own timeout.
 func openWaiting(ctx context.Context, log *slog.Logger, ln net.Listener, open func() (*app, error)) (*app, error) {
-	deadline := time.Now().Add(startWait)
+	start := time.Now()
+	deadline := start.Add(startWait)
 	pause := time.Second
 	var answering func()
 	defer func() {
@@ -156,8 +174,8 @@ func openWaiting(ctx context.Context, log *slog.Logger, ln net.Listener, open fu
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return nil, fmt.Errorf("%w\ngave up after %s (%s): start candor serve once the database takes connections, and let a service manager restart it when it exits (systemd Restart=on-failure)",
-				err, startWait, plural.Count(attempt, "attempt"))
+			return nil, fmt.Errorf("%w\ngave up after %s (%s): %s, and let a service manager restart it when it exits (systemd Restart=on-failure)",
+				err, time.Since(start).Round(time.Second), plural.Count(attempt, "attempt"), giveUpAdvice(down.Reason))
 		}
 		wait := min(pause, left)
 		log.Warn("store unreachable at start; trying again", "url", "http://"+ln.Addr().String(), "attempt", attempt, "retry_in", wait.String(), "gives_up_in", left.Round(time.Second).String(), "reason", down.Reason, "err", err.Error())

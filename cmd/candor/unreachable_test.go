@@ -272,7 +272,7 @@ func TestServeWaitsForPostgres(t *testing.T) {
 		t.Errorf("serve without a database: exit %d after %s, want 1 after about %s\n%s", code, took, startWait, clip(out))
 	}
 	if strings.Count(out, `"msg":"store unreachable at start; trying again"`) < 2 || !strings.Contains(out, "connection refused") ||
-		!strings.Contains(out, "gave up after 2s") || !strings.Contains(out, "service manager") {
+		!regexp.MustCompile(`gave up after [234]s`).MatchString(out) || !strings.Contains(out, "service manager") {
 		t.Errorf("serve without a database does not log its attempts and why it gave up:\n%s", clip(out))
 	}
 
@@ -302,4 +302,21 @@ func TestServeWaitsForPostgres(t *testing.T) {
 		code, _ := get(t, base+"/readyz", "")
 		return "", code == 200
 	})
+}
+
+// Giving up, serve says what to change when the database is up and refuses
+// (the sign-in, a full server, a missing database), not to wait for it.
+func TestGiveUpAdvice(t *testing.T) {
+	for reason, want := range map[string]string{
+		"authentication failed":            "check the user and password",
+		"the database refused the sign-in": "pg_hba.conf",
+		"too many connections":             "max_connections",
+		"the database does not exist":      "check the database name",
+		"the connection failed":            "once the database takes connections",
+		"":                                 "once the database takes connections",
+	} {
+		if got := giveUpAdvice(reason); !strings.Contains(got, want) {
+			t.Errorf("giveUpAdvice(%q) = %q, want it to say %q", reason, got, want)
+		}
+	}
 }

@@ -145,7 +145,7 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 // docs/postgres.md shows them (it had written "ALTER DATABASE … OWNER TO
 // …").
 func notOwnedHint(database, role string) string {
-	return fmt.Sprintf("the role needs to own the database (ALTER DATABASE %s OWNER TO %s) or have CREATE on its schema (GRANT CREATE ON SCHEMA public TO %[2]s): see README, PostgreSQL",
+	return fmt.Sprintf("the role needs to own the database (ALTER DATABASE %s OWNER TO %s) or have CREATE on its schema (GRANT CREATE ON SCHEMA public TO %[2]s): see docs/postgres.md",
 		sqlName(database), sqlName(role))
 }
 
@@ -318,7 +318,7 @@ func (e *ForeignError) Error() string {
 	if e.Count > len(e.Tables) {
 		names += fmt.Sprintf(" and %d more", e.Count-len(e.Tables))
 	}
-	return fmt.Sprintf("the database is not empty and not Candor's: schema %s has %d tables (%s) and no schema_migrations table; give Candor a database of its own (CREATE DATABASE candor OWNER candor), see README, PostgreSQL", e.Schema, e.Count, names)
+	return fmt.Sprintf("the database is not empty and not Candor's: schema %s has %d tables (%s) and no schema_migrations table; give Candor a database of its own (CREATE DATABASE candor OWNER candor), see docs/postgres.md", e.Schema, e.Count, names)
 }
 
 // checkForeign refuses a database whose current schema (where Candor

@@ -39,12 +39,12 @@ func classify(err error) error {
 	if errors.As(err, &ce) {
 		reason := "the connection failed"
 		if hasPg {
-			reason = reasonOf(pe.Code)
+			reason = reasonOf(pe)
 		}
 		return &store.UnreachableError{Err: leadWithCause(err), Reason: reason}
 	}
 	if hasPg && refusesConnection(pe.Code) {
-		return &store.UnreachableError{Err: err, Reason: reasonOf(pe.Code)}
+		return &store.UnreachableError{Err: err, Reason: reasonOf(pe)}
 	}
 	// A connection lost in the middle of a query (the server killed, a
 	// network cut, a proxy's idle timeout): the pool drops it and the next
@@ -57,10 +57,19 @@ func classify(err error) error {
 	return err
 }
 
-// reasonOf says what a SQLSTATE refusing a connection means, naming
-// nobody.
-func reasonOf(code string) string {
+// reasonOf says what a server's refusal of a connection means, naming
+// nobody. 57P03 (cannot connect now) is the server starting, in recovery
+// or shutting down, which only its message tells apart: a shutting-down
+// server had been called "starting up or in recovery".
+func reasonOf(pe *pgconn.PgError) string {
+	code := pe.Code
 	switch {
+	case code == "57P03" && strings.Contains(pe.Message, "shutting down"):
+		return "the database is shutting down"
+	case code == "57P03" && strings.Contains(pe.Message, "starting up"):
+		return "the database is starting up"
+	case code == "57P03" && strings.Contains(pe.Message, "recovery"):
+		return "the database is in recovery"
 	case code == "28P01":
 		return "authentication failed"
 	case strings.HasPrefix(code, "28"):

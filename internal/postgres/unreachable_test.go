@@ -28,20 +28,26 @@ import (
 func TestClassify(t *testing.T) {
 	for _, c := range []struct {
 		code, reason string
+		message      string
 	}{
-		{"28P01", "authentication failed"},
-		{"28000", "the database refused the sign-in"},
-		{"53300", "too many connections"},
-		{"57P01", "the database is shutting down"},
-		{"57P02", "the database is shutting down"},
-		{"57P03", "the database is starting up or in recovery"},
-		{"08006", "connection exception"},
+		{"28P01", "authentication failed", "m"},
+		{"28000", "the database refused the sign-in", "m"},
+		{"53300", "too many connections", "m"},
+		{"57P01", "the database is shutting down", "m"},
+		{"57P02", "the database is shutting down", "m"},
+		{"57P03", "the database is starting up or in recovery", "m"},
+		// The server's own words for 57P03 tell its three states apart.
+		{"57P03", "the database is shutting down", "the database system is shutting down"},
+		{"57P03", "the database is starting up", "the database system is starting up"},
+		{"57P03", "the database is in recovery", "the database system is in recovery mode"},
+		{"08006", "connection exception", "m"},
 	} {
-		err := fmt.Errorf("reading: %w", &pgconn.PgError{Severity: "FATAL", Code: c.code, Message: "m"})
+		pe := &pgconn.PgError{Severity: "FATAL", Code: c.code, Message: c.message}
+		err := fmt.Errorf("reading: %w", pe)
 		got := classify(err)
 		var u *store.UnreachableError
 		if !errors.As(got, &u) || u.Reason != c.reason || domain.CodeOf(got) != domain.EUnavailable || !errors.Is(got, err) {
-			t.Errorf("SQLSTATE %s: %v (reason %q), want unreachable, reason %q", c.code, got, reasonOf(c.code), c.reason)
+			t.Errorf("SQLSTATE %s (%s): %v (reason %q), want unreachable, reason %q", c.code, c.message, got, reasonOf(pe), c.reason)
 		}
 	}
 	// A connection lost in the middle of a query.

@@ -67,6 +67,9 @@ type Input struct {
 	Section string `json:"section"`
 	File    string `json:"file"`
 	Reason  string `json:"reason"`
+	// Visible says which metrics the proposer may see: an unknown metric's
+	// refusal guesses among those alone (nil: every metric).
+	Visible func(*catalog.Metric) bool `json:"-"`
 }
 
 // Proposal is a stored proposal.

@@ -582,7 +582,7 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 		case old == nil:
 			// The body's fault, named as the other bodies name an unknown
 			// metric (a reconciliation's): a 400 naming metric.
-			return nil, domain.InvalidParam("metric", "unknown metric %q%s (candor catalog list and GET /api/v1/metrics list them)", in.Metric, r.didYouMean(in.Metric))
+			return nil, domain.InvalidParam("metric", "unknown metric %q%s (candor catalog list and GET /api/v1/metrics list them)", in.Metric, r.didYouMean(in.Metric, in.Visible))
 		case err != nil:
 			return nil, &domain.Error{Code: domain.EInvalid, Param: "changes", Message: strings.TrimPrefix(err.Error(), "this proposal: ")}
 		case next.Version == old.Version:
@@ -713,11 +713,10 @@ func (r *Registry) checkSetting(ctx context.Context, inForce map[string]json.Raw
 	return was, next, nil
 }
 
-// didYouMean is " (did you mean X?)" for the metric id most likely means
-// (catalog.Nearest), or "": among every metric, the registry not knowing
-// the reader — the API and the CLI guess among the reader's first.
-func (r *Registry) didYouMean(id string) string {
-	if near := r.Catalog.Nearest(id, nil); near != "" {
+// didYouMean is " (did you mean X?)" for the metric visible (nil: any)
+// that id most likely means (catalog.Nearest), or "".
+func (r *Registry) didYouMean(id string, visible func(*catalog.Metric) bool) string {
+	if near := r.Catalog.Nearest(id, visible); near != "" {
 		return fmt.Sprintf(" (did you mean %s?)", near)
 	}
 	return ""

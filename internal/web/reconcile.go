@@ -69,15 +69,11 @@ func decodeObject(body io.Reader, v any, fields, example string, number func(fie
 		// fact given twice).
 		return err
 	case errors.As(err, &te) && te.Field != "":
-		if n, ok := strings.CutPrefix(te.Value, "number "); ok && te.Type != nil {
-			// A number the field's type cannot hold: "1e400 … not a JSON
-			// number 1e400" had read as a type mistake.
-			switch te.Type.Kind() {
-			case reflect.Float32, reflect.Float64:
-				return badParam(te.Field, "%s is out of range for a number", n)
-			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-				return badParam(te.Field, "must be a whole number within range, not %s", n)
-			}
+		if n, ok := strings.CutPrefix(te.Value, "number "); ok && te.Type != nil && (te.Type.Kind() == reflect.Float64 || te.Type.Kind() == reflect.Float32) {
+			// A number a float cannot hold: "1e400 … not a JSON number
+			// 1e400" had read as a type mistake. (No body decoded here
+			// has an integer field.)
+			return badParam(te.Field, "%s is out of range for a number", n)
 		}
 		return badParam(te.Field, "must be %s, not a JSON %s", jsonWant(te, number), te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -63,4 +64,35 @@ func nameAsID(name string) string {
 		}
 	}
 	return b.String()
+}
+
+// Unseen sorts ids (nil: every metric in force and not retired) into those
+// visible does not show and those the catalog does not hold, each sorted:
+// what a reader is refused a pack for, which states every metric it names
+// (board packs, evidence packs, a report sent again).
+func (c *Catalog) Unseen(ids []string, visible func(*Metric) bool) (hidden, unknown []string) {
+	ms := c.MetricsInForce()
+	byID := make(map[string]*Metric, len(ms))
+	for i := range ms {
+		byID[ms[i].ID] = &ms[i]
+	}
+	if ids == nil {
+		for i := range ms {
+			if !ms[i].Retired {
+				ids = append(ids, ms[i].ID)
+			}
+		}
+	}
+	for _, id := range ids {
+		m, ok := byID[id]
+		switch {
+		case !ok:
+			unknown = append(unknown, id)
+		case !visible(m):
+			hidden = append(hidden, id)
+		}
+	}
+	slices.Sort(hidden)
+	slices.Sort(unknown)
+	return hidden, unknown
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/wneessen/go-mail"
 
 	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/store"
@@ -284,4 +285,26 @@ func pick(msgs []Message, to []string) ([]Message, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// Withheld says why a reader whom visible judges may not open the report
+// whole ("" when they may): the metrics it shows that visible does not,
+// judged by the definitions in force at its as_of (a metric retired or
+// redefined since does not lock it away), and any the catalog does not
+// hold even then, whose visibility cannot be judged. An archived pack is
+// never filtered after the fact: its figures and pages were made whole.
+func (r Report) Withheld(cat *catalog.Catalog, visible func(*catalog.Metric) bool) string {
+	ids := make([]string, len(r.Definitions))
+	for i, d := range r.Definitions {
+		ids[i] = d.Metric
+	}
+	hidden, unknown := cat.At(r.AsOf).Unseen(ids, visible)
+	var why []string
+	if len(hidden) > 0 {
+		why = append(why, "it shows metrics your roles do not open: "+strings.Join(hidden, ", "))
+	}
+	if len(unknown) > 0 {
+		why = append(why, "it shows metrics no longer defined: "+strings.Join(unknown, ", "))
+	}
+	return strings.Join(why, "; ")
 }

@@ -277,11 +277,10 @@ func (s *Service) stillGranted(ctx context.Context, r Report, msgs []Message) er
 				metrics = append(metrics, d.Metric)
 			}
 		}
-		for _, id := range metrics {
-			if x, ok := cat.Metric(id); ok && !aud[0].access.CanSeeMetric(x) {
-				return domain.InvalidParam("to", "report %d is not sent again to %s: %s (%s) may no longer see %s, which the archived message shows; make a new report for them (it shows what their roles allow now)",
-					r.ID, m.To, m.To, aud[0].grants, id)
-			}
+		// A metric the catalog no longer holds is not judged here.
+		if hidden, _ := cat.Unseen(metrics, aud[0].access.CanSeeMetric); len(metrics) > 0 && len(hidden) > 0 {
+			return domain.InvalidParam("to", "report %d is not sent again to %s: %s (%s) may no longer see %s, which the archived message shows; make a new report for them (it shows what their roles allow now)",
+				r.ID, m.To, m.To, aud[0].grants, strings.Join(hidden, ", "))
 		}
 	}
 	return nil

@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +52,7 @@ func (s *Server) boardPacks(r *http.Request, access auth.Access) ([]boardPack, e
 			continue
 		}
 		bp := boardPack{ID: rep.ID, Month: rep.Month, AsOf: rep.AsOf, CreatedAt: rep.CreatedAt, By: rep.By, Bytes: len(rep.PDF),
-			Withheld: s.boardWithheld(access, rep), Name: rep.Month}
+			Withheld: rep.Withheld(s.Catalog, access.CanSeeMetric), Name: rep.Month}
 		if t, err := time.Parse("2006-01", rep.Month); err == nil {
 			bp.Name = t.Format("January 2006")
 		}
@@ -69,36 +68,6 @@ func (s *Server) boardPacks(r *http.Request, access auth.Access) ([]boardPack, e
 		out = append(out, bp)
 	}
 	return out, nil
-}
-
-// boardWithheld says why access may not open the pack ("" when it may):
-// the metrics it shows that the reader's roles do not open, judged by the
-// definitions in force at the pack's date (as resending a report judges
-// them: a metric retired or redefined since does not lock the pack away),
-// and any the catalog does not hold even then, whose visibility cannot be
-// judged.
-func (s *Server) boardWithheld(access auth.Access, rep report.Report) string {
-	var hidden, gone []string
-	cat := s.Catalog.At(rep.AsOf)
-	for _, d := range rep.Definitions {
-		m, ok := cat.Metric(d.Metric)
-		switch {
-		case !ok:
-			gone = append(gone, d.Metric)
-		case !access.CanSeeMetric(m):
-			hidden = append(hidden, d.Metric)
-		}
-	}
-	var why []string
-	if len(hidden) > 0 {
-		slices.Sort(hidden)
-		why = append(why, "it shows metrics your roles do not open: "+strings.Join(hidden, ", "))
-	}
-	if len(gone) > 0 {
-		slices.Sort(gone)
-		why = append(why, "it shows metrics no longer defined: "+strings.Join(gone, ", "))
-	}
-	return strings.Join(why, "; ")
 }
 
 // listBoardPacks serves GET /api/v1/reports/board.
@@ -125,7 +94,7 @@ func (s *Server) boardPackPDF(r *http.Request, access auth.Access) (report.Repor
 	if rep.Kind != report.KindBoard {
 		return rep, domain.Errorf(domain.ENotFound, "report %d is a %s, not a board pack (GET /api/v1/reports/board lists them)", id, rep.Kind)
 	}
-	if why := s.boardWithheld(access, rep); why != "" {
+	if why := rep.Withheld(s.Catalog, access.CanSeeMetric); why != "" {
 		return rep, domain.Errorf(domain.EForbidden, "the board pack for %s is withheld: %s", rep.Month, why)
 	}
 	return rep, nil

@@ -4,28 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/evidence"
 )
-
-// hiddenMetrics are the ids of the metrics in force the access may not
-// see, sorted.
-func (s *Server) hiddenMetrics(access auth.Access) []string {
-	var out []string
-	for _, m := range s.Catalog.MetricsInForce() {
-		if !m.Retired && !access.CanSeeMetric(&m) {
-			out = append(out, m.ID)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
 
 // getEvidence serves the evidence pack of [from, to) as a zip (package
 // evidence), for the auditor.
@@ -45,7 +30,7 @@ func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
 	// every reader (one period, one head, one pack). A reader whose roles
 	// do not open every metric is refused, naming them, rather than given
 	// a pack filtered in one file and whole in the others.
-	if hidden := s.hiddenMetrics(s.access(r)); len(hidden) > 0 {
+	if hidden, _ := s.Catalog.Unseen(nil, s.access(r).CanSeeMetric); len(hidden) > 0 {
 		s.writeError(w, r, domain.Errorf(domain.EForbidden, "an evidence pack states every metric, and your roles do not open %s", strings.Join(hidden, ", ")))
 		return
 	}

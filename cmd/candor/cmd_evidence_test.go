@@ -708,7 +708,7 @@ func TestEvidencePackFiguresRederive(t *testing.T) {
 		t.Errorf("index.md does not explain figures.json:\n%s", files["index.md"])
 	}
 	cards := map[string]string{}
-	for _, p := range parseScorecard(t, mustRun(t, "scorecard", "--data", data, "--as-of", "2026-04-01", "--window", "90d", "--format", "json").stdout).Pillars {
+	for _, p := range parseScorecard(t, mustRun(t, "scorecard", "--data", data, "--as-of", "2026-04-01", "--window", "90d", "--closing", "--format", "json").stdout).Pillars {
 		for _, m := range p.Metrics {
 			v := "none"
 			if m.Value != nil {
@@ -753,14 +753,7 @@ func TestEvidencePackFiguresRederive(t *testing.T) {
 		t.Fatalf("figures.json has no change_failure_rate")
 	}
 
-	fields := strings.Fields(mustRun(t, "token", "create", "--data", data, "--name", "audit", "--role", "auditor").stdout)
-	token := fields[len(fields)-1]
-	p := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
-	url := p.waitFor(t, "the listening log line", p.listeningURL)
-	p.waitFor(t, "/readyz to answer 200", func() (string, bool) {
-		code, _ := get(t, url+"/readyz", "")
-		return "", code == 200
-	})
+	p, url, token := serveWithToken(t, data, "auditor")
 	code, body := get(t, url+"/api/v1/evidence?from=2026-01-01&to=2026-03-31", token)
 	if cli, _ := os.ReadFile(out); code != 200 || !bytes.Equal(body, cli) {
 		t.Errorf("GET /api/v1/evidence = %d, %d bytes; the CLI's pack %d bytes, equal %v", code, len(body), len(cli), bytes.Equal(body, cli))

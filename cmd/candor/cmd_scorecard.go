@@ -25,6 +25,7 @@ func init() {
 // viewFlags are the as-of, window and format flags of read commands.
 type viewFlags struct {
 	asOf, window, month, format string
+	closing                     bool
 }
 
 func (v *viewFlags) bind(fs *flag.FlagSet) {
@@ -34,8 +35,18 @@ func (v *viewFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&v.format, "format", "text", "text or json")
 }
 
+// bindClosing adds --closing, for the reads that compute figures (not the
+// data sources report, nor a reconciliation, which keeps its as_of and
+// window alone).
+func (v *viewFlags) bindClosing(fs *flag.FlagSet) {
+	// A quarter's evidence pack states Q3's quota attainment as of 1
+	// October; read as of that instant by SPEC §3's rule, it is Q4's,
+	// begun with nothing won. The pack's rederive command asks for this.
+	fs.BoolVar(&v.closing, "closing", false, "read each quota period as the one closing at --as-of (ending then), as board and evidence packs report it, not the one beginning then")
+}
+
 func (v *viewFlags) options() (scorecard.Options, error) {
-	opt := scorecard.Options{AsOf: time.Now().UTC()}
+	opt := scorecard.Options{AsOf: time.Now().UTC(), Closing: v.closing}
 	if v.month != "" {
 		m, err := monthFlag(v.month, v.asOf, v.window)
 		if err != nil {
@@ -91,6 +102,7 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	c.bind(fs)
 	var v viewFlags
 	v.bind(fs)
+	v.bindClosing(fs)
 	all := fs.Bool("all", false, "list every metric in text output")
 	// The pages' team, service, environment and business unit filters: a
 	// VP Sales had them on the page and "unknown flag --team" here.
@@ -161,6 +173,7 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 	c.bind(fs)
 	var v viewFlags
 	v.bind(fs)
+	v.bindClosing(fs)
 	by := fs.String("by", "", "break down by a dimension: team, service, environment, tier, business_unit (and others per metric: origin, segment, priority, …)")
 	scope := fs.String("scope", "", "restrict to one group, DIMENSION:VALUE (e.g. team:payments; several joined by commas)")
 	rest, err := parse(fs, args)

@@ -35,6 +35,7 @@ func runView(ctx context.Context, env *Env, args []string) error {
 	c.bind(fs)
 	var v viewFlags
 	v.bind(fs)
+	v.bindClosing(fs)
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err

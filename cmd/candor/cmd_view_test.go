@@ -31,9 +31,15 @@ const smallOrg = `{"kind":"service","id":"api","name":"API","team":"core","tier"
 // smallStore imports smallOrg into a fresh data directory.
 func smallStore(t *testing.T) string {
 	t.Helper()
+	return storeOf(t, smallOrg)
+}
+
+// storeOf is a store holding the records of org, NDJSON.
+func storeOf(t *testing.T, org string) string {
+	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "org.ndjson")
-	if err := os.WriteFile(file, []byte(smallOrg), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(org), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")

@@ -548,6 +548,22 @@ func start(t *testing.T, args ...string) *proc {
 	return startEnv(t, nil, args...)
 }
 
+// serveWithToken creates a token of role on the store at data, then runs
+// candor serve on it and waits until it is ready: the server, its address
+// and the token.
+func serveWithToken(t *testing.T, data, role string) (p *proc, url, token string) {
+	t.Helper()
+	fields := strings.Fields(mustRun(t, "token", "create", "--data", data, "--name", "t-"+role, "--role", role).stdout)
+	token = fields[len(fields)-1]
+	p = start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	url = p.waitFor(t, "the listening log line", p.listeningURL)
+	p.waitFor(t, "/readyz to answer 200", func() (string, bool) {
+		code, _ := get(t, url+"/readyz", "")
+		return "", code == 200
+	})
+	return p, url, token
+}
+
 // startEnv is start with environment variables.
 func startEnv(t *testing.T, vars map[string]string, args ...string) *proc {
 	t.Helper()

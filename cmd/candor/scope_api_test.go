@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -32,14 +31,7 @@ func TestScorecardScopeAgreesWithTheAPI(t *testing.T) {
 	if cli["core"]["change_failure_rate"] != "50 unknown" || cli["growth"]["change_failure_rate"] != "none unknown" {
 		t.Fatalf("the CLI's change failure rate: core %q, growth %q", cli["core"]["change_failure_rate"], cli["growth"]["change_failure_rate"])
 	}
-	fields := strings.Fields(mustRun(t, "token", "create", "--data", data, "--name", "t", "--role", "executive").stdout)
-	token := fields[len(fields)-1]
-	p := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
-	url := p.waitFor(t, "the listening log line", p.listeningURL)
-	p.waitFor(t, "/readyz to answer 200", func() (string, bool) {
-		code, _ := get(t, url+"/readyz", "")
-		return "", code == 200
-	})
+	p, url, token := serveWithToken(t, data, "executive")
 	for team, want := range cli {
 		for _, q := range []string{"team=" + team, "scope=team:" + team} {
 			code, body := get(t, url+"/api/v1/scorecard?as_of="+asOf+"&"+q, token)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -83,8 +84,8 @@ func figures(cat *catalog.Catalog, ds *metrics.Dataset, in Input, p Period, defs
 	win := p.To.Sub(p.From)
 	doc := figuresDoc{
 		Note: "Every metric in force at the period's end that the pack's reader may see, its value over the period as the scorecard " +
-			"computes it as of the period's end over a window of the period's length (`candor scorecard --as-of AS_OF --window WINDOW`; " +
-			"for a calendar month, `--month`), in catalog order: unit, status and the reason for an unknown one, target and thresholds " +
+			"computes it as of the period's end over a window of the period's length, each quota period read as the one closing at the " +
+			"period's end (`candor scorecard --as-of AS_OF --window WINDOW --closing`), in catalog order: unit, status and the reason for an unknown one, target and thresholds " +
 			"(scaled to the window, scaled_from, for a value that sums over it), the count of records behind it, the definition version " +
 			"and the citation (cites: definition and formula versions, the hash of the settings it reads, as definitions.json lists them), " +
 			"and rederive: the command and API request that give the same value with the records behind it. A metric without a value " +
@@ -102,6 +103,11 @@ func figures(cat *catalog.Catalog, ds *metrics.Dataset, in Input, p Period, defs
 	at := cat.At(p.To)
 	sc := scorecard.Build(cat, ds, scorecard.Options{
 		AsOf: p.To, Window: win, Connectors: in.Connectors,
+		// The period closes at its end: a quarter's pack states that
+		// quarter's quota attainment, not the next one's, begun then with
+		// nothing won (SPEC §3's rule for an instant), as a board pack
+		// reads its month.
+		Closing: true,
 		// The trend and the weekly series change no value or status.
 		NoTrend: true, Points: 1,
 	})
@@ -133,6 +139,11 @@ func figures(cat *catalog.Catalog, ds *metrics.Dataset, in Input, p Period, defs
 				CLI: fmt.Sprintf("candor metric %s --as-of %s --window %s --format json", c.ID, asOf, window),
 				API: fmt.Sprintf("/api/v1/metrics/%s?as_of=%s&window=%s", url.PathEscape(c.ID), url.QueryEscape(asOf), url.QueryEscape(window)),
 			},
+		}
+		if m.Span == catalog.SpanQuotaPeriod {
+			// Only a quota-period metric reads anything else closing.
+			f.Rederive.CLI = strings.Replace(f.Rederive.CLI, " --format json", " --closing --format json", 1)
+			f.Rederive.API += "&closing=true"
 		}
 		if c.Value != nil {
 			f.Shown = scorecard.FormatValue(c.Value, c.Unit, cmp.Or(c.Detail.Currency, ds.At(p.To).Config().Currency, "USD"))

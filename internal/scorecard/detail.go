@@ -25,7 +25,9 @@ type MetricDetail struct {
 	Definition Definition `json:"definition"`
 	AsOf       time.Time  `json:"as_of"`
 	// Month is as Scorecard's.
-	Month     string          `json:"month,omitempty"`
+	Month string `json:"month,omitempty"`
+	// Closing is as Scorecard's.
+	Closing   bool            `json:"closing,omitempty"`
 	Card      Card            `json:"metric"`
 	By        string          `json:"by,omitempty"`
 	Breakdown []BreakdownLine `json:"breakdown,omitempty"`
@@ -268,7 +270,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 			Version: m.Version, Effective: m.Effective, Overridden: m.Overridden,
 			Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
 		},
-		AsOf: opt.AsOf.UTC(), By: by, Dimensions: dims,
+		AsOf: opt.AsOf.UTC(), Closing: opt.Closing, By: by, Dimensions: dims,
 	}
 	d.Definition.Retired = retired
 	if opt.Window > 0 {
@@ -465,6 +467,9 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 			fs = append(fs, f.Dim+" = "+f.Value)
 		}
 		fmt.Fprintf(&b, "Scope: %s\n", strings.Join(fs, ", "))
+	}
+	if d.Closing && def.Span == catalog.SpanQuotaPeriod {
+		fmt.Fprintf(&b, "\n%s", ClosingWords)
 	}
 	fmt.Fprintf(&b, "\nAs of %s: %s  %s  %s", d.AsOf.Format(time.RFC3339), FormatValue(c.Value, c.Unit, o.Currency),
 		paint(o.Color, statusColor[c.Status], statusMark[c.Status]), trendText(c.Trend))

@@ -56,6 +56,10 @@ func (d *MetricDetail) appendJSON(b []byte, indent bool) ([]byte, error) {
 	if d.Month != "" {
 		member("month", d.Month)
 	}
+	if d.Closing {
+		key("closing")
+		b = append(b, "true"...)
+	}
 	member("metric", &d.Card)
 	if d.By != "" {
 		member("by", d.By)

@@ -18,7 +18,7 @@ import (
 // optional member encode by hand as json.Marshal encodes them; and the
 // encoder knows every member of MetricDetail.
 func TestDetailAppendJSONMatchesMarshal(t *testing.T) {
-	known := []string{"Definition", "AsOf", "Month", "Card", "By", "Breakdown", "Records", "RecordsTotal", "RecordsOffset",
+	known := []string{"Definition", "AsOf", "Month", "Closing", "Card", "By", "Breakdown", "Records", "RecordsTotal", "RecordsOffset",
 		"RecordsLimit", "Scope", "Dimensions", "Problems", "FlowStages", "Customers",
 		"page"} // page is not written: the described records, shared (metrics.Page)
 	ty := reflect.TypeOf(MetricDetail{})
@@ -83,6 +83,7 @@ func TestDetailAppendJSONMatchesMarshal(t *testing.T) {
 		d.Scope = &metrics.Scope{Dim: "team", Value: "pay<ments>"}
 		d.RecordsOffset, d.RecordsLimit = 3, 7
 		d.Month = "2026-10"
+		d.Closing = true
 		check(m.ID+" with every member", d)
 	}
 }

@@ -109,6 +109,10 @@ type Scorecard struct {
 	// Month is the calendar month as_of and window cover, YYYY-MM, when
 	// they are one (month=, --month, or their as_of and window).
 	Month string `json:"month,omitempty"`
+	// Closing says each quota period was read as the one closing at as_of
+	// (Options.Closing: closing=true, --closing, board and evidence packs),
+	// not the one beginning then.
+	Closing bool `json:"closing,omitempty"`
 	// OwnWindows says no window was asked for: each metric is read over
 	// its own (Window names the most common). `candor scorecard` had
 	// headed NRR's year-old cohort and the quarter's quota metrics
@@ -594,7 +598,7 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series bool) *Scorecard {
 	// The definitions in force at as_of; a retired metric is not shown.
 	cat = cat.At(opt.AsOf)
-	sc := &Scorecard{AsOf: opt.AsOf.UTC(), DORA: DORA{Keys: map[string]string{}}, Scope: opt.Scope.String()}
+	sc := &Scorecard{AsOf: opt.AsOf.UTC(), DORA: DORA{Keys: map[string]string{}}, Scope: opt.Scope.String(), Closing: opt.Closing}
 	if opt.Window > 0 {
 		sc.Window = catalog.FormatWindow(opt.Window)
 		sc.Month = catalog.MonthField(sc.AsOf, opt.Window)

@@ -365,6 +365,9 @@ func trendText(t Trend) string {
 }
 
 // Text renders the one-page summary.
+// ClosingWords says what a closing read (Options.Closing) changes.
+const ClosingWords = "Quota periods: each read as the one closing at as_of, as board and evidence packs report it, not the one beginning then"
+
 func Text(sc *Scorecard, o TextOptions) string {
 	var b strings.Builder
 	whole := "whole organisation"
@@ -372,6 +375,9 @@ func Text(sc *Scorecard, o TextOptions) string {
 		whole = strings.NewReplacer(":", ": ", ",", ", ").Replace(sc.Scope)
 	}
 	fmt.Fprintf(&b, "%s\n", paint(o.Color, ansiBold, fmt.Sprintf("Candor scorecard as of %s (%s) · %s", sc.AsOf.Format(time.RFC3339), windowHead(sc.AsOf, sc.Window, sc.OwnWindows), whole)))
+	if sc.Closing {
+		b.WriteString(ClosingWords + "\n")
+	}
 	if sc.DORA.Overall != "" {
 		fmt.Fprintf(&b, "DORA performance: %s\n", sc.DORA.Overall)
 	} else {

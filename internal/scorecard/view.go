@@ -27,6 +27,8 @@ type ViewResult struct {
 	OwnWindows bool `json:"-"`
 	// Month is as Scorecard's.
 	Month string `json:"month,omitempty"`
+	// Closing is as Scorecard's.
+	Closing bool `json:"closing,omitempty"`
 	// Status and Unknown follow the pillar rule (groupStatus).
 	Status  catalog.Status  `json:"status"`
 	Unknown []UnknownMetric `json:"unknown,omitempty"`
@@ -173,7 +175,7 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 	}
 	vr := &ViewResult{
 		ID: v.ID, Name: v.Name, Description: v.Description, AsOf: opt.AsOf.UTC(), Window: "30d",
-		Status: catalog.Green, Metrics: make([]ViewMetric, len(defs)),
+		Status: catalog.Green, Metrics: make([]ViewMetric, len(defs)), Closing: opt.Closing,
 	}
 	vr.OwnWindows = opt.Window == 0
 	if opt.Window > 0 {

@@ -308,8 +308,9 @@ func narrowScope(scope, by metrics.Scope) (metrics.Scope, error) {
 }
 
 // apiFilterParams are an API read's date and filters: its page's (as_of, window, month, team,
-// service, environment, business_unit) and scope, as candor scorecard --scope takes it.
-var apiFilterParams = append(slices.Clone(monthPageParams), "scope")
+// service, environment, business_unit), scope, as candor scorecard --scope takes it, and
+// closing, as --closing (scorecard.Options.Closing).
+var apiFilterParams = append(slices.Clone(monthPageParams), "scope", "closing")
 
 // apiQuery reads an API read's date and filters as its page reads them (pageQuery), and
 // scope=DIM:VALUE[,…] as `candor scorecard --scope` and `candor metric --scope` take it, on any
@@ -319,6 +320,11 @@ var apiFilterParams = append(slices.Clone(monthPageParams), "scope")
 func (s *Server) apiQuery(r *http.Request) (Query, scorecard.Options, metrics.Scope, error) {
 	q, opt, err := s.pageQuery(r)
 	if err != nil {
+		return q, opt, metrics.Scope{}, err
+	}
+	// closing=true reads each quota period as the one closing at as_of:
+	// what an evidence pack's figures state, and its rederive asks for.
+	if opt.Closing, err = boolParam(r, "closing"); err != nil {
 		return q, opt, metrics.Scope{}, err
 	}
 	var ps metrics.Scope

@@ -109,6 +109,6 @@ func viewNotFiltered(q Query, scope string) error {
 	if len(named) > 1 {
 		verb = "do"
 	}
-	return badParam(param, "role views cover the whole organisation: %s %s not apply here (a view takes as_of, window or month); GET /api/v1/scorecard?%s narrows the scorecard",
+	return badParam(param, "role views cover the whole organisation: %s %s not apply here (a view takes as_of, window, month or closing); GET /api/v1/scorecard?%s narrows the scorecard",
 		strings.Join(named, ", "), verb, strings.NewReplacer("%3A", ":", "%2C", ",").Replace(encodeOrdered(narrowed)))
 }

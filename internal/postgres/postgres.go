@@ -180,14 +180,14 @@ func classifyUnreachable(c *pgconn.Config) {
 	c.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dial(ctx, network, addr)
 		if err != nil {
-			return nil, &store.UnreachableError{Err: err, Reason: "the connection failed"}
+			return nil, &store.UnreachableError{Err: err, Reason: "the connection failed", Inner: true}
 		}
 		return conn, nil
 	}
 	c.LookupFunc = func(ctx context.Context, host string) ([]string, error) {
 		addrs, err := lookup(ctx, host)
 		if err != nil {
-			return nil, &store.UnreachableError{Err: err, Reason: "the host name did not resolve"}
+			return nil, &store.UnreachableError{Err: err, Reason: "the host name did not resolve", Inner: true}
 		}
 		return addrs, nil
 	}

@@ -31,7 +31,11 @@ func classify(err error) error {
 		return nil
 	}
 	if u := (*store.UnreachableError)(nil); errors.As(err, &u) {
-		return err
+		if !u.Inner {
+			return err
+		}
+		// A dial's, inside the driver's message: said once, in front.
+		return &store.UnreachableError{Err: err, Reason: u.Reason}
 	}
 	var pe *pgconn.PgError
 	hasPg := errors.As(err, &pe)

@@ -172,3 +172,27 @@ func TestConnectTimeoutByDefault(t *testing.T) {
 		t.Errorf("a server that never answers: %v (context %v), want unreachable before the test's own deadline", err, ctx.Err())
 	}
 }
+
+// TestNothingListeningSaysUnreachableOnce: a database with nothing
+// listening is unreachable, its message saying so once, where
+// it had said "store unreachable:" inside each address the driver tried.
+func TestNothingListeningSaysUnreachableOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	_, err = Open(context.Background(), "postgres://candor@"+addr+"/candor")
+	var u *store.UnreachableError
+	if !errors.As(err, &u) || u.Reason != "the connection failed" {
+		t.Fatalf("nothing listening: %v, want unreachable, the connection failed", err)
+	}
+	got := classify(err)
+	if msg := got.Error(); strings.Count(msg, "store unreachable") != 1 || !strings.Contains(msg, "connection refused") {
+		t.Errorf("nothing listening, classified: %q, want \"store unreachable\" once and the cause", msg)
+	}
+	if domain.CodeOf(got) != domain.EUnavailable {
+		t.Errorf("nothing listening: code %v, want unavailable", domain.CodeOf(got))
+	}
+}

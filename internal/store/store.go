@@ -37,9 +37,19 @@ type UnreachableError struct {
 	// user or database ("the database refused the sign-in"), for /healthz
 	// to tell anyone; "" when the store did not say.
 	Reason string
+	// Inner says the error is read inside another's message — a dial's,
+	// which the driver lists per address it tried — so it says its cause
+	// alone: "store unreachable:" had appeared once per address in the
+	// middle of one message.
+	Inner bool
 }
 
-func (e *UnreachableError) Error() string { return "store unreachable: " + e.Err.Error() }
+func (e *UnreachableError) Error() string {
+	if e.Inner {
+		return e.Err.Error()
+	}
+	return "store unreachable: " + e.Err.Error()
+}
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // ErrorCode is unavailable (domain.Coder).

@@ -249,19 +249,28 @@ func PreviousMonthIsWindowBefore(m catalog.Month) (catalog.Month, bool) {
 // the period the month closes (Options.Closing). Empty otherwise: a
 // mid-period month's period is the board pack's too.
 func MonthOpensPeriod(span, window string, asOf time.Time, d metrics.Detail) string {
-	if span != catalog.SpanQuotaPeriod || d.PeriodStart == nil || !d.PeriodStart.Equal(asOf) {
-		return ""
-	}
-	m, isMonth := catalog.MonthOfWindow(asOf, window)
-	if !isMonth {
+	m, ok := MonthClosingPeriod(span, window, asOf, d)
+	if !ok {
 		return ""
 	}
 	return "it starts at that instant, so nothing of it has gone yet; " + closedBy(m)
 }
 
+// MonthClosingPeriod is the calendar month whose value read at its end
+// (as of asOf, over window) is the quota period beginning then
+// (MonthOpensPeriod): a page offers to read the one the month closes
+// instead (Options.Closing).
+func MonthClosingPeriod(span, window string, asOf time.Time, d metrics.Detail) (catalog.Month, bool) {
+	if span != catalog.SpanQuotaPeriod || d.PeriodStart == nil || !d.PeriodStart.Equal(asOf) {
+		return catalog.Month{}, false
+	}
+	return catalog.MonthOfWindow(asOf, window)
+}
+
 // closedBy names where the quota period month m closes is reported.
 func closedBy(m catalog.Month) string {
-	return "the period " + m.Words() + " closes is the one the month's board pack reports (candor report board --month " + m.String() + ")"
+	return "the period " + m.Words() + " closes is the one the month's board pack reports (candor report board --month " + m.String() +
+		"), and a closing read gives (--closing, closing=1)"
 }
 
 // PeriodJustBegun says why a value judged against the elapsed share of its

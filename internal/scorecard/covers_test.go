@@ -130,7 +130,7 @@ func TestMonthOpensPeriod(t *testing.T) {
 	oct1 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	nov1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	starts := metrics.Detail{PeriodStart: &oct1}
-	want := "it starts at that instant, so nothing of it has gone yet; the period September 2026 closes is the one the month's board pack reports (candor report board --month 2026-09)"
+	want := "it starts at that instant, so nothing of it has gone yet; the period September 2026 closes is the one the month's board pack reports (candor report board --month 2026-09), and a closing read gives (--closing, closing=1)"
 	if got := MonthOpensPeriod(catalog.SpanQuotaPeriod, "30d", oct1, starts); got != want {
 		t.Errorf("September: %q, want %q", got, want)
 	}

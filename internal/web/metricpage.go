@@ -27,7 +27,7 @@ import (
 // ones, the breakdown dimension (by), a scope on the metric's other
 // dimensions (scope=plan:pro), and the records table's kind, sort order
 // and page.
-var metricPageParams = append(slices.Clone(queryKeys), "month", "by", "scope", "kind", "sort", "limit", "offset")
+var metricPageParams = append(slices.Clone(queryKeys), "month", "closing", "by", "scope", "kind", "sort", "limit", "offset")
 
 // metricState is the metric page's own state, which its links carry
 // besides the Query: a link changes one part and keeps the others.
@@ -131,6 +131,10 @@ type metricPage struct {
 	// cohort, a quota period or a baseline, what it is (catalog.Metric.Span)
 	// rather than a window the formula does not use.
 	CoversLabel, Covers string
+	// ClosingHref and ClosingMonth offer, on a month's page that reads
+	// the quota period beginning at its end, the period the month closes
+	// (closing=1), as its board pack reports it.
+	ClosingHref, ClosingMonth string
 	// TrendCovers says, under the trend's title, what each weekly point
 	// and the figure above cover (scorecard.TrendCovers).
 	TrendCovers string
@@ -347,10 +351,15 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 	mp.Action.Escalated = escalated
 	pg := s.newPage(r, m.Name, q, mp)
 	pg.Controls, pg.Choices, pg.AsOf = true, ch, mp.D.AsOf
+	var keep []string
 	for _, kv := range [][2]string{{"by", st.By}, {"scope", st.Scope}, {"kind", st.Kind}, {"sort", st.Sort}} {
 		if kv[1] != "" {
 			pg.Keep = append(pg.Keep, HiddenField{kv[0], kv[1]})
+			keep = append(keep, kv[0], kv[1])
 		}
+	}
+	if cm, ok := scorecard.MonthClosingPeriod(mp.D.Definition.Span, mp.D.Card.Window, mp.D.AsOf, mp.D.Card.Detail); ok && !q.Closing {
+		mp.ClosingMonth, mp.ClosingHref = cm.Words(), q.URL("/metrics/"+m.ID, append(keep, "closing", "1")...)
 	}
 	s.render(w, r, status, "metric", pg)
 }

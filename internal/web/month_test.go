@@ -232,7 +232,7 @@ func TestMonthTrendNamesItsDates(t *testing.T) {
 // first; the metric page says so, and October's (mid-quarter) does not.
 func TestMonthClosingAQuotaPeriodSaysSo(t *testing.T) {
 	e := quarterEnv(t)
-	want := "the period March 2026 closes is the one the month&#39;s board pack reports (candor report board --month 2026-03)"
+	want := "the period March 2026 closes is the one the month&#39;s board pack reports (candor report board --month 2026-03), and a closing read gives (--closing, closing=1)"
 	if code, body, _ := e.do(t, "GET", "/metrics/quota_attainment?month=2026-03", "", nil); code != 200 || !strings.Contains(string(body), want) {
 		t.Errorf("quota attainment for March: %d, does not say it reads the next period\n%s", code, clip(body))
 	}
@@ -366,7 +366,7 @@ func TestShareOfAMonthClosingAQuotaPeriodSaysSo(t *testing.T) {
 	if st != 201 {
 		t.Fatalf("share: %d %s", st, raw)
 	}
-	want := "the period March 2026 closes is the one the month&#39;s board pack reports (candor report board --month 2026-03)"
+	want := "the period March 2026 closes is the one the month&#39;s board pack reports (candor report board --month 2026-03), and a closing read gives (--closing, closing=1)"
 	if code, body, _ := e.call(t, "GET", link.URL, "", "", caller{name: "anonymous"}); code != 200 || !strings.Contains(string(body), want) {
 		t.Errorf("the link to quota attainment for March: %d, does not say it reads the next period\n%s", code, clip(body))
 	}
@@ -460,7 +460,7 @@ func TestMonthClosingAQuotaPeriodCardSaysWhy(t *testing.T) {
 		return "", ""
 	}
 	status, why := reason("2026-03")
-	want := "the quota period starts at this instant (1 Apr 2026 00:00 UTC), so none of it has gone and no pace is due yet; the period March 2026 closes is the one the month's board pack reports (candor report board --month 2026-03)"
+	want := "the quota period starts at this instant (1 Apr 2026 00:00 UTC), so none of it has gone and no pace is due yet; the period March 2026 closes is the one the month's board pack reports (candor report board --month 2026-03), and a closing read gives (--closing, closing=1)"
 	if status != "unknown" || why != want {
 		t.Errorf("March's quota attainment: %s, %q\nwant unknown, %q", status, why, want)
 	}

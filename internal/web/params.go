@@ -71,7 +71,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/sections/{name}/history": nil,
 	"GET /api/v1/gates/decisions/{id}":    nil,
 
-	"GET /{$}":           monthPageParams,
+	"GET /{$}":           closingPageParams,
 	"GET /login":         {"next"},
 	"GET /static/{file}": nil,
 	"GET /metrics/{id}":  metricPageParams,
@@ -81,7 +81,7 @@ var routeParams = map[string][]string{
 	"GET /auth/oidc/start":                 {"next"},
 	// A role view ignores the filters but takes them, to say they do not
 	// apply, rather than refuse a link carried from the scorecard.
-	"GET /views/{role}": monthPageParams,
+	"GET /views/{role}": closingPageParams,
 	"GET /sources":      queryKeys,
 	"GET /admin":        {"done"},
 	"GET /proposals":    {"done", "proposal"},
@@ -127,6 +127,11 @@ func offeredParams(key string) []string {
 // monthPageParams are a page's carried parameters and month, which a page
 // takes in place of as_of and window and carries as them (pageQuery).
 var monthPageParams = append(slices.Clone(queryKeys), "month")
+
+// closingPageParams are monthPageParams and closing, for the pages whose
+// figures a closing read changes (the scorecard, a role view; a metric
+// page lists it among its own).
+var closingPageParams = append(slices.Clone(monthPageParams), "closing")
 
 // anyParams marks a route whose query another party writes: not checked.
 var anyParams = []string{"*"}

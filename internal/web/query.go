@@ -24,10 +24,19 @@ type Query struct {
 	AsOf, Window               string
 	Team, Service, Environment string
 	BusinessUnit               string
+	// Closing is closing=1: each quota period read as the one closing at
+	// as_of (scorecard.Options.Closing), carried to the pages that read
+	// it (the scorecard, a metric, a role view) and dropped by the others
+	// (For).
+	Closing bool
 }
 
-// queryKeys are the carried parameters, in the order URLs write them.
-var queryKeys = []string{"as_of", "window", "team", "service", "environment", "business_unit"}
+// queryKeys are the date and filter parameters, in the order URLs write
+// them; carriedKeys adds closing, which only some pages take.
+var (
+	queryKeys   = []string{"as_of", "window", "team", "service", "environment", "business_unit"}
+	carriedKeys = append(slices.Clone(queryKeys), "closing")
+)
 
 func (q *Query) field(key string) *string {
 	switch key {
@@ -49,6 +58,12 @@ func (q *Query) field(key string) *string {
 
 // Get returns a carried parameter's value.
 func (q Query) Get(key string) string {
+	if key == "closing" {
+		if q.Closing {
+			return "1"
+		}
+		return ""
+	}
 	if f := q.field(key); f != nil {
 		return *f
 	}
@@ -58,6 +73,10 @@ func (q Query) Get(key string) string {
 // With returns q with one carried parameter set ("" removes it); other
 // keys are ignored.
 func (q Query) With(key, value string) Query {
+	if key == "closing" {
+		q.Closing = value != ""
+		return q
+	}
 	if f := q.field(key); f != nil {
 		*f = value
 	}
@@ -73,7 +92,7 @@ func (q Query) For(route string) Query {
 		return q
 	}
 	var out Query
-	for _, k := range queryKeys {
+	for _, k := range carriedKeys {
 		if slices.Contains(known, k) {
 			out = out.With(k, q.Get(k))
 		}
@@ -84,7 +103,7 @@ func (q Query) For(route string) Query {
 // Values are the carried parameters that are set.
 func (q Query) Values() url.Values {
 	v := url.Values{}
-	for _, k := range queryKeys {
+	for _, k := range carriedKeys {
 		if x := q.Get(k); x != "" {
 			v.Set(k, x)
 		}
@@ -142,7 +161,7 @@ func encodeOrdered(v url.Values) string {
 	for k, xs := range v {
 		rest[k] = xs
 	}
-	for _, k := range queryKeys {
+	for _, k := range carriedKeys {
 		add(k)
 		delete(rest, k)
 	}
@@ -204,9 +223,17 @@ func (s *Server) pageQuery(r *http.Request) (Query, scorecard.Options, error) {
 		}
 		q.AsOf, q.Window = m.End().Format(time.DateOnly), catalog.FormatWindow(m.Window())
 	}
+	// closing=1 (the pages and routes listing it; others refuse it
+	// before): a quarter-end month's page may read the quarter it closes,
+	// as its board pack does.
+	closing, err := boolParam(r, "closing")
+	if err != nil {
+		return q, scorecard.Options{}, err
+	}
+	q.Closing = closing
 	// A page may show a result up to max_lag old while a large import is
 	// applied (scorecard.Options.Recent).
-	opt := scorecard.Options{AsOf: s.defaultAsOf(), Scope: q.Scope(), Recent: true}
+	opt := scorecard.Options{AsOf: s.defaultAsOf(), Scope: q.Scope(), Recent: true, Closing: closing}
 	if q.AsOf != "" {
 		t, err := s.parseAsOf(q.AsOf)
 		if err != nil {
@@ -320,11 +347,6 @@ var apiFilterParams = append(slices.Clone(monthPageParams), "scope", "closing")
 func (s *Server) apiQuery(r *http.Request) (Query, scorecard.Options, metrics.Scope, error) {
 	q, opt, err := s.pageQuery(r)
 	if err != nil {
-		return q, opt, metrics.Scope{}, err
-	}
-	// closing=true reads each quota period as the one closing at as_of:
-	// what an evidence pack's figures state, and its rederive asks for.
-	if opt.Closing, err = boolParam(r, "closing"); err != nil {
 		return q, opt, metrics.Scope{}, err
 	}
 	var ps metrics.Scope

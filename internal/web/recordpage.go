@@ -212,8 +212,9 @@ func slaNote(fields []recordField, asOf time.Time) {
 }
 
 // recordPageParams are the record page's query parameters: the carried
-// ones, and the metric and scope it was opened from, for its breadcrumb.
-var recordPageParams = append(slices.Clone(queryKeys), "metric", "scope")
+// ones, and the metric and scope it was opened from, for its breadcrumb
+// (closing too: the metric's page it leads back to reads it).
+var recordPageParams = append(slices.Clone(queryKeys), "closing", "metric", "scope")
 
 // crumb is one step of a page's breadcrumb; Href is "" for the page itself.
 type crumb struct{ Text, Href string }

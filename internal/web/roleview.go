@@ -229,7 +229,7 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 	// page (SPEC §4: an unknown value is an error naming the known ones),
 	// not said "not to apply" as though it were a real team.
 	asked := opt.Scope
-	q = Query{AsOf: q.AsOf, Window: q.Window}
+	q = Query{AsOf: q.AsOf, Window: q.Window, Closing: q.Closing}
 	opt.Scope = metrics.Scope{}
 	access := s.access(r)
 	opt.Visible = access.CanSeeMetric

@@ -155,8 +155,8 @@ func (s *Server) checkShare(r *http.Request, in shareRequest) (auth.NewShare, er
 		if !slices.Contains(shareFilterKeys, k) {
 			return ns, domain.InvalidParam("filters."+k, "not a filter (want %s)", strings.Join(shareFilterKeys, ", "))
 		}
-		if in.Kind == auth.ShareView && k != "as_of" && k != "window" && k != "month" {
-			return ns, domain.InvalidParam("filters."+k, "a role view covers the whole organisation: it takes as_of, window or month only")
+		if in.Kind == auth.ShareView && k != "as_of" && k != "window" && k != "month" && k != "closing" {
+			return ns, domain.InvalidParam("filters."+k, "a role view covers the whole organisation: it takes as_of, window, month or closing only")
 		}
 		v.Set(k, in.Filters[k])
 	}
@@ -195,9 +195,10 @@ func (s *Server) checkShare(r *http.Request, in shareRequest) (auth.NewShare, er
 }
 
 // shareFilterKeys are the filters a link may fix: the pages' carried ones, a calendar month
-// (kept as the as_of and window it stands for, as a page carries it), and for a card or chart
+// (kept as the as_of and window it stands for, as a page carries it), closing (a quarter-end
+// month's page reading the quarter it closes), and for a card or chart
 // the metric page's scope on the metric's other dimensions and its breakdown.
-var shareFilterKeys = append(slices.Clone(queryKeys), "month", "scope", "by")
+var shareFilterKeys = append(slices.Clone(queryKeys), "month", "closing", "scope", "by")
 
 // shareState reads a card or chart link's scope and breakdown as the metric page reads them; a
 // link shows a breakdown only when it names one.

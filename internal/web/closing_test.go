@@ -1,0 +1,91 @@
+package web
+
+import (
+	"encoding/json"
+	"html"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestPagesReadTheClosingPeriod: March's quota attainment page, which reads
+// the second quarter (begun at March's end), links to the first quarter's
+// reading (closing=1); that page says what it reads and how to go back,
+// its controls and month links keep closing (and its records' pages, for
+// their way back), its links to pages that do not take closing drop it,
+// and those pages refuse it.
+func TestPagesReadTheClosingPeriod(t *testing.T) {
+	e := quarterEnv(t)
+	won := `{"kind":"opportunity","id":"w1","owner":"ann","stage":"closed_won","created_at":"2026-01-05T00:00:00Z","qualified_at":"2026-01-06T00:00:00Z","closed_at":"2026-02-10T00:00:00Z","won":true,"amount":800}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", won, nil); code != 200 {
+		t.Fatalf("POST the deal: %d %s", code, clip(body))
+	}
+	code, body, _ := e.do(t, "GET", "/metrics/quota_attainment?month=2026-03&by=owner", "", nil)
+	m := regexp.MustCompile(`<a href="([^"]+)" id="read-closing">Read the period March 2026 closes</a>`).FindSubmatch(body)
+	if code != 200 || m == nil {
+		t.Fatalf("March's quota attainment page: %d, no link to the period March closes\n%s", code, clip(body))
+	}
+	href := html.UnescapeString(string(m[1]))
+	if !strings.Contains(href, "closing=1") || !strings.Contains(href, "by=owner") || !strings.HasPrefix(href, "/metrics/quota_attainment?") {
+		t.Errorf("the link to the closing period: %s, want the page with its breakdown and closing=1", href)
+	}
+	code, body, _ = e.do(t, "GET", href, "", nil)
+	page := string(body)
+	if code != 200 || !strings.Contains(page, `id="closing-notice"`) || strings.Contains(page, "read-closing") {
+		t.Fatalf("GET %s: %d, no notice of the closing read (or the link offered again)\n%s", href, code, clip(body))
+	}
+	if !strings.Contains(page, `<input type="hidden" name="closing" value="1">`) {
+		t.Error("the controls form of a closing page does not keep closing")
+	}
+	for _, a := range regexp.MustCompile(`href="([^"]+)"`).FindAllStringSubmatch(page, -1) {
+		link := html.UnescapeString(a[1])
+		if !strings.Contains(link, "closing=1") {
+			continue
+		}
+		if !strings.HasPrefix(link, "/metrics/") && !strings.HasPrefix(link, "/?") && !strings.HasPrefix(link, "/views/") && !strings.HasPrefix(link, "/records/") {
+			t.Errorf("a closing page links to %s, which does not take closing", link)
+		}
+	}
+	// The notice's way back reads the instant again.
+	back := regexp.MustCompile(`id="closing-notice">[^<]*<a href="([^"]+)"`).FindStringSubmatch(page)
+	if back == nil || strings.Contains(html.UnescapeString(back[1]), "closing") {
+		t.Errorf("the notice's way back: %v", back)
+	}
+
+	// What the page shows is what the API gives for the same reading.
+	value := func(path string) any {
+		t.Helper()
+		code, body, _ := e.do(t, "GET", path, "", nil)
+		var d struct {
+			Metric struct{ Value any }
+		}
+		if err := json.Unmarshal(body, &d); code != 200 || err != nil {
+			t.Fatalf("GET %s: %d %v", path, code, err)
+		}
+		return d.Metric.Value
+	}
+	if v := value("/api/v1/metrics/quota_attainment?month=2026-03&closing=1"); v != 80.0 {
+		t.Errorf("March's closing read: %v, want 80 (the first quarter's)", v)
+	}
+	if v := value("/api/v1/metrics/quota_attainment?month=2026-03"); v != 0.0 {
+		t.Errorf("March read at the instant: %v, want 0 (the second quarter, just begun)", v)
+	}
+
+	// A card link made from the closing page fixes the closing read.
+	cro := caller{name: "cro", roles: []string{"executive"}, token: e.roleToken(t, "executive")}
+	st, link, raw := e.share(t, cro, `{"kind":"card","subject":"quota_attainment","filters":{"month":"2026-03","closing":"1"}}`)
+	if st != 201 {
+		t.Fatalf("share: %d %s", st, raw)
+	}
+	if code, body, _ := e.call(t, "GET", link.URL, "", "", caller{name: "anonymous"}); code != 200 || !strings.Contains(string(body), `id="closing-notice"`) || !strings.Contains(string(body), "80") {
+		t.Errorf("the link to March's closing read: %d, no notice or not the first quarter's 80 %%\n%s", code, clip(body))
+	}
+
+	for path, want := range map[string]int{"/?month=2026-03&closing=1": 200, "/views/cro?month=2026-03&closing=1": 200, "/customers?closing=1": 400, "/?closing=perhaps": 400} {
+		code, body, _ := e.do(t, "GET", path, "", nil)
+		if code != want || want == 200 && !strings.Contains(string(body), `id="closing-notice"`) || want == 400 && !strings.Contains(string(body), "closing") {
+			t.Errorf("GET %s: %d, want %d (with the notice, or naming closing)", path, code, want)
+		}
+	}
+}

@@ -48,7 +48,7 @@ func TestContract(t *testing.T) {
 		db := s.(*DB).db
 		if bypass {
 			// Someone with the file can drop the triggers.
-			if _, err := db.Exec(`DROP TRIGGER IF EXISTS ledger_no_update; DROP TRIGGER IF EXISTS ledger_no_delete`); err != nil {
+			if _, err := db.Exec(`DROP TRIGGER IF EXISTS ledger_no_update; DROP TRIGGER IF EXISTS ledger_no_delete; DROP TRIGGER IF EXISTS docs_no_update; DROP TRIGGER IF EXISTS docs_no_delete`); err != nil {
 				return err
 			}
 		}

@@ -438,6 +438,7 @@ const (
 	DocDigestDiffers = "it no longer hashes to the SHA-256 its ledger entry chains"
 	DocRemoved       = "removed from the database since it was chained"
 	DocNotChained    = "no ledger entry chains it: written to the database behind Candor's back"
+	DocNotChainedEnd = "no ledger entry chains it, nor any document after it: written to the database behind Candor's back, or its entry was cut from the ledger's end"
 	DocSummaryOnly   = "rewritten by retention before Candor chained the rewrite's digest: only what retention never rewrites (its entry's summary) is compared"
 )
 
@@ -482,10 +483,10 @@ type digested struct {
 // 1 to upto (0: every entry) that were altered (DocDiffers: their fields,
 // or for those chained by their digest — KPI snapshots, reports, gate
 // decisions, watch outcomes — their SHA-256) or removed since, and any
-// document of them that no entry chains although a document of its
-// collection before it is chained — inserted in the database, not
-// appended by Candor. (Documents older than the first its collection
-// chained predate the ledger.) A
+// document of them that no entry chains although it is newer than the
+// first document the ledger chains or than its first entry — inserted in
+// the database, not appended by Candor. (Documents before both predate
+// the ledger: every collection has been chained since it was made.) A
 // document chained by its digest that retention rewrote matches the
 // digest its retention entry chained for it; one rewritten before
 // retention entries held them is compared by its summary alone
@@ -557,9 +558,10 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 		}
 	}
 	chained := map[int64]bool{}
-	// The first document each collection's entries chain: an unchained
-	// one before it predates the ledger.
-	first := map[string]int64{}
+	// The first document any entry chains, and the first entry's time:
+	// a document unchained before both predates the ledger.
+	var firstDoc, lastDoc int64
+	var firstAt time.Time
 	// Documents chained by their digest that no longer hash to it, judged
 	// once every retention entry is read (it follows their own).
 	type differing struct {
@@ -570,6 +572,9 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 	rewritten := map[int64][]string{}
 	unlisted := map[string]int64{}
 	err = st.LedgerScan(ctx, 1, 0, func(r store.LedgerRow) error {
+		if r.Seq == 1 {
+			firstAt = r.At
+		}
 		if r.Type == TypeRetention {
 			noteRewrites(r.Data, rewritten, unlisted)
 			return nil
@@ -582,15 +587,16 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 			SHA256 string `json:"sha256"`
 		}
 		json.Unmarshal(r.Data, &data)
+		if data.Doc > 0 && (firstDoc == 0 || data.Doc < firstDoc) {
+			firstDoc = data.Doc
+		}
+		lastDoc = max(lastDoc, data.Doc)
 		cs := byType[r.Type]
 		if len(cs) == 0 {
 			return nil
 		}
 		chained[data.Doc] = true
 		c, _, ok := collectionOf(data.Doc)
-		if f, seen := first[c]; ok && (!seen || data.Doc < f) {
-			first[c] = data.Doc
-		}
 		if upto > 0 && r.Seq > upto || !ok && r.Seq > head.Seq {
 			return nil
 		}
@@ -656,17 +662,22 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 			note(AlteredDoc{Collection: c, Doc: x.doc, Seq: x.row.Seq, Fields: fields, Reason: DocDigestDiffers})
 		}
 	}
-	// A document no entry chains after the first its collection chained
-	// was inserted behind Candor's back (one before it predates the
-	// ledger).
+	// A document no entry chains, newer than the ledger's first document
+	// or its first entry, was inserted behind Candor's back — or, after
+	// the last document chained, its entry was cut from the ledger's end
+	// (without a published head, nothing else shows a cut).
 	ids := slices.Collect(maps.Keys(stored))
 	ids = slices.AppendSeq(ids, maps.Keys(sums))
 	slices.Sort(ids)
 	for _, id := range ids {
-		c, _, _ := collectionOf(id)
-		if f, ok := first[c]; ok && !chained[id] && id > f {
+		c, created, _ := collectionOf(id)
+		if !chained[id] && (firstDoc > 0 && id > firstDoc || !firstAt.IsZero() && created.After(firstAt)) {
 			rep.Checked++
-			note(AlteredDoc{Collection: c, Doc: id, Reason: DocNotChained})
+			why := DocNotChained
+			if id > lastDoc {
+				why = DocNotChainedEnd
+			}
+			note(AlteredDoc{Collection: c, Doc: id, Reason: why})
 		}
 	}
 	return rep, nil

@@ -20,7 +20,9 @@ import (
 // (ledger.VerifyDocs): one rewritten in the database is named, with the
 // summary fields that differ; a report retention rewrote matches the
 // digest its run chained, and one rewritten by a run that chained none is
-// compared by its summary alone.
+// compared by its summary alone; a document inserted with an id below its
+// collection's first chained one, but after the ledger's first, is
+// inserted, not older than the ledger.
 func runDigestDocs(t *testing.T, open Factory, o options) {
 	ctx := context.Background()
 	verify := func(t *testing.T, s store.Store) ledger.DocsReport {
@@ -69,6 +71,13 @@ func runDigestDocs(t *testing.T, open Factory, o options) {
 		}
 		s := sealed(open(t))
 		appendJSON(t, s, store.AccessCollection, map[string]any{"type": "sign_in", "subject": "user:ann@example.com"})
+		// Written to the database behind Candor's back, with no entry:
+		// its id is below the first gate decision's, above the ledger's
+		// first document.
+		if err := o.sql(t, s, false, fmt.Sprintf(`INSERT INTO docs (collection, created_at, body) VALUES ('%s', %d, '{"decision":"allow"}')`,
+			gate.DecisionCollection, time.Now().UnixNano())); err != nil {
+			t.Fatal(err)
+		}
 		decision := appendJSON(t, s, gate.DecisionCollection, gate.Result{Decision: gate.Deny, Release: gate.Release{Service: "checkout", Environment: "production", Version: "v1"}})
 		watch := appendJSON(t, s, gate.WatchCollection, gate.Watch{Deployment: "import/d1", Service: "checkout", Outcome: gate.WatchFail, Rollback: true, Reason: "error rate 9% > 5%"})
 		end := time.Now().UTC().Truncate(time.Hour)
@@ -80,16 +89,17 @@ func runDigestDocs(t *testing.T, open Factory, o options) {
 		if _, _, err := report.Save(ctx, s, &report.Report{Kind: report.KindBoard, AsOf: end, Month: "2026-11", By: "cli:root", CreatedAt: end, PDF: []byte("%PDF-1.4 a board pack")}); err != nil {
 			t.Fatal(err)
 		}
+		inserted := decision.ID - 1
 		rep := verify(t, s)
-		if rep.Checked != 5 || rep.Altered != 0 {
-			t.Fatalf("VerifyDocs before retention: %+v; want 5 checked, none altered", rep)
+		if rep.Checked != 6 || rep.Altered != 1 || named(rep)[0] != fmt.Sprintf("%s %d: %s", gate.DecisionCollection, inserted, ledger.DocNotChained) {
+			t.Fatalf("VerifyDocs before retention: %+v; want 6 checked, the inserted decision named", rep)
 		}
 
 		// Retention rewrites both reports: each matches the digest its
 		// run chained.
 		applyLedgerPeriod(t, s)
-		if rep := verify(t, s); rep.Altered != 0 || rep.Redacted != 2 || rep.SummaryOnly != 0 {
-			t.Fatalf("VerifyDocs after retention: %+v; want the two reports rewritten by it, none altered", rep)
+		if rep := verify(t, s); rep.Altered != 1 || rep.Redacted != 2 || rep.SummaryOnly != 0 {
+			t.Fatalf("VerifyDocs after retention: %+v; want the two reports rewritten by it, only the inserted decision altered", rep)
 		}
 
 		rewrite(t, s, decision, `"decision":"deny"`, `"decision":"allow"`)
@@ -100,8 +110,9 @@ func runDigestDocs(t *testing.T, open Factory, o options) {
 			fmt.Sprintf("%s %d (decision, sha256): %s", gate.DecisionCollection, decision.ID, ledger.DocDigestDiffers),
 			fmt.Sprintf("%s %d (outcome, sha256): %s", gate.WatchCollection, watch.ID, ledger.DocDigestDiffers),
 			fmt.Sprintf("%s %d (sha256): %s", report.Collection, digest.ID, ledger.DocDigestDiffers),
+			fmt.Sprintf("%s %d: %s", gate.DecisionCollection, inserted, ledger.DocNotChained),
 		}
-		if got := named(rep); rep.Altered != 3 || rep.Redacted != 1 || !slices.Equal(got, want) {
+		if got := named(rep); rep.Altered != 4 || rep.Redacted != 1 || !slices.Equal(got, want) {
 			t.Errorf("VerifyDocs after tampering: %+v\n got %q\nwant %q", rep, got, want)
 		}
 	})

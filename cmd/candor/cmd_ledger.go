@@ -197,20 +197,33 @@ func printRecordsCheck(env *Env, r ledger.RecordsReport) {
 		lines, r.Altered)
 }
 
-// printDocsCheck says whether every document the ledger chains field by
-// field (proposals, decisions, acknowledgements, access events, …) still
-// reads as chained, naming the first that do not.
+// printDocsCheck says whether every document the ledger chains still
+// reads as chained — field by field (proposals, decisions,
+// acknowledgements, access events, …) or by its SHA-256 (gate decisions,
+// watch outcomes, reports, KPI snapshots) —, naming the first that do
+// not, and the reports only partly compared.
 func printDocsCheck(env *Env, r ledger.DocsReport) {
+	redacted := ""
+	if r.Redacted > 0 {
+		redacted = fmt.Sprintf("; %d rewritten by retention, matching the digest its run chained", r.Redacted)
+	}
 	if r.Altered == 0 {
-		fmt.Fprintf(env.Stdout, "documents intact: %d (proposals, decisions, acknowledgements, access events, …), each matching the ledger entry that chained it\n", r.Checked)
-		return
+		fmt.Fprintf(env.Stdout, "documents intact: %d (proposals, decisions, acknowledgements, access events, … field by field; gate decisions, watch outcomes, reports, KPI snapshots by their SHA-256), each matching the ledger entry that chained it%s\n", r.Checked, redacted)
+	} else {
+		lines := make([]string, len(r.First))
+		for i, a := range r.First {
+			lines[i] = a.String() + ": " + a.Reason
+		}
+		printAltered(env, fmt.Sprintf("documents ALTERED: %d of %d no longer match the ledger entry that chained them (changed in the database behind Candor's back)%s:", r.Altered, r.Checked, redacted),
+			lines, r.Altered)
 	}
-	lines := make([]string, len(r.First))
-	for i, a := range r.First {
-		lines[i] = a.String() + ": " + a.Reason
+	if r.SummaryOnly > 0 {
+		lines := make([]string, len(r.SummaryOnlyFirst))
+		for i, a := range r.SummaryOnlyFirst {
+			lines[i] = a.String()
+		}
+		printAltered(env, fmt.Sprintf("documents compared in part: %d %s", r.SummaryOnly, ledger.DocSummaryOnly+":"), lines, r.SummaryOnly)
 	}
-	printAltered(env, fmt.Sprintf("documents ALTERED: %d of %d no longer match the ledger entry that chained them (changed in the database behind Candor's back):", r.Altered, r.Checked),
-		lines, r.Altered)
 }
 
 // printAltered prints head, then the lines naming the first of total

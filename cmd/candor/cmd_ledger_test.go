@@ -6,12 +6,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -135,7 +137,13 @@ func TestLedgerCommands(t *testing.T) {
 	mustExec(`UPDATE ledger SET data = replace(data, '"records":20', '"records":2') WHERE seq = 2`)
 	runWith(t, "", false, with("ledger", "verify")...).want(t, 0, "ledger verify (restored)")
 	mustExec(`DELETE FROM ledger WHERE seq = 4`)
-	runWith(t, "", false, with("ledger", "verify")...).want(t, 0, "ledger verify (tail cut, no head)")
+	// Without the head, the ledger itself verifies; the snapshot its cut
+	// entry chained is still stored, and is named.
+	r = runWith(t, "", false, with("ledger", "verify")...)
+	r.want(t, 1, "ledger verify (tail cut, no head)")
+	if !strings.Contains(r.stdout, "ledger intact: 3 entries") || !strings.Contains(r.stdout, "kpi_snapshot 3: "+ledger.DocNotChainedEnd) {
+		t.Errorf("verify of a cut ledger without its head says %q", r.stdout)
+	}
 	r = runWith(t, "", false, with("ledger", "verify", "--head", head)...)
 	r.want(t, 1, "ledger verify --head (tail cut)")
 	if !strings.Contains(r.stdout, "BROKEN at entry 4: missing") {
@@ -434,5 +442,40 @@ func TestLedgerKeyCheckReadsOnce(t *testing.T) {
 	var ee *exitError
 	if n, err := check(other); !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "did not sign the audit ledger's last entry (entry 1,") || n != 1 {
 		t.Errorf("another key: %v after %d reads; want the refusal naming entry 1 after 1 read", err, n)
+	}
+}
+
+// `ledger verify` compares the documents the ledger chains by their
+// digest too: a board pack retention rewrote matches the digest its run
+// chained, and a gate decision rewritten in the database is named, with
+// the field of its entry's summary that changed (exit 1).
+func TestLedgerVerifyComparesDigestDocuments(t *testing.T) {
+	data := smallStore(t)
+	cfg := filepath.Join(t.TempDir(), "candor.yaml")
+	os.WriteFile(cfg, []byte("retention:\n  personal_after: 3650d\n  periods:\n    ledger: 1ns\n"), 0o644)
+	d := []string{"--data", data, "--config", cfg}
+	r := run(t, append([]string{"gate", "check", "--service", "checkout", "--environment", "production", "--version", "1.0.0", "--fact", "coverage=0.9", "--format", "json"}, d...)...)
+	var decision struct{ ID int64 }
+	if err := json.Unmarshal([]byte(r.stdout), &decision); err != nil || decision.ID == 0 {
+		t.Fatalf("gate check: %d %s %s (%v)", r.code, r.stdout, r.stderr, err)
+	}
+	mustRun(t, append([]string{"report", "board", "--month", time.Now().UTC().AddDate(0, -1, 0).Format("2006-01"), "--out", filepath.Join(t.TempDir(), "p.pdf")}, d...)...)
+	mustRun(t, append([]string{"retention", "apply"}, d...)...)
+	if out := mustRun(t, append([]string{"ledger", "verify"}, d...)...).stdout; !strings.Contains(out, "documents intact: ") || !strings.Contains(out, "; 1 rewritten by retention, matching the digest its run chained") {
+		t.Errorf("verify after retention:\n%s", out)
+	}
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE docs SET body = CAST(replace(CAST(body AS TEXT), '"version":"1.0.0"', '"version":"1.0.1"') AS BLOB), redacted = 1 WHERE id = ?`, decision.ID); err != nil {
+		t.Fatal(err)
+	}
+	lv := run(t, append([]string{"ledger", "verify"}, d...)...)
+	want := fmt.Sprintf("gate_decision %d (sha256, version): it no longer hashes to the SHA-256 its ledger entry chains", decision.ID)
+	if lv.code != 1 || !strings.Contains(lv.stdout, "ledger intact: ") || !strings.Contains(lv.stdout, "documents ALTERED: 1 of ") || !strings.Contains(lv.stdout, want) {
+		t.Errorf("verify of the tampered decision: exit %d\n%s\nwant 1 and %q", lv.code, lv.stdout, want)
 	}
 }

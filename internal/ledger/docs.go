@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/candor/candor/internal/store"
 )
@@ -91,8 +92,7 @@ func docEntry(spec DocSpec, d store.Doc) (store.LedgerEntry, error) {
 	}
 	var personal map[string]any
 	if spec.Digest {
-		sum := sha256.Sum256(d.Body)
-		data["sha256"], data["bytes"] = hex.EncodeToString(sum[:]), len(d.Body)
+		data["sha256"], data["bytes"] = digestOf(d.Body), len(d.Body)
 	} else {
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(d.Body, &fields); err != nil {
@@ -240,20 +240,47 @@ func Rewrites() map[string]Rewrite {
 // chained. The ledger's own verification cannot see a document rewritten
 // in the database behind Candor's back: it checks the entries, not the
 // documents beside them. A collection chained by its digest (KPI
-// snapshots) or not at all is an error: compare its SHA-256 instead.
+// snapshots, reports, gate decisions, watch outcomes) is compared by its
+// SHA-256 and size, and the fields of its entry's summary that differ
+// are named with "sha256" (what changed, where the summary holds it); a
+// collection not chained at all is an error.
 func DocDiffers(d store.Doc, row store.LedgerRow) ([]string, error) {
 	docsMu.RLock()
 	spec, ok := docs[d.Collection]
 	docsMu.RUnlock()
-	if !ok || spec.Digest {
-		return nil, fmt.Errorf("ledger: %s documents are not chained field by field", d.Collection)
+	if !ok {
+		return nil, fmt.Errorf("ledger: %s documents are not chained", d.Collection)
 	}
 	e, err := docEntry(spec, d)
 	if err != nil {
-		// A body that is no JSON object any more differs whole.
+		// A body that is no JSON object (or no longer reads as its
+		// collection's summary) any more differs whole.
 		return []string{"(the whole document)"}, nil
 	}
-	return fieldsDiffer(e, row), nil
+	if !spec.Digest {
+		return fieldsDiffer(e, row), nil
+	}
+	if chainedDigest(row.Data) == digestOf(d.Body) {
+		// The very bytes chained: a summary rebuilt by today's rules
+		// could only differ by the rules.
+		return nil, nil
+	}
+	// The size differs only with the digest: name the digest once.
+	return slices.DeleteFunc(fieldsDiffer(e, row), func(f string) bool { return f == "bytes" }), nil
+}
+
+func digestOf(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
+// chainedDigest is the SHA-256 a digest entry's data chains.
+func chainedDigest(data []byte) string {
+	var v struct {
+		SHA256 string `json:"sha256"`
+	}
+	json.Unmarshal(data, &v)
+	return v.SHA256
 }
 
 // fieldsDiffer names, sorted, the top-level fields of the expected entry e
@@ -370,6 +397,17 @@ type DocsReport struct {
 	Checked int64        `json:"checked"`
 	Altered int64        `json:"altered"`
 	First   []AlteredDoc `json:"first,omitempty"`
+	// Redacted counts the documents chained by their digest (reports)
+	// that retention rewrote, each matching the digest its retention
+	// entry chained for the rewrite (they are among Checked).
+	Redacted int64 `json:"redacted,omitempty"`
+	// SummaryOnly counts those rewritten by retention before Candor
+	// chained a rewrite's digest (before 7 December 2026): only their
+	// entry's summary — what retention never rewrites — could be compared
+	// (they are among Checked, not Altered); SummaryOnlyFirst names the
+	// first.
+	SummaryOnly      int64        `json:"summary_only,omitempty"`
+	SummaryOnlyFirst []AlteredDoc `json:"summary_only_first,omitempty"`
 }
 
 // AlteredDoc is a document that no longer reads as its ledger entry
@@ -396,30 +434,80 @@ const docsFirst = 20
 
 // Reasons an AlteredDoc gives.
 const (
-	DocFieldsDiffer = "its fields differ from those its ledger entry chains"
-	DocRemoved      = "removed from the database since it was chained"
-	DocNotChained   = "no ledger entry chains it: written to the database behind Candor's back"
+	DocFieldsDiffer  = "its fields differ from those its ledger entry chains"
+	DocDigestDiffers = "it no longer hashes to the SHA-256 its ledger entry chains"
+	DocRemoved       = "removed from the database since it was chained"
+	DocNotChained    = "no ledger entry chains it: written to the database behind Candor's back"
+	DocNotChainedEnd = "no ledger entry chains it, nor any document after it: written to the database behind Candor's back, or its entry was cut from the ledger's end"
+	DocSummaryOnly   = "rewritten by retention before Candor chained the rewrite's digest: only what retention never rewrites (its entry's summary) is compared"
 )
 
-// VerifyDocs compares the documents of collections (nil: every collection
-// chained field by field, DocSpec without Digest) with the ledger entries
-// that chained them: those of entries 1 to upto (0: every entry) that were
-// altered (DocDiffers) or removed since, and any document of them that no
-// entry chains although a document of its collection before it is
-// chained — inserted in the database, not appended by Candor. (Documents
-// older than the first its collection chained predate the ledger.) The
-// ledger's own verification (Verify) checks its entries, not the documents
-// beside them: a proposal's value or an approver rewritten in the database
-// changes what the governed history folds while the ledger verifies.
+// DocDigest is a document chained by its digest as retention rewrote it
+// (its personal data redacted): a retention entry lists them, so that
+// VerifyDocs tells that rewrite from one behind Candor's back.
+type DocDigest struct {
+	Collection string `json:"collection"`
+	Doc        int64  `json:"doc"`
+	SHA256     string `json:"sha256"`
+	Bytes      int    `json:"bytes"`
+}
+
+// RewrittenDigests returns the digests of those of ds (rewritten by
+// retention) whose collection the ledger chains by its digest.
+func RewrittenDigests(ds []store.Doc) []DocDigest {
+	docsMu.RLock()
+	defer docsMu.RUnlock()
+	var out []DocDigest
+	for _, d := range ds {
+		if docs[d.Collection].Digest {
+			out = append(out, DocDigest{Collection: d.Collection, Doc: d.ID, SHA256: digestOf(d.Body), Bytes: len(d.Body)})
+		}
+	}
+	return out
+}
+
+// digestPage is how many documents chained by their digest VerifyDocs
+// reads at once: it keeps their digests, not their bodies (reports hold
+// PDFs, snapshots whole scorecards).
+const digestPage = 32
+
+// digested is a document chained by its digest, as VerifyDocs keeps it.
+type digested struct {
+	collection string
+	created    time.Time
+	sha256     string
+}
+
+// VerifyDocs compares the documents of collections (nil: every chained
+// collection) with the ledger entries that chained them: those of entries
+// 1 to upto (0: every entry) that were altered (DocDiffers: their fields,
+// or for those chained by their digest — KPI snapshots, reports, gate
+// decisions, watch outcomes — their SHA-256) or removed since, and any
+// document of them that no entry chains although it is newer than the
+// first document the ledger chains or than its first entry — inserted in
+// the database, not appended by Candor. (Documents before both predate
+// the ledger: every collection has been chained since it was made.) A
+// document chained by its digest that retention rewrote matches the
+// digest its retention entry chained for it; one rewritten before
+// retention entries held them is compared by its summary alone
+// (DocsReport.SummaryOnly). The ledger's own verification (Verify)
+// checks its entries, not the documents beside them: a proposal's value,
+// an approver or a gate decision rewritten in the database changes the
+// governed history while the ledger verifies.
 func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto int64) (DocsReport, error) {
 	var rep DocsReport
 	docsMu.RLock()
 	byType := map[string][]string{}
+	chainedTypes := map[string]bool{}
+	specs := map[string]DocSpec{}
 	for c, spec := range docs {
-		if !spec.Digest && (collections == nil || slices.Contains(collections, c)) {
+		chainedTypes[spec.Type] = true
+		if collections == nil || slices.Contains(collections, c) {
 			byType[spec.Type] = append(byType[spec.Type], c)
+			specs[c] = spec
 		}
 	}
+	rw := maps.Clone(rewrites)
 	docsMu.RUnlock()
 	// The head, then the documents, then the ledger: an entry past the
 	// head whose document was not read was appended by a running server
@@ -430,8 +518,9 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 		return rep, err
 	}
 	stored := map[int64]store.Doc{}
-	for _, cs := range byType {
-		for _, c := range cs {
+	sums := map[int64]digested{}
+	for c, spec := range specs {
+		if !spec.Digest {
 			ds, err := st.Docs(ctx, c, 0)
 			if err != nil {
 				return rep, err
@@ -439,7 +528,28 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 			for _, d := range ds {
 				stored[d.ID] = d
 			}
+			continue
 		}
+		for before := int64(0); ; {
+			ds, err := store.DocsBefore(ctx, st, c, before, digestPage)
+			if err != nil {
+				return rep, err
+			}
+			for _, d := range ds {
+				sums[d.ID] = digested{collection: c, created: d.CreatedAt, sha256: digestOf(d.Body)}
+			}
+			if len(ds) < digestPage {
+				break
+			}
+			before = ds[len(ds)-1].ID
+		}
+	}
+	collectionOf := func(id int64) (string, time.Time, bool) {
+		if d, ok := stored[id]; ok {
+			return d.Collection, d.CreatedAt, true
+		}
+		s, ok := sums[id]
+		return s.collection, s.created, ok
 	}
 	note := func(a AlteredDoc) {
 		rep.Altered++
@@ -448,52 +558,158 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 		}
 	}
 	chained := map[int64]bool{}
-	first := map[string]int64{}
+	// The first document any entry chains, and the first entry's time:
+	// a document unchained before both predates the ledger.
+	var firstDoc, lastDoc int64
+	var firstAt time.Time
+	// Documents chained by their digest that no longer hash to it, judged
+	// once every retention entry is read (it follows their own).
+	type differing struct {
+		row store.LedgerRow
+		doc int64
+	}
+	var differ []differing
+	rewritten := map[int64][]string{}
+	unlisted := map[string]int64{}
 	err = st.LedgerScan(ctx, 1, 0, func(r store.LedgerRow) error {
+		if r.Seq == 1 {
+			firstAt = r.At
+		}
+		if r.Type == TypeRetention {
+			noteRewrites(r.Data, rewritten, unlisted)
+			return nil
+		}
+		if !chainedTypes[r.Type] {
+			return nil
+		}
+		var data struct {
+			Doc    int64  `json:"doc"`
+			SHA256 string `json:"sha256"`
+		}
+		json.Unmarshal(r.Data, &data)
+		if data.Doc > 0 && (firstDoc == 0 || data.Doc < firstDoc) {
+			firstDoc = data.Doc
+		}
+		lastDoc = max(lastDoc, data.Doc)
 		cs := byType[r.Type]
 		if len(cs) == 0 {
 			return nil
 		}
-		var data struct {
-			Doc int64 `json:"doc"`
-		}
-		json.Unmarshal(r.Data, &data)
 		chained[data.Doc] = true
-		d, ok := stored[data.Doc]
-		if ok {
-			if f, seen := first[d.Collection]; !seen || data.Doc < f {
-				first[d.Collection] = data.Doc
-			}
-		}
+		c, _, ok := collectionOf(data.Doc)
 		if upto > 0 && r.Seq > upto || !ok && r.Seq > head.Seq {
 			return nil
 		}
 		rep.Checked++
-		if !ok || !slices.Contains(cs, d.Collection) {
+		if !ok || !slices.Contains(cs, c) {
 			note(AlteredDoc{Collection: cs[0], Doc: data.Doc, Seq: r.Seq, Reason: DocRemoved})
 			return nil
 		}
-		fields, err := DocDiffers(d, r)
+		if s, ok := sums[data.Doc]; ok {
+			if s.sha256 != data.SHA256 {
+				r.Data = bytes.Clone(r.Data)
+				differ = append(differ, differing{r, data.Doc})
+			}
+			return nil
+		}
+		fields, err := DocDiffers(stored[data.Doc], r)
 		if err != nil {
 			return err
 		}
 		if len(fields) > 0 {
-			note(AlteredDoc{Collection: d.Collection, Doc: d.ID, Seq: r.Seq, Fields: fields, Reason: DocFieldsDiffer})
+			note(AlteredDoc{Collection: c, Doc: data.Doc, Seq: r.Seq, Fields: fields, Reason: DocFieldsDiffer})
 		}
 		return nil
 	})
 	if err != nil {
 		return rep, err
 	}
-	// A document no entry chains after the first its collection chained
-	// was inserted behind Candor's back (one before it predates the
-	// ledger).
-	for _, id := range slices.Sorted(maps.Keys(stored)) {
-		d := stored[id]
-		if f, ok := first[d.Collection]; ok && !chained[id] && id > f {
+	for _, x := range differ {
+		c := sums[x.doc].collection
+		if slices.Contains(rewritten[x.doc], sums[x.doc].sha256) {
+			rep.Redacted++
+			continue
+		}
+		// Read again, for what changed: the summary its entry chains.
+		d, ok, err := store.DocByID(ctx, st, c, x.doc)
+		switch {
+		case err != nil:
+			return rep, err
+		case !ok:
+			note(AlteredDoc{Collection: c, Doc: x.doc, Seq: x.row.Seq, Reason: DocRemoved})
+			continue
+		}
+		fields, err := DocDiffers(d, x.row)
+		if err != nil {
+			return rep, err
+		}
+		switch {
+		case len(fields) == 0:
+			// As chained, read again.
+		case slices.Contains(rewritten[x.doc], digestOf(d.Body)):
+			// Rewritten by retention while this was read.
+			rep.Redacted++
+		case slices.Equal(fields, []string{"sha256"}) && unlisted[c] > 0 && rw[c] != nil && readsRewritten(rw[c], d.Body):
+			// Only the digest differs, the body names nobody, and a
+			// retention run rewrote documents of the collection without
+			// listing their digests.
+			unlisted[c]--
+			rep.SummaryOnly++
+			if len(rep.SummaryOnlyFirst) < docsFirst {
+				rep.SummaryOnlyFirst = append(rep.SummaryOnlyFirst, AlteredDoc{Collection: c, Doc: x.doc, Seq: x.row.Seq, Reason: DocSummaryOnly})
+			}
+		default:
+			note(AlteredDoc{Collection: c, Doc: x.doc, Seq: x.row.Seq, Fields: fields, Reason: DocDigestDiffers})
+		}
+	}
+	// A document no entry chains, newer than the ledger's first document
+	// or its first entry, was inserted behind Candor's back — or, after
+	// the last document chained, its entry was cut from the ledger's end
+	// (without a published head, nothing else shows a cut).
+	ids := slices.Collect(maps.Keys(stored))
+	ids = slices.AppendSeq(ids, maps.Keys(sums))
+	slices.Sort(ids)
+	for _, id := range ids {
+		c, created, _ := collectionOf(id)
+		if !chained[id] && (firstDoc > 0 && id > firstDoc || !firstAt.IsZero() && created.After(firstAt)) {
 			rep.Checked++
-			note(AlteredDoc{Collection: d.Collection, Doc: id, Reason: DocNotChained})
+			why := DocNotChained
+			if id > lastDoc {
+				why = DocNotChainedEnd
+			}
+			note(AlteredDoc{Collection: c, Doc: id, Reason: why})
 		}
 	}
 	return rep, nil
+}
+
+// noteRewrites reads a retention entry's data: the digests of the
+// documents it rewrote (DocDigest, by document), and per collection how
+// many it rewrote without listing their digest (a run before they were).
+func noteRewrites(data []byte, rewritten map[int64][]string, unlisted map[string]int64) {
+	var v struct {
+		Documents map[string]int64 `json:"documents"`
+		Rewritten []DocDigest      `json:"rewritten_digests"`
+	}
+	json.Unmarshal(data, &v)
+	for c, n := range v.Documents {
+		unlisted[c] += n
+	}
+	for _, d := range v.Rewritten {
+		rewritten[d.Doc] = append(rewritten[d.Doc], d.SHA256)
+		unlisted[d.Collection]--
+	}
+}
+
+// readsRewritten reports whether a document's body names nobody as its
+// retention rewrite would: every identifier the rewrite would replace is a
+// pseudonym already, and it has some.
+func readsRewritten(rw Rewrite, body []byte) bool {
+	asked, plain := 0, false
+	_, _, err := rw(body, func(s string) string {
+		asked++
+		plain = plain || !pseudonymText.MatchString(s)
+		return s
+	})
+	return err == nil && asked > 0 && !plain
 }

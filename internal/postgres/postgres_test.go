@@ -94,10 +94,12 @@ func TestContract(t *testing.T) {
 		}
 		defer tx.Rollback(ctx)
 		if bypass {
-			if _, err := tx.Exec(ctx, `ALTER TABLE ledger DISABLE TRIGGER USER`); err != nil {
-				return err
+			for _, table := range []string{"ledger", "docs"} {
+				if _, err := tx.Exec(ctx, `ALTER TABLE `+table+` DISABLE TRIGGER USER`); err != nil {
+					return err
+				}
+				stmts = append(stmts, `ALTER TABLE `+table+` ENABLE TRIGGER USER`)
 			}
-			stmts = append(stmts, `ALTER TABLE ledger ENABLE TRIGGER USER`)
 		}
 		for _, stmt := range stmts {
 			if _, err := tx.Exec(ctx, stmt); err != nil {

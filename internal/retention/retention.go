@@ -139,6 +139,11 @@ type Report struct {
 	// forgotten (their weeks' counts merged, totals unchanged).
 	Documents map[string]int64 `json:"documents,omitempty"`
 	Openers   int64            `json:"adoption_openers,omitempty"`
+	// RewrittenDigests are the new SHA-256 and size of each rewritten
+	// document the ledger chains by its digest (the report archive's):
+	// chained in this entry, before the rewrite, so that `ledger verify`
+	// tells the rewrite from one behind Candor's back.
+	RewrittenDigests []ledger.DocDigest `json:"rewritten_digests,omitempty"`
 }
 
 // batchSize bounds the records written per Add.
@@ -245,6 +250,7 @@ func Apply(ctx context.Context, st store.Store, p Policy, now time.Time, dryRun 
 		for _, d := range redacted {
 			rep.Documents[d.Collection]++
 		}
+		rep.RewrittenDigests = ledger.RewrittenDigests(redacted)
 	}
 	if dryRun {
 		if !ledgerBefore.IsZero() {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/store"
 	"github.com/candor/candor/internal/store/storetest"
 )
@@ -48,7 +50,7 @@ func TestContract(t *testing.T) {
 		db := s.(*DB).db
 		if bypass {
 			// Someone with the file can drop the triggers.
-			if _, err := db.Exec(`DROP TRIGGER IF EXISTS ledger_no_update; DROP TRIGGER IF EXISTS ledger_no_delete`); err != nil {
+			if _, err := db.Exec(`DROP TRIGGER IF EXISTS ledger_no_update; DROP TRIGGER IF EXISTS ledger_no_delete; DROP TRIGGER IF EXISTS docs_no_update; DROP TRIGGER IF EXISTS docs_no_delete`); err != nil {
 				return err
 			}
 		}
@@ -344,5 +346,35 @@ func TestConnectionPageCaches(t *testing.T) {
 	defer b.Rollback()
 	if got := cacheOf(b.(*batch).tx); got != -batchCacheKiB {
 		t.Errorf("the batches' connection cache_size = %d, want %d", got, -batchCacheKiB)
+	}
+}
+
+// A document no ledger entry chains, with an id below the ledger's first
+// document (a gap left by a document inserted with a high id, as a restore
+// or a hand can leave), is inserted when it was stamped after the ledger's
+// first entry; one stamped before reads as older than the ledger.
+func TestInsertedBelowTheLedgersFirstDocument(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before := time.Now().Add(-time.Hour).UnixNano()
+	if _, err := s.db.Exec(`INSERT INTO docs (id, collection, created_at, body) VALUES (100, ?, ?, ?)`, store.AccessCollection, before, []byte(`{"type":"sign_in"}`)); err != nil {
+		t.Fatal(err)
+	}
+	s.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))))
+	if _, err := s.AppendDoc(ctx, store.AccessCollection, []byte(`{"type":"sign_in"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for id, at := range map[int64]int64{50: time.Now().UnixNano(), 60: before} {
+		if _, err := s.db.Exec(`INSERT INTO docs (id, collection, created_at, body) VALUES (?, ?, ?, ?)`, id, store.AccessCollection, at, []byte(`{"type":"sign_in"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := ledger.VerifyDocs(ctx, s, nil, 0)
+	if err != nil || rep.Altered != 1 || rep.First[0].Doc != 50 || rep.First[0].Reason != ledger.DocNotChained {
+		t.Errorf("VerifyDocs: %+v, %v; want document 50 named as inserted, 60 and 100 older than the ledger", rep, err)
 	}
 }

@@ -22,7 +22,8 @@ import (
 
 // SQL gives the suite direct access to a store's database, as someone
 // with database access has: exec runs each statement in turn, with the
-// append-only triggers first disabled when bypass is set. The statements
+// append-only triggers (the ledger's and the documents') first disabled
+// when bypass is set. The statements
 // are plain SQL that both backends read alike. Without it the tampering
 // checks are skipped.
 func SQL(exec func(t *testing.T, s store.Store, bypass bool, stmts ...string) error) Option {

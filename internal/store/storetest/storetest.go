@@ -632,6 +632,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runRetention(t, open)
 	runRetentionDocs(t, open)
 	runRetentionArchives(t, open)
+	runDigestDocs(t, open, o)
 	runSync(t, open, o)
 	runGovernance(t, open, o)
 	runInboxConversion(t, open)

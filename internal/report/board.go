@@ -348,7 +348,7 @@ func (w *writer) scorecardPage() {
 	var listed []scorecard.Card
 	for _, p := range sc.Pillars {
 		if pdf.GetY() > 262 {
-			pdf.AddPage()
+			w.scoreContinued(cols)
 		}
 		y := pdf.GetY()
 		pdf.SetFillColor(shade[0], shade[1], shade[2])
@@ -370,6 +370,12 @@ func (w *writer) scorecardPage() {
 		}
 		rows := scoreRows(p)
 		for _, c := range rows {
+			// A row that would cross the foot goes on a page headed as
+			// the table's, with its columns: left to the automatic break,
+			// its name went to the next page and its badge stayed behind.
+			if pdf.GetY()+w.rowH > pageBottom {
+				w.scoreContinued(cols)
+			}
 			w.scoreRow(cols, c)
 			if r := w.rule(c); r != "" {
 				rules = append(rules, c.Name+": "+r)
@@ -394,8 +400,15 @@ func (w *writer) scorecardPage() {
 			unknown = append(unknown, unknownCards(p.Metrics)...)
 		}
 	}
-	w.notesFit(pageBottom, []string{thresholds, unknownNote(unknown), trendNote(listed), degradingNote(listed), w.freshNote(listed)},
+	w.notesFit(pageBottom, "Notes to the scorecard, "+w.b.MonthName(), []string{thresholds, unknownNote(unknown), trendNote(listed), degradingNote(listed), w.freshNote(listed)},
 		strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod()))
+}
+
+// scoreContinued starts a page the scorecard's table goes on onto,
+// headed so that it reads alone, with its columns.
+func (w *writer) scoreContinued(cols []float64) {
+	w.continued("Scorecard, " + w.b.MonthName())
+	w.scoreHead(cols)
 }
 
 // lines counts the lines text takes wrapped at width in the current font,
@@ -423,43 +436,68 @@ func (w *writer) lines(text string, width float64) int {
 // auto page break's margin).
 const pageBottom = 279.0
 
-// noteSizes are the font sizes and line heights the scorecard page's notes
-// are tried at, largest first, until they fit above its bottom.
-var noteSizes = [][2]float64{{7.5, 3.6}, {7, 3.3}, {6.5, 3.0}, {6, 2.7}}
+// noteSize is the font size and line height of the scorecard page's notes
+// (its legend is set half a point larger, muted): the least a board
+// member reads on paper without effort. They had been shrunk to fit down to
+// 6 pt, and past that run on, leaving the legend's last lines alone on
+// page 2.
+var noteSize = [2]float64{8, 3.8}
 
-// notesFit writes notes, then the legend in muted type, at the largest
-// size at which all fit above bottom, so that the scorecard stays one
-// sheet: the notes naming its unknown metrics and its rows without a
-// trend had pushed its legend's last line onto a page of its own. Notes
-// too long for the smallest size run on, whole, onto the next page.
-func (w *writer) notesFit(bottom float64, notes []string, legend string) {
-	pdf := w.pdf
-	size := noteSizes[len(noteSizes)-1]
-	for _, sz := range noteSizes {
-		h := 0.0
-		for _, n := range notes {
-			if n != "" {
-				w.font("", sz[0], ink)
-				h += float64(w.lines(n, 180))*sz[1] + 1
-			}
-		}
-		w.font("", sz[0]+0.5, muted)
-		h += float64(w.lines(legend, 180)) * (sz[1] + 0.4)
-		if pdf.GetY()+h <= bottom {
-			size = sz
-			break
+// notesHeight is the height notes (the empty ones left out) and legend
+// take at noteSize.
+func (w *writer) notesHeight(notes []string, legend string) float64 {
+	h := 0.0
+	w.font("", noteSize[0], ink)
+	for _, n := range notes {
+		if n != "" {
+			h += float64(w.lines(n, 180))*noteSize[1] + 1
 		}
 	}
+	if legend != "" {
+		w.font("", noteSize[0]+0.5, muted)
+		h += float64(w.lines(legend, 180)) * (noteSize[1] + 0.4)
+	}
+	return h
+}
+
+// writeNotes writes notes, then the legend in muted type, at noteSize.
+func (w *writer) writeNotes(notes []string, legend string) {
 	for _, n := range notes {
 		if n == "" {
 			continue
 		}
-		w.font("", size[0], ink)
-		pdf.MultiCell(0, size[1], w.tr(n), "", "L", false)
-		pdf.Ln(1)
+		w.font("", noteSize[0], ink)
+		w.pdf.MultiCell(0, noteSize[1], w.tr(n), "", "L", false)
+		w.pdf.Ln(1)
 	}
-	w.font("", size[0]+0.5, muted)
-	pdf.MultiCell(0, size[1]+0.4, w.tr(legend), "", "L", false)
+	if legend != "" {
+		w.font("", noteSize[0]+0.5, muted)
+		w.pdf.MultiCell(0, noteSize[1]+0.4, w.tr(legend), "", "L", false)
+	}
+}
+
+// notesFit writes the scorecard table's notes and legend under it when
+// all fit above bottom at noteSize. Otherwise the notes go, whole, to a
+// page of their own headed title (the pack's running head above it), and
+// the legend stays under the table saying where they are — or goes with
+// them when even it does not fit. Never one part on one page and a line
+// or two on the next.
+func (w *writer) notesFit(bottom float64, title string, notes []string, legend string) {
+	pdf := w.pdf
+	if pdf.GetY()+w.notesHeight(notes, legend) <= bottom {
+		w.writeNotes(notes, legend)
+		return
+	}
+	page := legend
+	if slices.ContainsFunc(notes, func(n string) bool { return n != "" }) {
+		page = strings.TrimSpace(legend + fmt.Sprintf(" The notes to this table (thresholds, unknown statuses, trends, data) are on page %d.", pdf.PageNo()+1))
+	}
+	if pdf.GetY()+w.notesHeight(nil, page) <= bottom {
+		w.writeNotes(nil, page)
+		legend = ""
+	}
+	w.heading(title, fmt.Sprintf("Under the table on page %d: against what its red and amber rows without a target were judged, why some have no status or no trend, and how current their data is.", pdf.PageNo()))
+	w.writeNotes(notes, legend)
 }
 
 // scoreCols are the widths of the scorecard page's and the sections'

@@ -60,6 +60,10 @@ type Board struct {
 	// window column says it (scorecard.ColumnCovers of its span): a state
 	// (ARR, open vulnerabilities) or NRR's year-old cohort is no "30d".
 	covers map[string]string
+	// few holds the metrics whose value rests on fewer cases than their
+	// minimum sample (catalog.Metric.TooFew, the unknown status's reason):
+	// shown, not judged.
+	few map[string]bool
 }
 
 // BuildBoard computes a board pack for the month starting at month, as of
@@ -76,12 +80,14 @@ func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visi
 	sc := scorecard.Build(cat, ds, scorecard.Options{AsOf: end, Month: end.Sub(month), Closing: true, Visible: visible})
 	b := &Board{Month: month, AsOf: end, Scorecard: sc, Currency: currency, Generated: now.UTC()}
 	at := cat.At(end)
-	b.covers = map[string]string{}
+	b.covers, b.few = map[string]string{}, map[string]bool{}
 	for _, p := range sc.Pillars {
 		for _, c := range p.Metrics {
 			if m, ok := at.Metric(c.ID); ok {
 				b.Definitions = append(b.Definitions, definitionOf(m))
 				b.covers[c.ID] = scorecard.ColumnCovers(m.Span, c.Window)
+				few := m.TooFew(c.Count)
+				b.few[c.ID] = c.Status == catalog.Unknown && c.Value != nil && few != "" && c.Reason == few
 			}
 		}
 	}
@@ -401,7 +407,8 @@ func (w *writer) scorecardPage() {
 		}
 	}
 	w.notesFit(pageBottom, "Notes to the scorecard, "+w.b.MonthName(), []string{thresholds, unknownNote(unknown), trendNote(listed), degradingNote(listed), w.freshNote(listed)},
-		strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod()))
+		strings.Join(slices.DeleteFunc([]string{"The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour.", w.greyNote(listed),
+			"The definitions appendix lists every metric with its version and sign-off state.", w.b.QuotaPeriod()}, func(s string) bool { return s == "" }), " "))
 }
 
 // scoreContinued starts a page the scorecard's table goes on onto,
@@ -735,10 +742,11 @@ func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
 	pdf.SetXY(x, y)
 	pdf.CellFormat(cols[0], h, w.tr(fit(name, 44)), "", 0, "L", false, 0, "")
 	x += cols[0]
-	// A value of stale data is the last known, not the month's: greyed, as
-	// the pages and the digest grey it (its UNKNOWN badge and the notes
-	// say why), where it had been bold in full ink like a current one.
-	style, colour := valueLook(c)
+	// A value of stale data is the last known, not the month's, and one
+	// on too few cases is not judged: greyed (its UNKNOWN badge and the
+	// notes say why), where each had been bold in full ink like a judged
+	// one.
+	style, colour := w.b.valueLook(c)
 	w.font(style, 8.5, colour)
 	pdf.CellFormat(cols[1], h, w.tr(w.value(c.Value, c.Unit)), "", 0, "R", false, 0, "")
 	w.font("", 8.5, muted)
@@ -759,12 +767,26 @@ func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
 }
 
 // valueLook is the font style and colour of a row's value: bold in full
-// ink, or plain and muted for a value of stale data.
-func valueLook(c scorecard.Card) (string, [3]int) {
-	if c.Freshness.Stale {
+// ink, or plain and muted for a value not judged — of stale data, or
+// resting on too few cases (the SaaS quick ratio's 17.9× on one case had
+// stood bold beside its UNKNOWN).
+func (b *Board) valueLook(c scorecard.Card) (string, [3]int) {
+	if b.greyed(c) {
 		return "", muted
 	}
 	return "B", ink
+}
+
+// greyed reports whether c's value is drawn greyed: not judged.
+func (b *Board) greyed(c scorecard.Card) bool { return c.Freshness.Stale || b.few[c.ID] }
+
+// greyNote says, when some of cs are greyed, what a grey value is; ""
+// otherwise.
+func (w *writer) greyNote(cs []scorecard.Card) string {
+	if !slices.ContainsFunc(cs, w.b.greyed) {
+		return ""
+	}
+	return "A value in grey is shown but not judged (UNKNOWN): its data are stale, or it rests on fewer cases than its metric's minimum sample (min_sample)."
 }
 
 // fit shortens s to n runes.
@@ -826,7 +848,7 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		w.scoreRow(cols, c)
 	}
 	w.pdf.Ln(2)
-	w.notes(unknownNote(unknownCards(cs)), trendNote(cs), degradingNote(cs), w.freshNote(cs))
+	w.notes(unknownNote(unknownCards(cs)), w.greyNote(cs), trendNote(cs), degradingNote(cs), w.freshNote(cs))
 	w.pdf.Ln(1)
 	if pillar == "growth" {
 		w.mrrBridge(cs)

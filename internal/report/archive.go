@@ -209,20 +209,44 @@ func List(ctx context.Context, docs store.DocStore, limit int) ([]Report, error)
 	return out, nil
 }
 
-// Get returns the archived report id.
+// Listed is an archived report as a list shows it: without its files —
+// a board pack's PDF, a digest's messages — and with its PDF's size.
+type Listed struct {
+	Report
+	PDFBytes int
+}
+
+// Listing returns the archived reports newest first, as a list shows
+// them: the store reads neither a pack's PDF nor a digest's messages
+// (store.DocsOmitting). The board packs' page and API had decoded every
+// report's files on each request to show their months and sizes.
+func Listing(ctx context.Context, docs store.DocStore) ([]Listed, error) {
+	ds, err := store.DocsOmitting(ctx, docs, Collection, []string{"pdf", "messages"}, "pdf")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Listed, 0, len(ds))
+	for _, d := range ds {
+		r, err := decode(d.Doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Listed{Report: r, PDFBytes: d.Size})
+	}
+	return out, nil
+}
+
+// Get returns the archived report id, read by its id (store.DocByID), not
+// with every other report and its files.
 func Get(ctx context.Context, docs store.DocStore, id int64) (Report, error) {
-	// The archive is small (a digest a week, a pack a month): a scan is
-	// fine and keeps the store's interface as it is.
-	all, err := List(ctx, docs, 0)
+	d, ok, err := store.DocByID(ctx, docs, Collection, id)
 	if err != nil {
 		return Report{}, err
 	}
-	for _, r := range all {
-		if r.ID == id {
-			return r, nil
-		}
+	if !ok {
+		return Report{}, domain.Errorf(domain.ENotFound, "no report %d (candor report list shows them)", id)
 	}
-	return Report{}, domain.Errorf(domain.ENotFound, "no report %d (candor report list shows them)", id)
+	return decode(d)
 }
 
 // Sends returns the sendings of report id (every report when id is 0),

@@ -60,6 +60,10 @@ type Board struct {
 	// window column says it (scorecard.ColumnCovers of its span): a state
 	// (ARR, open vulnerabilities) or NRR's year-old cohort is no "30d".
 	covers map[string]string
+	// few holds the metrics whose value rests on fewer cases than their
+	// minimum sample (catalog.Metric.TooFew, the unknown status's reason):
+	// shown, not judged.
+	few map[string]bool
 }
 
 // BuildBoard computes a board pack for the month starting at month, as of
@@ -76,12 +80,14 @@ func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visi
 	sc := scorecard.Build(cat, ds, scorecard.Options{AsOf: end, Month: end.Sub(month), Closing: true, Visible: visible})
 	b := &Board{Month: month, AsOf: end, Scorecard: sc, Currency: currency, Generated: now.UTC()}
 	at := cat.At(end)
-	b.covers = map[string]string{}
+	b.covers, b.few = map[string]string{}, map[string]bool{}
 	for _, p := range sc.Pillars {
 		for _, c := range p.Metrics {
 			if m, ok := at.Metric(c.ID); ok {
 				b.Definitions = append(b.Definitions, definitionOf(m))
 				b.covers[c.ID] = scorecard.ColumnCovers(m.Span, c.Window)
+				few := m.TooFew(c.Count)
+				b.few[c.ID] = c.Status == catalog.Unknown && c.Value != nil && few != "" && c.Reason == few
 			}
 		}
 	}
@@ -348,7 +354,7 @@ func (w *writer) scorecardPage() {
 	var listed []scorecard.Card
 	for _, p := range sc.Pillars {
 		if pdf.GetY() > 262 {
-			pdf.AddPage()
+			w.scoreContinued(cols)
 		}
 		y := pdf.GetY()
 		pdf.SetFillColor(shade[0], shade[1], shade[2])
@@ -370,6 +376,12 @@ func (w *writer) scorecardPage() {
 		}
 		rows := scoreRows(p)
 		for _, c := range rows {
+			// A row that would cross the foot goes on a page headed as
+			// the table's, with its columns: left to the automatic break,
+			// its name went to the next page and its badge stayed behind.
+			if pdf.GetY()+w.rowH > pageBottom {
+				w.scoreContinued(cols)
+			}
 			w.scoreRow(cols, c)
 			if r := w.rule(c); r != "" {
 				rules = append(rules, c.Name+": "+r)
@@ -394,8 +406,16 @@ func (w *writer) scorecardPage() {
 			unknown = append(unknown, unknownCards(p.Metrics)...)
 		}
 	}
-	w.notesFit(pageBottom, []string{thresholds, unknownNote(unknown), trendNote(listed), degradingNote(listed), w.freshNote(listed)},
-		strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod()))
+	w.notesFit(pageBottom, "Notes to the scorecard, "+w.b.MonthName(), []string{thresholds, unknownNote(unknown), trendNote(listed), degradingNote(listed), w.freshNote(listed)},
+		strings.Join(slices.DeleteFunc([]string{"The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour.", w.greyNote(listed),
+			"The definitions appendix lists every metric with its version and sign-off state.", w.b.QuotaPeriod()}, func(s string) bool { return s == "" }), " "))
+}
+
+// scoreContinued starts a page the scorecard's table goes on onto,
+// headed so that it reads alone, with its columns.
+func (w *writer) scoreContinued(cols []float64) {
+	w.continued("Scorecard, " + w.b.MonthName())
+	w.scoreHead(cols)
 }
 
 // lines counts the lines text takes wrapped at width in the current font,
@@ -423,43 +443,68 @@ func (w *writer) lines(text string, width float64) int {
 // auto page break's margin).
 const pageBottom = 279.0
 
-// noteSizes are the font sizes and line heights the scorecard page's notes
-// are tried at, largest first, until they fit above its bottom.
-var noteSizes = [][2]float64{{7.5, 3.6}, {7, 3.3}, {6.5, 3.0}, {6, 2.7}}
+// noteSize is the font size and line height of the scorecard page's notes
+// (its legend is set half a point larger, muted): the least a board
+// member reads on paper without effort. They had been shrunk to fit down to
+// 6 pt, and past that run on, leaving the legend's last lines alone on
+// page 2.
+var noteSize = [2]float64{8, 3.8}
 
-// notesFit writes notes, then the legend in muted type, at the largest
-// size at which all fit above bottom, so that the scorecard stays one
-// sheet: the notes naming its unknown metrics and its rows without a
-// trend had pushed its legend's last line onto a page of its own. Notes
-// too long for the smallest size run on, whole, onto the next page.
-func (w *writer) notesFit(bottom float64, notes []string, legend string) {
-	pdf := w.pdf
-	size := noteSizes[len(noteSizes)-1]
-	for _, sz := range noteSizes {
-		h := 0.0
-		for _, n := range notes {
-			if n != "" {
-				w.font("", sz[0], ink)
-				h += float64(w.lines(n, 180))*sz[1] + 1
-			}
-		}
-		w.font("", sz[0]+0.5, muted)
-		h += float64(w.lines(legend, 180)) * (sz[1] + 0.4)
-		if pdf.GetY()+h <= bottom {
-			size = sz
-			break
+// notesHeight is the height notes (the empty ones left out) and legend
+// take at noteSize.
+func (w *writer) notesHeight(notes []string, legend string) float64 {
+	h := 0.0
+	w.font("", noteSize[0], ink)
+	for _, n := range notes {
+		if n != "" {
+			h += float64(w.lines(n, 180))*noteSize[1] + 1
 		}
 	}
+	if legend != "" {
+		w.font("", noteSize[0]+0.5, muted)
+		h += float64(w.lines(legend, 180)) * (noteSize[1] + 0.4)
+	}
+	return h
+}
+
+// writeNotes writes notes, then the legend in muted type, at noteSize.
+func (w *writer) writeNotes(notes []string, legend string) {
 	for _, n := range notes {
 		if n == "" {
 			continue
 		}
-		w.font("", size[0], ink)
-		pdf.MultiCell(0, size[1], w.tr(n), "", "L", false)
-		pdf.Ln(1)
+		w.font("", noteSize[0], ink)
+		w.pdf.MultiCell(0, noteSize[1], w.tr(n), "", "L", false)
+		w.pdf.Ln(1)
 	}
-	w.font("", size[0]+0.5, muted)
-	pdf.MultiCell(0, size[1]+0.4, w.tr(legend), "", "L", false)
+	if legend != "" {
+		w.font("", noteSize[0]+0.5, muted)
+		w.pdf.MultiCell(0, noteSize[1]+0.4, w.tr(legend), "", "L", false)
+	}
+}
+
+// notesFit writes the scorecard table's notes and legend under it when
+// all fit above bottom at noteSize. Otherwise the notes go, whole, to a
+// page of their own headed title (the pack's running head above it), and
+// the legend stays under the table saying where they are — or goes with
+// them when even it does not fit. Never one part on one page and a line
+// or two on the next.
+func (w *writer) notesFit(bottom float64, title string, notes []string, legend string) {
+	pdf := w.pdf
+	if pdf.GetY()+w.notesHeight(notes, legend) <= bottom {
+		w.writeNotes(notes, legend)
+		return
+	}
+	page := legend
+	if slices.ContainsFunc(notes, func(n string) bool { return n != "" }) {
+		page = strings.TrimSpace(legend + fmt.Sprintf(" The notes to this table (thresholds, unknown statuses, trends, data) are on page %d.", pdf.PageNo()+1))
+	}
+	if pdf.GetY()+w.notesHeight(nil, page) <= bottom {
+		w.writeNotes(nil, page)
+		legend = ""
+	}
+	w.heading(title, fmt.Sprintf("Under the table on page %d: against what its red and amber rows without a target were judged, why some have no status or no trend, and how current their data is.", pdf.PageNo()))
+	w.writeNotes(notes, legend)
 }
 
 // scoreCols are the widths of the scorecard page's and the sections'
@@ -697,10 +742,11 @@ func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
 	pdf.SetXY(x, y)
 	pdf.CellFormat(cols[0], h, w.tr(fit(name, 44)), "", 0, "L", false, 0, "")
 	x += cols[0]
-	// A value of stale data is the last known, not the month's: greyed, as
-	// the pages and the digest grey it (its UNKNOWN badge and the notes
-	// say why), where it had been bold in full ink like a current one.
-	style, colour := valueLook(c)
+	// A value of stale data is the last known, not the month's, and one
+	// on too few cases is not judged: greyed (its UNKNOWN badge and the
+	// notes say why), where each had been bold in full ink like a judged
+	// one.
+	style, colour := w.b.valueLook(c)
 	w.font(style, 8.5, colour)
 	pdf.CellFormat(cols[1], h, w.tr(w.value(c.Value, c.Unit)), "", 0, "R", false, 0, "")
 	w.font("", 8.5, muted)
@@ -721,12 +767,26 @@ func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
 }
 
 // valueLook is the font style and colour of a row's value: bold in full
-// ink, or plain and muted for a value of stale data.
-func valueLook(c scorecard.Card) (string, [3]int) {
-	if c.Freshness.Stale {
+// ink, or plain and muted for a value not judged — of stale data, or
+// resting on too few cases (the SaaS quick ratio's 17.9× on one case had
+// stood bold beside its UNKNOWN).
+func (b *Board) valueLook(c scorecard.Card) (string, [3]int) {
+	if b.greyed(c) {
 		return "", muted
 	}
 	return "B", ink
+}
+
+// greyed reports whether c's value is drawn greyed: not judged.
+func (b *Board) greyed(c scorecard.Card) bool { return c.Freshness.Stale || b.few[c.ID] }
+
+// greyNote says, when some of cs are greyed, what a grey value is; ""
+// otherwise.
+func (w *writer) greyNote(cs []scorecard.Card) string {
+	if !slices.ContainsFunc(cs, w.b.greyed) {
+		return ""
+	}
+	return "A value in grey is shown but not judged (UNKNOWN): its data are stale, or it rests on fewer cases than its metric's minimum sample (min_sample)."
 }
 
 // fit shortens s to n runes.
@@ -788,7 +848,7 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		w.scoreRow(cols, c)
 	}
 	w.pdf.Ln(2)
-	w.notes(unknownNote(unknownCards(cs)), trendNote(cs), degradingNote(cs), w.freshNote(cs))
+	w.notes(unknownNote(unknownCards(cs)), w.greyNote(cs), trendNote(cs), degradingNote(cs), w.freshNote(cs))
 	w.pdf.Ln(1)
 	if pillar == "growth" {
 		w.mrrBridge(cs)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,10 +48,10 @@ func TestBoardPackSaysHowCurrentItsDataIs(t *testing.T) {
 	if !cfr.Freshness.Stale || cfr.Value == nil || cfr.Status != catalog.Unknown {
 		t.Fatalf("change failure rate: %+v; want a value on stale data, unknown", cfr)
 	}
-	if style, colour := valueLook(cfr); style != "" || colour != muted {
+	if style, colour := b.valueLook(cfr); style != "" || colour != muted {
 		t.Errorf("a stale value is drawn %q in %v; want plain and muted", style, colour)
 	}
-	if style, colour := valueLook(scorecard.Card{}); style != "B" || colour != ink {
+	if style, colour := b.valueLook(scorecard.Card{}); style != "B" || colour != ink {
 		t.Errorf("a current value is drawn %q in %v; want bold in ink", style, colour)
 	}
 	text := boardText(t, pdftotext, b)
@@ -157,5 +158,54 @@ func TestBoardPackNamesDegradingRows(t *testing.T) {
 	}
 	if got := degradingNote(cs[1:2]); got != "" {
 		t.Errorf("degradingNote of no degrading row = %q", got)
+	}
+}
+
+// A value resting on fewer cases than its metric's minimum sample is
+// shown but not judged: greyed as a stale one is, and the notes under its
+// table say what grey means. The SaaS quick ratio's 17.9× on one case had
+// stood bold in full ink beside its UNKNOWN.
+func TestBoardPackGreysAValueOnTooFewCases(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// P0/P1 incidents, a headline row of the scorecard page, and logo
+	// churn, a row of the Revenue page, ask more cases than the month had.
+	many := catalog.WholeNumber(100000)
+	if cat, err = cat.Apply(map[string]catalog.Override{"incidents_p0_p1": {MinSample: &many}, "logo_churn_rate": {MinSample: &many}}); err != nil {
+		t.Fatal(err)
+	}
+	b := BuildBoard(cat, dataset(t, org()), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), nil, nil, "USD", asOf)
+	// Grey for a value of stale data or on too few cases; bold for every
+	// other, unknown for another reason (no target set) or not.
+	few := 0
+	for _, p := range b.Scorecard.Pillars {
+		for _, c := range p.Metrics {
+			if c.Value == nil {
+				continue
+			}
+			tooFew := c.Status == catalog.Unknown && strings.HasPrefix(c.Reason, "too few cases (n = ")
+			if tooFew && !c.Freshness.Stale {
+				few++
+			}
+			style, colour := b.valueLook(c)
+			if grey := style == "" && colour == muted; grey != (tooFew || c.Freshness.Stale) {
+				t.Errorf("%s (%s, %q, stale %t): its value is drawn %q in %v", c.Name, c.Status, c.Reason, c.Freshness.Stale, style, colour)
+			}
+		}
+	}
+	if few != 2 {
+		t.Fatalf("%d values on too few cases and current data, want 2", few)
+	}
+	// Said under the Revenue table, whose only grey value is logo churn's
+	// (the Delivery page's and the scorecard's are stale as well).
+	const grey = "A value in grey is shown but not judged (UNKNOWN): its data are stale, or it rests on fewer cases than its metric's minimum sample (min_sample)."
+	i := slices.IndexFunc(boardPages(t, b), func(p string) bool { return strings.Contains(p, "Revenue The Growth pillar") })
+	if i < 0 {
+		t.Fatal("no Revenue page")
+	}
+	if !strings.Contains(boardPages(t, b)[i], grey) {
+		t.Errorf("the Revenue page does not say what a grey value is: %q", grey)
 	}
 }

@@ -94,10 +94,9 @@ func TestBoardPackSectionTablesHaveHeadings(t *testing.T) {
 	}
 }
 
-// chartsAt draws three charts from y on a page of their section and
-// returns the PDF's text and page count.
-func chartsAt(t *testing.T, y float64) (string, int) {
-	t.Helper()
+// pageAt is a writer of a pack's page as PDF sets it up, on its first
+// page at y.
+func pageAt(y float64) (*fpdf.Fpdf, *writer) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetMargins(15, 15, 15)
 	pdf.SetAutoPageBreak(true, 18)
@@ -105,6 +104,14 @@ func chartsAt(t *testing.T, y float64) (string, int) {
 	w := &writer{pdf: pdf, tr: func(s string) string { return tr(pdfText.Replace(s)) }, b: &Board{Currency: "USD"}}
 	pdf.AddPage()
 	pdf.SetY(y)
+	return pdf, w
+}
+
+// chartsAt draws three charts from y on a page of their section and
+// returns the PDF's text and page count.
+func chartsAt(t *testing.T, y float64) (string, int) {
+	t.Helper()
+	pdf, w := pageAt(y)
 	v := 1.0
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	var cs []scorecard.Card
@@ -151,46 +158,22 @@ func TestBoardPackKeepsASectionsChartsTogether(t *testing.T) {
 // pdfToText is a PDF's text, its white space made single spaces.
 func pdfToText(t *testing.T, pdf []byte) string {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "charts.pdf")
+	return strings.Join(strings.Fields(popplerText(t, pdf)), " ")
+}
+
+// popplerText is what pdftotext, given flags, reads from pdf: its pages
+// parted by form feeds.
+func popplerText(t *testing.T, pdf []byte, flags ...string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "board.pdf")
 	if err := os.WriteFile(file, pdf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(poppler(t, "pdftotext"), file, "-").Output()
+	out, err := exec.Command(poppler(t, "pdftotext"), append(flags, file, "-")...).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Join(strings.Fields(string(out)), " ")
-}
-
-// The scorecard page's notes (thresholds, unknown metrics, rows without a
-// trend) and its legend are set smaller when that keeps them on its
-// sheet: naming the demo's unknown metrics had pushed the legend's last
-// line onto a second page of its own.
-func TestBoardPackScorecardNotesStayOnItsSheet(t *testing.T) {
-	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.SetMargins(15, 15, 15)
-	pdf.SetAutoPageBreak(true, 18)
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	w := &writer{pdf: pdf, tr: func(s string) string { return tr(pdfText.Replace(s)) }, b: &Board{Currency: "USD"}}
-	pdf.AddPage()
-	note := strings.Repeat("Customer acquisition cost: spend eu-nov is in EUR but no exchange rate EUR→USD is configured; ", 6)
-	legend := strings.Repeat("The P0 and red metrics of each pillar; * marks the headline metrics. ", 3)
-	// At 7.5 pt the notes take some 40 mm; from 245 mm they fit only smaller.
-	pdf.SetY(245)
-	w.notesFit(pageBottom, []string{note, "", note}, legend)
-	if n := pdf.PageNo(); n != 1 {
-		t.Errorf("notes that fit at a smaller size ran onto %d pages", n)
-	}
-	if y := pdf.GetY(); y > pageBottom {
-		t.Errorf("the notes end at %.1f mm, past the page's %.0f", y, pageBottom)
-	}
-	// With room, they keep their size: the lines are as the table's notes'.
-	pdf.AddPage()
-	pdf.SetY(40)
-	w.notesFit(pageBottom, []string{note}, legend)
-	if size, _ := pdf.GetFontSize(); size != noteSizes[0][0]+0.5 {
-		t.Errorf("with room the legend is set at %.1f pt, want %.1f", size, noteSizes[0][0]+0.5)
-	}
+	return string(out)
 }
 
 // The axis keeps a label's unit: a value FormatValue gives more decimals

@@ -42,7 +42,7 @@ type boardPack struct {
 // boardPacks lists the archived board packs, newest first, each judged
 // for access.
 func (s *Server) boardPacks(r *http.Request, access auth.Access) ([]boardPack, error) {
-	all, err := report.List(r.Context(), s.Store, 0)
+	all, err := report.Listing(r.Context(), s.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -51,12 +51,12 @@ func (s *Server) boardPacks(r *http.Request, access auth.Access) ([]boardPack, e
 		if rep.Kind != report.KindBoard {
 			continue
 		}
-		bp := boardPack{ID: rep.ID, Month: rep.Month, AsOf: rep.AsOf, CreatedAt: rep.CreatedAt, By: rep.By, Bytes: len(rep.PDF),
+		bp := boardPack{ID: rep.ID, Month: rep.Month, AsOf: rep.AsOf, CreatedAt: rep.CreatedAt, By: rep.By, Bytes: rep.PDFBytes,
 			Withheld: rep.Withheld(s.Catalog, access.CanSeeMetric), Name: rep.Month}
 		if t, err := time.Parse("2006-01", rep.Month); err == nil {
 			bp.Name = t.Format("January 2006")
 		}
-		bp.Size = strconv.Itoa((len(rep.PDF)+1023)/1024) + " KB"
+		bp.Size = strconv.Itoa((rep.PDFBytes+1023)/1024) + " KB"
 		bp.Maker = strings.TrimPrefix(rep.By, "user:")
 		if who, ok := strings.CutPrefix(rep.By, "cli:"); ok {
 			bp.Maker = who + " (command line)"

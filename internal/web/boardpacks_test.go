@@ -54,7 +54,7 @@ func TestBoardPacks(t *testing.T) {
 	}
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	exec := list("executive")
-	if exec[rev]["pdf"] != "/api/v1/reports/board/"+id(rev) || exec[rev]["withheld"] != nil || exec[eng]["month"] != "2026-02" || exec[eng]["by"] != "cli:ann" {
+	if exec[rev]["pdf"] != "/api/v1/reports/board/"+id(rev) || exec[rev]["withheld"] != nil || exec[eng]["month"] != "2026-02" || exec[eng]["by"] != "cli:ann" || exec[eng]["bytes"] != float64(len(pdf)) {
 		t.Errorf("executive's list: %v", exec)
 	}
 	status, b, h := e.do(t, "GET", "/api/v1/reports/board/"+id(rev), "", nil)

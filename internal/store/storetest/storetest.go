@@ -624,6 +624,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runBatchDocs(t, open)
 	runDocs(t, open, o)
 	runDocFields(t, open)
+	t.Run("DocsOmitting", func(t *testing.T) { runDocsOmitting(t, open) })
 	runAuth(t, open, o)
 	runShares(t, open, o)
 	runAlerts(t, open)

@@ -150,6 +150,11 @@ func Covers(span, window string, asOf time.Time) (string, string) {
 func (d *MetricDetail) Covers() (label, words string) {
 	span := d.Definition.Span
 	label, words = Covers(span, d.Card.Window, d.AsOf)
+	if d.Closing && span == catalog.SpanQuotaPeriod {
+		// A closing read's period holds the instant before as_of: at a
+		// quarter's end, the quarter that ends there.
+		return label, "the quota period holding the last instant before " + stamp(d.AsOf) + " (a closing read), up to then"
+	}
 	if note := MonthOpensPeriod(span, d.Card.Window, d.AsOf, d.Card.Detail); note != "" {
 		words += ": " + note
 	}

@@ -35,6 +35,9 @@ func TestPagesReadTheClosingPeriod(t *testing.T) {
 	if code != 200 || !strings.Contains(page, `id="closing-notice"`) || strings.Contains(page, "read-closing") {
 		t.Fatalf("GET %s: %d, no notice of the closing read (or the link offered again)\n%s", href, code, clip(body))
 	}
+	if !strings.Contains(page, "<dt>Period</dt><dd>the quota period holding the last instant before 1 Apr 2026 00:00 UTC (a closing read), up to then</dd>") {
+		t.Error("a closing page's Period does not say it is the period closing at its date")
+	}
 	if !strings.Contains(page, `<input type="hidden" name="closing" value="1">`) {
 		t.Error("the controls form of a closing page does not keep closing")
 	}

@@ -60,10 +60,6 @@ type Board struct {
 	// window column says it (scorecard.ColumnCovers of its span): a state
 	// (ARR, open vulnerabilities) or NRR's year-old cohort is no "30d".
 	covers map[string]string
-	// few holds the metrics whose value rests on fewer cases than their
-	// minimum sample (catalog.Metric.TooFew, the unknown status's reason):
-	// shown, not judged.
-	few map[string]bool
 }
 
 // BuildBoard computes a board pack for the month starting at month, as of
@@ -80,14 +76,12 @@ func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visi
 	sc := scorecard.Build(cat, ds, scorecard.Options{AsOf: end, Month: end.Sub(month), Closing: true, Visible: visible})
 	b := &Board{Month: month, AsOf: end, Scorecard: sc, Currency: currency, Generated: now.UTC()}
 	at := cat.At(end)
-	b.covers, b.few = map[string]string{}, map[string]bool{}
+	b.covers = map[string]string{}
 	for _, p := range sc.Pillars {
 		for _, c := range p.Metrics {
 			if m, ok := at.Metric(c.ID); ok {
 				b.Definitions = append(b.Definitions, definitionOf(m))
 				b.covers[c.ID] = scorecard.ColumnCovers(m.Span, c.Window)
-				few := m.TooFew(c.Count)
-				b.few[c.ID] = c.Status == catalog.Unknown && c.Value != nil && few != "" && c.Reason == few
 			}
 		}
 	}
@@ -777,8 +771,9 @@ func (b *Board) valueLook(c scorecard.Card) (string, [3]int) {
 	return "B", ink
 }
 
-// greyed reports whether c's value is drawn greyed: not judged.
-func (b *Board) greyed(c scorecard.Card) bool { return c.Freshness.Stale || b.few[c.ID] }
+// greyed reports whether c's value is drawn greyed: not judged
+// (scorecard.Card.Unjudged), as the pages grey it.
+func (b *Board) greyed(c scorecard.Card) bool { return c.Unjudged() }
 
 // greyNote says, when some of cs are greyed, what a grey value is; ""
 // otherwise.

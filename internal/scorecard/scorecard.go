@@ -251,6 +251,9 @@ func groupStatus(cards []Card) (catalog.Status, []UnknownMetric) {
 
 // Card is one metric on the scorecard.
 type Card struct {
+	// TooFew says the value rests on fewer cases than the metric's
+	// minimum sample (its Reason says so): shown, not judged (Unjudged).
+	TooFew      bool   `json:"-"`
 	ID          string `json:"id"`
 	Name        string `json:"name"`
 	Description string `json:"description"`
@@ -868,7 +871,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	case c.Value == nil:
 		c.Reason = noValueReason(m, res)
 	case m.TooFew(res.Count) != "":
-		c.Reason = m.TooFew(res.Count)
+		c.Reason, c.TooFew = m.TooFew(res.Count), true
 	case m.JudgedBy != "":
 		// Resolved by Build from the other metric.
 	case baseReason != "":
@@ -1354,4 +1357,12 @@ func Dims(m *catalog.Metric) []string {
 		return m.Breakdowns
 	}
 	return metrics.Dims(m.ID)
+}
+
+// Unjudged says the card's value is shown but not judged: its data are
+// stale, or it rests on too few cases (unknown either way). Pages and the
+// board pack draw such a value greyed, where one on a single case had
+// been as bold as a judged one beside its UNKNOWN.
+func (c Card) Unjudged() bool {
+	return c.Value != nil && c.Status == catalog.Unknown && (c.Freshness.Stale || c.TooFew)
 }

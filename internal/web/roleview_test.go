@@ -99,7 +99,9 @@ func TestRoleViewPage(t *testing.T) {
 			}
 		}
 	}
-	mustContain(t, "the CEO view with fresh data", ceo, []string{`class="rv-metric__value" href="/metrics/change_failure_rate?as_of=2026-03-31"`})
+	// Fresh data, but 4 cases where change failure rate needs 5: shown,
+	// not judged, so greyed as a stale value is; a judged panel is not.
+	mustContain(t, "the CEO view with fresh data", ceo, []string{`class="rv-metric__value rv-metric__value--stale" href="/metrics/change_failure_rate?as_of=2026-03-31"`, `class="rv-metric__value" href="`})
 	mustContain(t, "an unknown view", e.page(t, exec, "/views/cfo", 404), []string{"There is no role view", "cfo", "vp_marketing"})
 	mustContain(t, "a bad as_of", e.page(t, exec, "/views/ceo?as_of=soon", 400), []string{"as_of"})
 

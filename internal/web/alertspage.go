@@ -342,7 +342,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 	// The owners' actions, once, for the alerts still open on a metric.
 	var acks []escalation.Acknowledgement
 	if slices.ContainsFunc(list, func(a alert.Alert) bool { return a.Metric != "" && a.State != alert.Resolved }) {
-		if acks, err = escalation.List(ctx, s.Store, ""); err != nil {
+		if acks, err = s.acks.List(ctx, s.Store, ""); err != nil {
 			s.pageError(w, r, err)
 			return
 		}

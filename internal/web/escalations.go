@@ -66,7 +66,7 @@ func (s *Server) listAcknowledgements(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	acks, err := escalation.List(r.Context(), s.Store, id)
+	acks, err := s.acks.List(r.Context(), s.Store, id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -99,7 +99,7 @@ func (s *Server) getEscalations(w http.ResponseWriter, r *http.Request) {
 
 // escalations computes the escalations the request's principal may see.
 func (s *Server) escalations(r *http.Request, opt escalation.Options) ([]escalation.Escalation, error) {
-	acks, err := escalation.List(r.Context(), s.Store, "")
+	acks, err := s.acks.List(r.Context(), s.Store, "")
 	if err != nil {
 		return nil, err
 	}

@@ -230,7 +230,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	var sc *scorecard.Scorecard
 	var ch Choices
 	var dataFrom time.Time
-	acks, err := escalation.List(r.Context(), s.Store, "")
+	acks, err := s.acks.List(r.Context(), s.Store, "")
 	if err != nil {
 		s.pageError(w, r, err)
 		return

@@ -296,7 +296,7 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 	}
 	opt.Visible = access.CanSeeMetric
 	hide := func(k domain.Kind) bool { return access.HidesRevenueOf(string(k)) }
-	acks, err := escalation.List(r.Context(), s.Store, id)
+	acks, err := s.acks.List(r.Context(), s.Store, id)
 	if err != nil {
 		s.pageError(w, r, err)
 		return

@@ -233,7 +233,7 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 	opt.Scope = metrics.Scope{}
 	access := s.access(r)
 	opt.Visible = access.CanSeeMetric
-	acks, err := escalation.List(r.Context(), s.Store, "")
+	acks, err := s.acks.List(r.Context(), s.Store, "")
 	if err != nil {
 		s.pageError(w, r, err)
 		return

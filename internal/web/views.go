@@ -56,7 +56,7 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 	}
 	access := s.access(r)
 	opt.Visible = access.CanSeeMetric
-	acks, err := escalation.List(r.Context(), s.Store, "")
+	acks, err := s.acks.List(r.Context(), s.Store, "")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

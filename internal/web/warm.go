@@ -130,7 +130,7 @@ func (s *Server) warmAt(ctx context.Context, at time.Time) (err error) {
 			err = scorecard.AsPanic(v)
 		}
 	}()
-	acks, err := escalation.List(ctx, s.Store, "")
+	acks, err := s.acks.List(ctx, s.Store, "")
 	if err != nil {
 		return err
 	}

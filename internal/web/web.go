@@ -116,6 +116,9 @@ type Server struct {
 	sorted *sortOrders
 	// choices keeps the values the controls offer.
 	choices *choiceCache
+	// acks keeps the acknowledgements decoded between reads (every page
+	// and API answer marking its cards reads them).
+	acks *escalation.Cache
 }
 
 // Handler returns the routed handler. It parses the page templates and
@@ -148,6 +151,7 @@ func (s *Server) Handler() http.Handler {
 	s.flashes = &flashStore{}
 	s.sorted = &sortOrders{}
 	s.choices = &choiceCache{}
+	s.acks = &escalation.Cache{}
 	if s.Gates == nil {
 		s.Gates = gate.NewCurrent(gate.Defaults(s.Catalog))
 	}
@@ -410,7 +414,7 @@ func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
 	}
 	access := s.access(r)
 	opt.Visible = access.CanSeeMetric
-	acks, err := escalation.List(r.Context(), s.Store, "")
+	acks, err := s.acks.List(r.Context(), s.Store, "")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -465,14 +465,7 @@ func TestLedgerVerifyComparesDigestDocuments(t *testing.T) {
 		t.Errorf("verify after retention:\n%s", out)
 	}
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "candor.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`UPDATE docs SET body = CAST(replace(CAST(body AS TEXT), '"version":"1.0.0"', '"version":"1.0.1"') AS BLOB), redacted = 1 WHERE id = ?`, decision.ID); err != nil {
-		t.Fatal(err)
-	}
+	rewriteDoc(t, data, decision.ID, `"version":"1.0.0"`, `"version":"1.0.1"`)
 	lv := run(t, append([]string{"ledger", "verify"}, d...)...)
 	want := fmt.Sprintf("gate_decision %d (sha256, version): it no longer hashes to the SHA-256 its ledger entry chains", decision.ID)
 	if lv.code != 1 || !strings.Contains(lv.stdout, "ledger intact: ") || !strings.Contains(lv.stdout, "documents ALTERED: 1 of ") || !strings.Contains(lv.stdout, want) {

@@ -159,6 +159,11 @@ type Summary struct {
 	// against their ledger entries (checkGovernance): the ledger chains
 	// them field by field, but verifies its entries, not the documents.
 	Governance ledger.DocsReport
+	// Gates is the same check of the release gate decisions, approvals and
+	// watch outcomes release_gates.json reads (checkGates): a decision's
+	// verdict rewritten in the database had passed as intact in the pack
+	// while candor ledger verify named it.
+	Gates ledger.DocsReport
 	// The security files (controls.json, vulnerabilities_past_sla.json):
 	// ControlData is false when no control check was recorded at or
 	// before the period's end, VulnerabilityData when no vulnerability
@@ -187,7 +192,7 @@ func (s Summary) Verdict() string {
 		out = "no ledger entries up to the period's end: nothing to verify"
 	case !s.Intact:
 		out = "ledger BROKEN (see ledger_verification.json)"
-	case s.Mismatched == 0 && s.Records.Altered == 0 && s.Governance.Altered == 0:
+	case s.Mismatched == 0 && s.Records.Altered == 0 && s.Governance.Altered == 0 && s.Gates.Altered == 0:
 		return "intact"
 	default:
 		out = "ledger verifies"
@@ -197,6 +202,10 @@ func (s Summary) Verdict() string {
 	}
 	if g := s.Governance; g.Altered > 0 {
 		out += fmt.Sprintf("; NOT INTACT: %d of %d proposals and decisions no longer match their ledger entry: %s (see definitions.json, governed.ledger_check)",
+			g.Altered, g.Checked, namedFirst(g.First, g.Altered))
+	}
+	if g := s.Gates; g.Altered > 0 {
+		out += fmt.Sprintf("; NOT INTACT: %d of %d release gate decisions, approvals and watch outcomes no longer match their ledger entry: %s (see release_gates.json, ledger_check)",
 			g.Altered, g.Checked, namedFirst(g.First, g.Altered))
 	}
 	if r := s.Records; r.Altered > 0 {
@@ -410,8 +419,8 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		return nil, sum, err
 	}
 	if err := addPlain(FiguresFile, "The period's figures: every metric in force at the period's end, its value over the period as the "+
-		"scorecard computes it as of the period's end over a window of the period's length (as_of and window, the same as `candor scorecard "+
-		"--as-of AS_OF --window WINDOW`, or `--month` for a calendar month), its unit, status (and the reason for an unknown one: a "+
+		"scorecard computes it as of the period's end over a window of the period's length, each quota period the one closing at the period's "+
+		"end (as_of and window, the same as `candor scorecard --as-of AS_OF --window WINDOW --closing`), its unit, status (and the reason for an unknown one: a "+
 		"metric without a value has value null, never 0), target and thresholds, the count of records behind it, the definition version "+
 		"and the citation (cites: definition and formula versions and the hash of the settings it reads, which definitions.json lists), "+
 		"and rederive: the `candor metric` command and the API request that give the same value with the records behind it.", figs); err != nil {
@@ -459,10 +468,17 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	if err != nil {
 		return nil, sum, fmt.Errorf("the release gate records: %w", err)
 	}
+	if head.Seq > 0 {
+		if sum.Gates, err = ledger.VerifyDocs(ctx, in.Store, gateCollections, head.Seq); err != nil {
+			return nil, sum, fmt.Errorf("checking the release gate records against the ledger: %w", err)
+		}
+	}
 	if err := add("release_gates.json", "The release gate decisions made in the period, each with every rule's verdict and reason, the KPIs it read "+
 		"with their definition stamps, who asked, and — for an escalated one — its approval or rejection (who, which roles, why) if made "+
-		"before the period's end; the emergency bypasses among them (with their retro-validation due date); and the post-deploy watch "+
-		"outcomes (pass, fail with the rollback webhook's answer, inconclusive) with the evidence each rests on.", gates); err != nil {
+		"before the period's end; the emergency bypasses among them (with their retro-validation due date); the post-deploy watch "+
+		"outcomes (pass, fail with the rollback webhook's answer, inconclusive) with the evidence each rests on; and under ledger_check "+
+		"the decisions, approvals and watch outcomes up to the ledger's head compared with the ledger entries that chained them (one "+
+		"altered, removed or inserted in the database is named there and in the verdict).", gatesFile{gates, sum.Gates}); err != nil {
 		return nil, sum, err
 	}
 	return files, sum, nil
@@ -762,4 +778,14 @@ func index(p Period, sum Summary, files []file) []byte {
 	}
 	b.WriteString("- `index.md`: this file.\n")
 	return b.Bytes()
+}
+
+// gateCollections are the documents release_gates.json is read from.
+var gateCollections = []string{gate.DecisionCollection, gate.ApprovalCollection, gate.WatchCollection}
+
+// gatesFile is release_gates.json: the period's gate records and their
+// check against the ledger.
+type gatesFile struct {
+	gate.Period
+	LedgerCheck ledger.DocsReport `json:"ledger_check"`
 }

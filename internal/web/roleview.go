@@ -202,7 +202,7 @@ func (s *Server) viewAtRisk(r *http.Request, v *catalog.View, access auth.Access
 	if err != nil {
 		return nil, err
 	}
-	return &atRiskLink{Count: len(l.Customers), Of: l.Considered, Href: q.URL("/customers"), WindowText: l.WindowWords(), AsOf: l.AsOf,
+	return &atRiskLink{Count: len(l.Customers), Of: l.Considered, Href: q.For("GET /customers").URL("/customers"), WindowText: l.WindowWords(), AsOf: l.AsOf,
 		DataWarning: customer.DataWarning(l.Data)}, nil
 }
 

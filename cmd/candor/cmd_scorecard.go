@@ -148,7 +148,7 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 			// What escalates, as the scorecard page's panel lists it above
 			// the pillars and candor escalations words it: a pillar's lines
 			// leave its amber metrics out, an escalated P0 among them.
-			es = escalation.Escalations(a.catalog, ds, acks, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope})
+			es = escalation.Escalations(a.catalog, ds, acks, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope, Closing: opt.Closing})
 		}
 		return nil
 	}); err != nil {

@@ -58,6 +58,11 @@ type Options struct {
 	// current minute (its results shared), and an action recorded in the
 	// seconds since counts at once.
 	AcksBy time.Time
+	// Closing judges each check reading quota periods as the ones closing
+	// then (scorecard.Options.Closing), as a page asked with closing=1
+	// judges its cards: its panel and its cards' marks agree. The leader
+	// raises escalations by SPEC §3's rule for an instant.
+	Closing bool
 }
 
 // acksBy is when acknowledgements must have been recorded by to count.
@@ -129,7 +134,7 @@ func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgeme
 	}
 	var out []Escalation
 	for _, t := range targets {
-		if e, ok := escalates(ds, t.m, t.scope, acks, opt.AsOf, opt.acksBy(), opt.Annotations); ok {
+		if e, ok := escalates(ds, t.m, t.scope, acks, opt); ok {
 			out = append(out, e)
 		}
 	}
@@ -156,7 +161,8 @@ func checks(asOf time.Time) []time.Time {
 	return out
 }
 
-func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks []Acknowledgement, asOf, acksBy time.Time, anns []catalog.Annotation) (Escalation, bool) {
+func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks []Acknowledgement, opt Options) (Escalation, bool) {
+	asOf, acksBy := opt.AsOf, opt.acksBy()
 	cur := m.At(asOf) // its owner and priority in force
 	e := Escalation{Metric: m.ID, Name: m.Name, Pillar: m.Pillar, Priority: cur.Priority, Owner: cur.Owner, Scope: scope.String()}
 	a := InScope(acks, m.ID, e.Scope, acksBy)
@@ -165,9 +171,9 @@ func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks
 	}
 	for i, t := range checks(asOf) {
 		// The trend series only matters when the status alone says green.
-		c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t}, scope, false)
+		c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t, Closing: opt.Closing}, scope, false)
 		if c.Status == catalog.Green {
-			c = scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t, Annotations: anns}, scope, true)
+			c = scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t, Annotations: opt.Annotations, Closing: opt.Closing}, scope, true)
 		}
 		if !NeedsActionIn(c, e.Scope) {
 			return e, false

@@ -166,7 +166,21 @@ func (d *MetricDetail) Covers() (label, words string) {
 // window metric's point is its week's value beside a figure over the
 // window; a state's point is the state at its week's end, as the figure
 // is the state at as_of (not "covers 30 days", which it does not).
-func TrendCovers(span, window string) string { return wordsOf(span).trend(window, "the figure above") }
+func TrendCovers(span, window string, closing bool) string {
+	return trendWords(span, window, "the figure above", closing)
+}
+
+// trendWords is span's trend caption; read closing (Options.Closing), a
+// quota period's points and figure are the periods holding the instant
+// before their ends — at a quarter's end the quarter ending there, where
+// "the period holding the page's time" named the next one.
+func trendWords(span, window, figure string, closing bool) string {
+	if closing && span == catalog.SpanQuotaPeriod {
+		return "each point the quota period holding the instant before its week's end, up to then; " + figure +
+			", the period holding the instant before the page's time (a closing read)"
+	}
+	return wordsOf(span).trend(window, figure)
+}
 
 // WeekCovers says what a digest's value over the week to its end,
 // computed with window ("7d"), covers: every span says it (a digest's
@@ -302,11 +316,11 @@ func PeriodJustBegun(window string, asOf time.Time, d metrics.Detail) string {
 // the 90 days to it — where the scorecard had said "one week's value" of
 // every metric's points.
 func (c *Card) SeriesCovers() string {
-	return wordsOf(c.span).trend(c.Window, "the figure beside it")
+	return trendWords(c.span, c.Window, "the figure beside it", c.closing)
 }
 
 // ChartCovers is SeriesCovers under a figure shown above the chart (a
 // role view's panel).
 func (c *Card) ChartCovers() string {
-	return wordsOf(c.span).trend(c.Window, "the figure above")
+	return trendWords(c.span, c.Window, "the figure above", c.closing)
 }

@@ -23,7 +23,7 @@ func TestEverySpanWordedEverywhere(t *testing.T) {
 	window := spans[catalog.SpanWindow]
 	for _, span := range all {
 		label, page := Covers(span, "30d", at)
-		trend, week, column := TrendCovers(span, "30d"), WeekCovers(span, "7d"), ColumnCovers(span, "30d")
+		trend, week, column := TrendCovers(span, "30d", false), WeekCovers(span, "7d"), ColumnCovers(span, "30d")
 		if label == "" || page == "" || trend == "" || week == "" || column == "" {
 			t.Errorf("span %q: label %q, page %q, trend %q, week %q, column %q", span, label, page, trend, week, column)
 		}
@@ -241,7 +241,7 @@ func TestFunnelWordedAsACohort(t *testing.T) {
 	}
 	at := time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC)
 	label, page := Covers(m.Span, "30d", at)
-	trend, before := TrendCovers(m.Span, "30d"), TrendBefore(m.Span, "30d", at)
+	trend, before := TrendCovers(m.Span, "30d", false), TrendBefore(m.Span, "30d", at)
 	if strings.HasPrefix(page, "30d ending") || !strings.Contains(page, "leads created") || label == "Window" {
 		t.Errorf("the page says the value covers %s %q", label, page)
 	}
@@ -269,7 +269,7 @@ func TestNinetyDaysWordedAsTheirOwn(t *testing.T) {
 	if _, page := Covers(m.Span, "90d", at); page != "the 90 days ending 1 Dec 2026 00:00 UTC" {
 		t.Errorf("its own window says it covers %q", page)
 	}
-	if trend := TrendCovers(m.Span, "90d"); !strings.Contains(trend, "each point the 90 days to its week's end") {
+	if trend := TrendCovers(m.Span, "90d", false); !strings.Contains(trend, "each point the 90 days to its week's end") {
 		t.Errorf("the trend header says %q", trend)
 	}
 	if week := WeekCovers(m.Span, "7d"); week != "over the 90 days to the week's end" {

@@ -39,8 +39,8 @@ type Options struct {
 	// period holding the span's last instant — for a month ending a
 	// quarter, that quarter — not the one beginning at AsOf, the next
 	// month's first instant (metrics.Query.Closing). Its trend and
-	// weekly points read theirs likewise. Pages keep SPEC §3's rule for
-	// an instant.
+	// weekly points read theirs likewise. Pages, the API and the CLI keep
+	// SPEC §3's rule for an instant unless asked (closing=1, --closing).
 	Closing bool
 	// Visible, when set, keeps only the metrics it accepts (a principal's
 	// grants, SPEC §9): a hidden metric is not computed at all, so no
@@ -338,8 +338,10 @@ type Card struct {
 	pillar string
 	dora   bool
 	// span is the definition's (catalog.Metric.Span): what the value and
-	// each weekly point cover (SeriesCovers).
-	span string
+	// each weekly point cover (SeriesCovers); closing says they were read
+	// closing (Options.Closing).
+	span    string
+	closing bool
 	// NoTarget is set when the status is unknown only because a
 	// target-relative metric has no target for the value (Reason is then
 	// noTargetReason's), or because the metric judging it has no value for
@@ -780,7 +782,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		Target: m.Target, JudgedBy: m.JudgedBy, Window: catalog.FormatWindow(win),
 		Owner: m.Owner, Headline: m.Headline, Version: m.Version, Status: catalog.Unknown,
 		Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
-		pillar: m.Pillar, dora: m.DORA, span: m.Span,
+		pillar: m.Pillar, dora: m.DORA, span: m.Span, closing: opt.Closing,
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
 	c.Partial = partialAt(ds, m, opt.AsOf, win)

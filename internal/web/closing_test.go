@@ -15,12 +15,7 @@ import (
 // their way back), its links to pages that do not take closing drop it,
 // and those pages refuse it.
 func TestPagesReadTheClosingPeriod(t *testing.T) {
-	e := quarterEnv(t)
-	won := `{"kind":"opportunity","id":"w1","owner":"ann","stage":"closed_won","created_at":"2026-01-05T00:00:00Z","qualified_at":"2026-01-06T00:00:00Z","closed_at":"2026-02-10T00:00:00Z","won":true,"amount":800}
-`
-	if code, body, _ := e.do(t, "POST", "/api/v1/records", won, nil); code != 200 {
-		t.Fatalf("POST the deal: %d %s", code, clip(body))
-	}
+	e := closingEnv(t)
 	code, body, _ := e.do(t, "GET", "/metrics/quota_attainment?month=2026-03&by=owner", "", nil)
 	m := regexp.MustCompile(`<a href="([^"]+)" id="read-closing">Read the period March 2026 closes</a>`).FindSubmatch(body)
 	if code != 200 || m == nil {
@@ -81,14 +76,58 @@ func TestPagesReadTheClosingPeriod(t *testing.T) {
 	if st != 201 {
 		t.Fatalf("share: %d %s", st, raw)
 	}
-	if code, body, _ := e.call(t, "GET", link.URL, "", "", caller{name: "anonymous"}); code != 200 || !strings.Contains(string(body), `id="closing-notice"`) || !strings.Contains(string(body), "80") {
-		t.Errorf("the link to March's closing read: %d, no notice or not the first quarter's 80 %%\n%s", code, clip(body))
+	shown := regexp.MustCompile(`<span class="kpi__value[^"]*">([^<]*)</span>`)
+	code, body, _ = e.call(t, "GET", link.URL, "", "", caller{name: "anonymous"})
+	if v := shown.FindSubmatch(body); code != 200 || !strings.Contains(string(body), `id="closing-notice"`) || v == nil || string(v[1]) != "80 %" {
+		t.Errorf("the link to March's closing read: %d, no notice or not the first quarter's 80 %% (%q)\n%s", code, v, clip(body))
+	}
+	// The same month's link at the instant: the second quarter's 0 %.
+	if st, link, raw = e.share(t, cro, `{"kind":"card","subject":"quota_attainment","filters":{"month":"2026-03"}}`); st != 201 {
+		t.Fatalf("share: %d %s", st, raw)
+	}
+	code, body, _ = e.call(t, "GET", link.URL, "", "", caller{name: "anonymous"})
+	if v := shown.FindSubmatch(body); code != 200 || strings.Contains(string(body), `id="closing-notice"`) || v == nil || string(v[1]) != "0 %" {
+		t.Errorf("the link to March at the instant: %d, a notice or not the second quarter's 0 %% (%q)", code, v)
 	}
 
 	for path, want := range map[string]int{"/?month=2026-03&closing=1": 200, "/views/cro?month=2026-03&closing=1": 200, "/customers?closing=1": 400, "/?closing=perhaps": 400} {
 		code, body, _ := e.do(t, "GET", path, "", nil)
 		if code != want || want == 200 && !strings.Contains(string(body), `id="closing-notice"`) || want == 400 && !strings.Contains(string(body), "closing") {
 			t.Errorf("GET %s: %d, want %d (with the notice, or naming closing)", path, code, want)
+		}
+	}
+}
+
+// The scorecard's escalations panel judges as its cards do: read closing,
+// March's quota attainment is the first quarter's (83 % of a quarter
+// gone whole: red), where at the instant it is the second's, just begun
+// (unknown); the panel had judged by the instant beside a red card.
+func TestClosingEscalationsAgreeWithTheCards(t *testing.T) {
+	e := quarterEnv(t)
+	deals := `{"kind":"opportunity","id":"w1","owner":"ann","stage":"closed_won","created_at":"2026-01-05T00:00:00Z","qualified_at":"2026-01-06T00:00:00Z","closed_at":"2026-02-10T00:00:00Z","won":true,"amount":800}
+{"kind":"opportunity","id":"w2","owner":"ann","stage":"closed_won","created_at":"2026-03-01T00:00:00Z","qualified_at":"2026-03-02T00:00:00Z","closed_at":"2026-03-31T12:00:00Z","won":true,"amount":30}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", deals, nil); code != 200 {
+		t.Fatalf("POST the deals: %d %s", code, clip(body))
+	}
+	status := func(page []byte, re string) string {
+		t.Helper()
+		m := regexp.MustCompile(re + `(?s:.*?)status__word">([^<]+)<`).FindSubmatch(page)
+		if m == nil {
+			return "(none)"
+		}
+		return string(m[1])
+	}
+	for path, want := range map[string]string{"/?month=2026-03&closing=1": "Red", "/?month=2026-03": "Unknown"} {
+		_, body, _ := e.do(t, "GET", path, "", nil)
+		card := status(body, `data-metric="quota_attainment"`)
+		i := strings.Index(string(body), `class="escalation__link" href="/metrics/quota_attainment`)
+		j := strings.LastIndex(string(body[:max(i, 0)]), `<li class="escalation">`)
+		if card != want || i < 0 || j < 0 {
+			t.Fatalf("GET %s: card %s (want %s), in the panel %v", path, card, want, i >= 0)
+		}
+		if got := status(body[j:i], ""); got != want {
+			t.Errorf("GET %s: the panel says %s beside a card %s", path, got, card)
 		}
 	}
 }

@@ -278,7 +278,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		cards = append(cards, p.Cards...)
 	}
 	hp.Actions = cardActions(cards)
-	es, err := s.escalationsWith(r, acks, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope, Annotations: opt.Annotations, AcksBy: acksBy})
+	es, err := s.escalationsWith(r, acks, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope, Annotations: opt.Annotations, AcksBy: acksBy, Closing: opt.Closing})
 	if err != nil {
 		s.pageError(w, r, err)
 		return

@@ -327,7 +327,7 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		}
 		if escalation.NeedsActionIn(d.Card, scope.String()) {
 			// Whether it escalates already, to say so beside its action.
-			for _, e := range escalation.Escalations(s.Catalog, ds, acks, escalation.Options{AsOf: opt.AsOf, Scope: scope, Annotations: opt.Annotations,
+			for _, e := range escalation.Escalations(s.Catalog, ds, acks, escalation.Options{AsOf: opt.AsOf, Scope: scope, Annotations: opt.Annotations, Closing: opt.Closing,
 				AcksBy: s.acksBy(r, opt.AsOf), Visible: func(x *catalog.Metric) bool { return x.ID == id }}) {
 				if e.Scope == scope.String() {
 					escalated = &e
@@ -488,7 +488,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	format := formatIn(c.Unit, cur)
 	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: noMinSample}
 	mp.CoversLabel, mp.Covers = d.Covers()
-	mp.TrendCovers = scorecard.TrendCovers(m.At(d.AsOf).Span, d.Card.Window)
+	mp.TrendCovers = scorecard.TrendCovers(m.At(d.AsOf).Span, d.Card.Window, d.Closing)
 	mp.TrendBefore = scorecard.TrendBefore(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
 	for _, p := range s.Catalog.Pillars {
 		if p.ID == m.Pillar {

@@ -169,7 +169,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	}
 	pg := s.newPage(r, fmt.Sprintf("%s %s", idWords(string(kind)), rec.ID), q, data)
 	// Rendered with the pages of the currency of its as_of, as its fields.
-	pg.AsOf = opt.AsOf
+	pg.AsOf, pg.QuietClosing = opt.AsOf, true
 	s.render(w, r, http.StatusOK, "record", pg)
 }
 

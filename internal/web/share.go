@@ -450,6 +450,11 @@ func (s *Server) cardPicture(d *scorecard.MetricDetail, o *openedShare) chart.Ca
 	} else if o.q.Window != "" {
 		second += " · window " + o.q.Window
 	}
+	if d.Closing && d.Definition.Span == catalog.SpanQuotaPeriod {
+		// The instant's link draws the same date above the next quarter's
+		// value: the picture says which period it read.
+		second += " · the quota period closing then"
+	}
 	for _, f := range o.filters() {
 		second += fmt.Sprintf(" · %s %s", strings.ReplaceAll(f.Dim, "_", " "), f.Value)
 	}

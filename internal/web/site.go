@@ -228,6 +228,10 @@ type Page struct {
 	RequestID string
 	// Path is the page's path: the controls form's target.
 	Path string
+	// QuietClosing leaves out the notice of a closing read (closing=1) on
+	// a page that carries it for its links alone (a record's page, whose
+	// way back is a closing metric page).
+	QuietClosing bool
 	// Bare leaves out the navigation and account (the sign-in page).
 	Bare bool
 	Data any
@@ -290,6 +294,17 @@ func (p *Page) MonthWords() string {
 		return m.Words()
 	}
 	return ""
+}
+
+// InstantHref is the page read at the instant again (closing dropped),
+// keeping what the controls form keeps (Keep): a metric page's breakdown,
+// scope and records' order, as the link into the closing read kept them.
+func (p *Page) InstantHref() string {
+	var keep []string
+	for _, f := range p.Keep {
+		keep = append(keep, f.Name, f.Value)
+	}
+	return p.Q.URL(p.Path, append(keep, "closing", "")...)
 }
 
 // Months are the ended calendar months the controls link to, newest first,

@@ -7,13 +7,12 @@ import (
 	"testing"
 )
 
-// Review (rev2) tests of the closing read's pages and links. Each fails
-// at c21c0dd4.
+// The closing read's words on pages and pictures (a review's findings).
 
-// rev2ClosingEnv is quarterEnv with a deal won in the first quarter: as
+// closingEnv is quarterEnv with a deal won in the first quarter: as
 // of 1 April, closing reads the first quarter (80 %), the instant the
 // second (0 %).
-func rev2ClosingEnv(t *testing.T) *env {
+func closingEnv(t *testing.T) *env {
 	t.Helper()
 	e := quarterEnv(t)
 	won := `{"kind":"opportunity","id":"w1","owner":"ann","stage":"closed_won","created_at":"2026-01-05T00:00:00Z","qualified_at":"2026-01-06T00:00:00Z","closed_at":"2026-02-10T00:00:00Z","won":true,"amount":800}
@@ -29,8 +28,8 @@ func rev2ClosingEnv(t *testing.T) *env {
 // its date. It draws "March 2026 · as of 1 Apr 2026 00:00 UTC" above the
 // first quarter's 80 %, the same words as the instant link's picture above
 // the second quarter's 0 %.
-func TestRev2ClosingSharePictureSaysClosing(t *testing.T) {
-	e := rev2ClosingEnv(t)
+func TestClosingSharePictureSaysClosing(t *testing.T) {
+	e := closingEnv(t)
 	cro := caller{name: "cro", roles: []string{"executive"}, token: e.roleToken(t, "executive")}
 	anon := caller{name: "anonymous"}
 	st, closing, raw := e.share(t, cro, `{"kind":"card","subject":"quota_attainment","filters":{"month":"2026-03","closing":"1"}}`)
@@ -56,8 +55,8 @@ func TestRev2ClosingSharePictureSaysClosing(t *testing.T) {
 // keeps the page's breakdown, scope and records' kind and order, as the
 // link that offered the closing read kept them (ClosingHref keeps
 // by=owner); the notice's link is made from the carried query alone.
-func TestRev2ClosingWayBackKeepsTheBreakdown(t *testing.T) {
-	e := rev2ClosingEnv(t)
+func TestClosingWayBackKeepsTheBreakdown(t *testing.T) {
+	e := closingEnv(t)
 	code, body, _ := e.do(t, "GET", "/metrics/quota_attainment?month=2026-03&closing=1&by=owner", "", nil)
 	if code != 200 {
 		t.Fatalf("closing page: %d", code)
@@ -77,8 +76,8 @@ func TestRev2ClosingWayBackKeepsTheBreakdown(t *testing.T) {
 // while the trend's words under it say "the figure above, the period
 // holding the page's time" — the second quarter, which the page does not
 // show.
-func TestRev2ClosingTrendWordsSayClosing(t *testing.T) {
-	e := rev2ClosingEnv(t)
+func TestClosingTrendWordsSayClosing(t *testing.T) {
+	e := closingEnv(t)
 	_, body, _ := e.do(t, "GET", "/metrics/quota_attainment?month=2026-03&closing=1", "", nil)
 	page := html.UnescapeString(string(body))
 	if !strings.Contains(page, "(a closing read)") {

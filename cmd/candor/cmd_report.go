@@ -199,9 +199,14 @@ func runReportList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	rs, err := report.List(ctx, a.store, 0)
+	// Without the board packs' PDFs: the list names each, not its bytes.
+	listed, err := report.ListingWithMessages(ctx, a.store)
 	if err != nil {
 		return err
+	}
+	rs := make([]report.Report, len(listed))
+	for i, l := range listed {
+		rs[i] = l.Report
 	}
 	sends, err := report.Sends(ctx, a.store, 0)
 	if err != nil {

@@ -221,7 +221,18 @@ type Listed struct {
 // (store.DocsOmitting). The board packs' page and API had decoded every
 // report's files on each request to show their months and sizes.
 func Listing(ctx context.Context, docs store.DocStore) ([]Listed, error) {
-	ds, err := store.DocsOmitting(ctx, docs, Collection, []string{"pdf", "messages"}, "pdf")
+	return listing(ctx, docs, []string{"pdf", "messages"})
+}
+
+// ListingWithMessages is Listing keeping a digest's messages, whose
+// recipients candor report list names; a board pack's PDF is still left
+// in the store.
+func ListingWithMessages(ctx context.Context, docs store.DocStore) ([]Listed, error) {
+	return listing(ctx, docs, []string{"pdf"})
+}
+
+func listing(ctx context.Context, docs store.DocStore, omit []string) ([]Listed, error) {
+	ds, err := store.DocsOmitting(ctx, docs, Collection, omit, "pdf")
 	if err != nil {
 		return nil, err
 	}

@@ -82,6 +82,22 @@ func TestListingReadsNoFiles(t *testing.T) {
 			t.Errorf("report %d listed as %+v, archived as %+v", l.ID, l.Report, want)
 		}
 	}
+	// candor report list's: the digests' messages kept (it names their
+	// recipients), the packs' PDFs left in the store all the same.
+	withMessages, err := ListingWithMessages(context.Background(), noWholeReports{st})
+	if err != nil || len(withMessages) != len(all) {
+		t.Fatalf("ListingWithMessages: %d, %v", len(withMessages), err)
+	}
+	for i, l := range withMessages {
+		want := all[i]
+		if l.PDFBytes != len(want.PDF) || l.PDF != nil {
+			t.Errorf("report %d with its messages: %d bytes of PDF, PDF %d bytes read; want %d, none", l.ID, l.PDFBytes, len(l.PDF), len(want.PDF))
+		}
+		want.PDF = nil
+		if !reflect.DeepEqual(l.Report, want) {
+			t.Errorf("report %d listed with its messages as %+v, archived as %+v", l.ID, l.Report, want)
+		}
+	}
 	got, err := Get(context.Background(), noWholeReports{st}, all[2].ID)
 	if err != nil || !reflect.DeepEqual(got, all[2]) {
 		t.Errorf("Get(%d) = %v, %v", all[2].ID, got.ID, err)

@@ -172,7 +172,9 @@ func newRegistry() *registry {
 		// read as churn).
 		{ID: "nrr", Fn: nrr, Reads: k(sub), Requires: k(sub), Dims: []string{"segment"}, Target: true, Settings: money},
 		{ID: "grr", Fn: grr, Reads: k(sub), Requires: k(sub), Dims: []string{"segment"}, Target: true, Settings: money},
-		{ID: "pipeline_coverage", Fn: pipelineCoverage, Reads: k(opp, quota), Requires: k(opp, quota), Dims: []string{"owner"}, Target: true, Settings: money},
+		// Formula 2: read closing at its period's end, no value (none of
+		// the period is left to cover).
+		{ID: "pipeline_coverage", Fn: pipelineCoverage, Reads: k(opp, quota), Requires: k(opp, quota), Dims: []string{"owner"}, Target: true, Settings: money, Formula: 2},
 		{ID: "win_rate", Fn: winRate, Reads: k(opp), Requires: k(opp), Dims: []string{"owner"}, Target: true},
 		{ID: "sales_cycle_length", Fn: salesCycleLength, Reads: k(opp), Requires: k(opp), Dims: []string{"owner"}, Target: true},
 		{ID: "sales_velocity", Fn: salesVelocity, Reads: k(opp), Requires: k(opp), Target: true, Settings: money},

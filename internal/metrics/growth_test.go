@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/candor/candor/internal/domain"
@@ -228,15 +229,21 @@ func TestQuotaPeriodClosingAtAsOf(t *testing.T) {
 		// (o12, won at 04-01 00:00, is Q2's).
 		{"attainment closing Q1", "quota_attainment", closing(bizQ(apr1)), bizF(40)},
 		{"attainment closing Q1 alice", "quota_attainment", closing(bizQ(apr1, "owner", "alice")), bizF(30)},
-		// Open at 04-01 with a close date in Q1: o5 400, o7 250, o11 120
-		// (closed 04-02) = 770 over 1500 − 600.
-		{"coverage closing Q1", "pipeline_coverage", closing(bizQ(apr1)), bizF(770.0 / 900)},
+		// Coverage looks ahead: at Q1's end none of it is left to cover
+		// (its deals still open, o5 400, o7 250, o11 120, missed it, and
+		// had read as 770 over the last 900 of quota).
+		{"coverage closing Q1", "pipeline_coverage", closing(bizQ(apr1)), nil},
+		// Not at the period's end, closing changes nothing.
+		{"coverage closing mid-quarter", "pipeline_coverage", closing(bizQ(bizAsOf)), bizF(770.0 / 900)},
 		// Not on a boundary, the rules agree.
 		{"attainment closing mid-quarter", "quota_attainment", closing(bizQ(bizAsOf)), bizF(40)},
 		{"attainment closing next day", "quota_attainment", closing(bizQ(bizT("2026-04-02"))), bizF(3.5)},
 		// Before any quota period has begun there is none to close.
 		{"attainment closing at the first start", "quota_attainment", closing(bizQ(bizT("2026-01-01"))), nil},
 	})
+	if r := bizCompute(t, d, "pipeline_coverage", closing(bizQ(apr1))); !strings.HasPrefix(r.Detail.Reason, "the quota period ends at as_of: none of it is left to cover") {
+		t.Errorf("coverage closing Q1: reason %q", r.Detail.Reason)
+	}
 	r := bizCompute(t, d, "quota_attainment", closing(bizQ(apr1)))
 	if p, e := r.Detail.PeriodStart, r.Detail.PeriodEnd; p == nil || e == nil || !p.Equal(bizT("2026-01-01")) || !e.Equal(apr1) {
 		t.Errorf("closing period = %v to %v, want Q1 [2026-01-01, 2026-04-01)", p, e)

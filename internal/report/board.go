@@ -147,6 +147,11 @@ func coverQuota(at *catalog.Catalog, sc *scorecard.Scorecard, asOf time.Time) qu
 			// The period's end is exclusive: a quarter ending 1 October
 			// is 30 September's.
 			q.period[c.ID] = ps.UTC().Format("2 Jan") + "–" + pe.UTC().Add(-time.Nanosecond).Format("2 Jan")
+			if c.Value == nil {
+				// Coverage of a quarter the month closes has none: its
+				// card says why; the sentence names what has a figure.
+				continue
+			}
 			if len(names)+len(outlook) == 0 {
 				start, end = ps.UTC(), pe.UTC()
 			} else if !start.Equal(*ps) || !end.Equal(*pe) {

@@ -34,6 +34,7 @@ func TestEvidenceFiguresReadTheClosingQuarter(t *testing.T) {
 		Metrics []struct {
 			ID       string
 			Value    *float64
+			Covers   string
 			Rederive struct{ CLI, API string }
 		}
 	}
@@ -53,11 +54,14 @@ func TestEvidenceFiguresReadTheClosingQuarter(t *testing.T) {
 	for _, f := range figs.Metrics {
 		switch f.ID {
 		case "quota_attainment":
-			if value(f.Value) != "80" {
-				t.Errorf("figures.json: quota_attainment %s, want 80 (the first quarter's)", value(f.Value))
+			if value(f.Value) != "80" || f.Covers != "the quota period 1 Jan 2026 – 31 Mar 2026" {
+				t.Errorf("figures.json: quota_attainment %s covering %q, want 80 over the first quarter", value(f.Value), f.Covers)
 			}
 			cli, api = f.Rederive.CLI, f.Rederive.API
 		case "change_failure_rate":
+			if f.Covers != "90d" {
+				t.Errorf("figures.json: change_failure_rate covers %q, want the period's 90d", f.Covers)
+			}
 			// Reads no quota period: its rederive asks nothing more.
 			if strings.Contains(f.Rederive.CLI, "--closing") || strings.Contains(f.Rederive.API, "closing") {
 				t.Errorf("change_failure_rate's rederive asks for a closing read: %+v", f.Rederive)

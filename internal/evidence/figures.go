@@ -45,18 +45,28 @@ type figure struct {
 	Value *float64 `json:"value"`
 	// Shown is the value as the scorecard writes it ("23.84 %"), "no
 	// value" when there is none.
-	Shown          string                `json:"shown"`
-	Unit           string                `json:"unit"`
-	Status         catalog.Status        `json:"status"`
-	Reason         string                `json:"reason,omitempty"`
-	Target         *float64              `json:"target"`
+	Shown  string         `json:"shown"`
+	Unit   string         `json:"unit"`
+	Status catalog.Status `json:"status"`
+	Reason string         `json:"reason,omitempty"`
+	Target *float64       `json:"target"`
+	// TargetFrom and TargetProrated are the card's: a target from target
+	// records (when the one in force took effect; prorated into the
+	// window), not the definition's.
+	TargetFrom     *time.Time            `json:"target_from,omitempty"`
+	TargetProrated bool                  `json:"target_prorated,omitempty"`
 	Thresholds     *scorecard.Thresholds `json:"thresholds"`
 	ThresholdsFrom string                `json:"thresholds_from,omitempty"`
 	// ScaledFrom is the definition's window when the target and absolute
 	// thresholds were scaled to the period's length (scorecard.Card).
-	ScaledFrom        string `json:"scaled_from,omitempty"`
-	JudgedBy          string `json:"judged_by,omitempty"`
-	Window            string `json:"window"`
+	ScaledFrom string `json:"scaled_from,omitempty"`
+	JudgedBy   string `json:"judged_by,omitempty"`
+	Window     string `json:"window"`
+	// Covers is what the value covers, as the board pack's appendix says
+	// it: the window ("92d"), a state at the end, a year-old cohort, the
+	// quota period's dates — every figure had said "92d", ARR's state and
+	// NRR's cohort among them.
+	Covers            string `json:"covers"`
 	Count             int    `json:"count"`
 	DefinitionVersion int    `json:"definition_version"`
 	// Cites is the citation the value carries (null for a metric not
@@ -85,7 +95,9 @@ func figures(cat *catalog.Catalog, ds *metrics.Dataset, in Input, p Period, defs
 	doc := figuresDoc{
 		Note: "Every metric in force at the period's end that the pack's reader may see, its value over the period as the scorecard " +
 			"computes it as of the period's end over a window of the period's length, each quota period read as the one closing at the " +
-			"period's end (`candor scorecard --as-of AS_OF --window WINDOW --closing`), in catalog order: unit, status and the reason for an unknown one, target and thresholds " +
+			"period's end (`candor scorecard --as-of AS_OF --window WINDOW --closing`), in catalog order: what it covers (covers: the window, a state at " +
+			"the end, a year-old cohort, the quota period's dates), unit, status and the reason for an unknown one, target (target_from and " +
+			"target_prorated when target records set it) and thresholds " +
 			"(scaled to the window, scaled_from, for a value that sums over it), the count of records behind it, the definition version " +
 			"and the citation (cites: definition and formula versions, the hash of the settings it reads, as definitions.json lists them), " +
 			"and rederive: the command and API request that give the same value with the records behind it. A metric without a value " +
@@ -132,7 +144,8 @@ func figures(cat *catalog.Catalog, ds *metrics.Dataset, in Input, p Period, defs
 		}
 		f := figure{
 			ID: c.ID, Name: c.Name, Pillar: m.Pillar, Value: c.Value, Shown: "no value", Unit: c.Unit, Status: c.Status,
-			Reason: c.Reason, Target: c.Target, Thresholds: c.Thresholds, ThresholdsFrom: c.ThresholdsFrom,
+			Reason: c.Reason, Target: c.Target, TargetFrom: c.TargetFrom, TargetProrated: c.TargetProrated,
+			Thresholds: c.Thresholds, ThresholdsFrom: c.ThresholdsFrom, Covers: figureCovers(m, c),
 			ScaledFrom: c.ScaledFrom, JudgedBy: c.JudgedBy, Window: c.Window, Count: c.Count,
 			DefinitionVersion: c.Version, Cites: c.Cites,
 			Rederive: rederive{
@@ -169,4 +182,14 @@ func asOfParam(t time.Time) string {
 		return t.Format(time.DateOnly)
 	}
 	return t.Format(time.RFC3339Nano)
+}
+
+// figureCovers says what c's value covers: a quota period by its dates
+// (its end is exclusive: a quarter ending 1 October is 30 September's),
+// else as the board pack's appendix column says it.
+func figureCovers(m *catalog.Metric, c *scorecard.Card) string {
+	if ps, pe := c.Detail.PeriodStart, c.Detail.PeriodEnd; m.Span == catalog.SpanQuotaPeriod && ps != nil && pe != nil {
+		return "the quota period " + ps.UTC().Format("2 Jan 2006") + " – " + pe.UTC().Add(-time.Nanosecond).Format("2 Jan 2006")
+	}
+	return scorecard.ColumnCovers(m.Span, c.Window)
 }

@@ -155,6 +155,10 @@ type Summary struct {
 	// the ledger chains a batch's hashes, not the bodies beside them, so
 	// its own verification cannot see a body edited in the database.
 	Records ledger.RecordsReport
+	// Late are the records stored after the period's end and not dated
+	// after it (ledger.LateRecords; none for a period not ended): the
+	// files read them, the period's end did not have them.
+	Late ledger.LateReport
 	// Governance is the check of the proposal and decision documents
 	// against their ledger entries (checkGovernance): the ledger chains
 	// them field by field, but verifies its entries, not the documents.
@@ -192,7 +196,7 @@ func (s Summary) Verdict() string {
 		out = "no ledger entries up to the period's end: nothing to verify"
 	case !s.Intact:
 		out = "ledger BROKEN (see ledger_verification.json)"
-	case s.Mismatched == 0 && s.Records.Altered == 0 && s.Governance.Altered == 0 && s.Gates.Altered == 0:
+	case s.Mismatched == 0 && s.Records.Altered == 0 && s.Late.Altered == 0 && s.Governance.Altered == 0 && s.Gates.Altered == 0:
 		return "intact"
 	default:
 		out = "ledger verifies"
@@ -207,6 +211,10 @@ func (s Summary) Verdict() string {
 	if g := s.Gates; g.Altered > 0 {
 		out += fmt.Sprintf("; NOT INTACT: %d of %d release gate decisions, approvals and watch outcomes no longer match their ledger entry: %s (see release_gates.json, ledger_check)",
 			g.Altered, g.Checked, namedFirst(g.First, g.Altered))
+	}
+	if l := s.Late; l.Altered > 0 {
+		out += fmt.Sprintf("; NOT INTACT: %d of the %d records stored after the period's end no longer match the hash stored with them: %s (see ledger_verification.json, late_records)",
+			l.Altered, l.Count, namedFirst(l.First, l.Altered))
 	}
 	if r := s.Records; r.Altered > 0 {
 		out += fmt.Sprintf("; NOT INTACT: %d of %d records no longer match the hash stored with them: %s (see ledger_verification.json)",
@@ -319,14 +327,22 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	if verification.Records, err = ledger.VerifyRecordsBefore(ctx, in.Store, p.To); err != nil {
 		return nil, sum, fmt.Errorf("checking the records against their hashes: %w", err)
 	}
-	sum.Intact, sum.Records = verification.Intact, verification.Records
-	if verification.Intact && verification.Records.Altered > 0 {
+	if !sum.Open {
+		if verification.Late, err = ledger.LateRecords(ctx, in.Store, p.To); err != nil {
+			return nil, sum, fmt.Errorf("reading the records stored after the period's end: %w", err)
+		}
+	}
+	sum.Intact, sum.Records, sum.Late = verification.Intact, verification.Records, verification.Late
+	if verification.Intact && (verification.Records.Altered > 0 || verification.Late.Altered > 0) {
 		verification.Status, verification.Intact = "records altered", false
 	}
 	if err := add("ledger_verification.json", "The audit ledger verified from its first entry up to its head as of the period's end: "+
 		"entries checked, that head (publish or compare it: `candor ledger verify --head SEQ:HASH`), the keys trusted, and the first broken entry if any; "+
 		"and, under records, every record stored before the period's end checked against the hash stored with it, as `candor ledger verify` does: "+
-		"how many, how many no longer match (a body changed in the database after it was written) and the first of those.", verification); err != nil {
+		"how many, how many no longer match (a body changed in the database after it was written) and the first of those; under late_records, "+
+		"the records stored after the period's end that are not dated after it — which the other files read as stored when the pack was "+
+		"built, though the period's end did not have them — how many, when the first and last were stored, and those whose body no "+
+		"longer matches its hash.", verification); err != nil {
 		return nil, sum, err
 	}
 
@@ -513,8 +529,10 @@ type verificationDoc struct {
 	Broken  *ledger.Broken `json:"broken"`
 	KeyIDs  []string       `json:"key_ids"`
 	Keys    []string       `json:"public_keys"`
-	// Records is the records check (Summary.Records).
+	// Records is the records check (Summary.Records), Late the records
+	// stored after the period's end (Summary.Late).
 	Records ledger.RecordsReport `json:"records"`
+	Late    ledger.LateReport    `json:"late_records"`
 }
 
 func verify(ctx context.Context, in Input, head store.LedgerHead) (verificationDoc, error) {
@@ -751,6 +769,13 @@ func index(p Period, sum Summary, files []file) []byte {
 			"for that one as the period's evidence.\n\n")
 	}
 	fmt.Fprintf(&b, "Verdict: %s.\n\n", sum.Verdict())
+	if l := sum.Late; l.Count > 0 {
+		fmt.Fprintf(&b, "**%d records were stored after the period's end** (from %s to %s) though not dated after it: the figures, "+
+			"releases and checks below read them as stored when the pack was built, and the ledger chains them after the head above "+
+			"(`candor ledger verify` checks those entries). A pack of this period built before they arrived differs from this one; "+
+			"their bodies were checked against their hashes (`ledger_verification.json`, `late_records`).\n\n",
+			l.Count, l.FirstStored.Format(time.RFC3339), l.LastStored.Format(time.RFC3339))
+	}
 	fmt.Fprintf(&b, "Security: %s (`%s`, `%s`).\n\n", sum.Security(), ControlsFile, VulnerabilitiesFile)
 	fmt.Fprintf(&b, "Figures: %s (`%s`).\n\n", sum.figuresWords(p), FiguresFile)
 	// The pack's content is this build's reading of the records and
@@ -762,7 +787,8 @@ func index(p Period, sum Summary, files []file) []byte {
 		"Candor build for the same period over the same head it is byte for byte the same. Releases, incidents and links, controls and " +
 		"vulnerabilities are evaluated as of the period's end (SPEC §2, §3), from the records as stored when the pack was made; so is the records check of `ledger_verification.json`: " +
 		"the records stored before the period's end, each read as it is stored when the pack is built, so a body altered since " +
-		"shows in a pack built after.\n\n" +
+		"shows in a pack built after. Records stored after the period's end and dated in or before it (an import of the past, a " +
+		"correction) are read too, so they change the pack; it counts them (above, when there are any).\n\n" +
 		"Definitions: `" + DefinitionsFile + "` holds the definitions and settings in force at the period's end and, under `governed`, " +
 		"the versions in force during the period with the proposals and approvals behind them (a proposal or decision after the " +
 		"period's end is left out, so it does not change the pack).\n\n## Files\n\n")

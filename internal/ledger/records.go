@@ -74,3 +74,49 @@ func VerifyRecordsBefore(ctx context.Context, st store.Store, t time.Time) (Reco
 	}
 	return rep, st.ScanIngestedBefore(ctx, t, check)
 }
+
+// LateReport counts the records stored at or after a period's end that
+// are not dated after it (their event time before it, or none): an
+// evidence pack's figures and
+// checks read them as the store holds them when it is built, though the
+// period's end did not have them — a backdated import changes the pack.
+// Their bodies are checked against their hashes as VerifyRecords checks.
+type LateReport struct {
+	Count int64 `json:"count"`
+	// FirstStored and LastStored are when the first and the last of them
+	// were stored; nil when there are none.
+	FirstStored *time.Time `json:"first_stored,omitempty"`
+	LastStored  *time.Time `json:"last_stored,omitempty"`
+	// Altered and First are as RecordsReport's, of these records.
+	Altered int64           `json:"altered"`
+	First   []AlteredRecord `json:"first,omitempty"`
+}
+
+// LateRecords reads the records stored at or after t and reports those
+// not dated after t. It reads the whole store (the stores pick records by
+// ingestion only before a time).
+func LateRecords(ctx context.Context, st store.Store, t time.Time) (LateReport, error) {
+	var rep LateReport
+	_, err := st.Scan(ctx, 0, func(r store.Stored) error {
+		if r.IngestedAt.Before(t) || !r.EventTime.Before(t) {
+			return nil
+		}
+		rep.Count++
+		at := r.IngestedAt.UTC()
+		if rep.FirstStored == nil || at.Before(*rep.FirstStored) {
+			rep.FirstStored = &at
+		}
+		if rep.LastStored == nil || at.After(*rep.LastStored) {
+			last := at
+			rep.LastStored = &last
+		}
+		if !r.BodyMatchesHash() {
+			rep.Altered++
+			if len(rep.First) < MaxAltered {
+				rep.First = append(rep.First, AlteredRecord{Kind: r.Key.Kind, Source: r.Key.Source, ID: r.Key.ID, Seq: r.Seq})
+			}
+		}
+		return nil
+	})
+	return rep, err
+}

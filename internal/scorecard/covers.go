@@ -150,9 +150,16 @@ func Covers(span, window string, asOf time.Time) (string, string) {
 func (d *MetricDetail) Covers() (label, words string) {
 	span := d.Definition.Span
 	label, words = Covers(span, d.Card.Window, d.AsOf)
-	if d.Closing && span == catalog.SpanQuotaPeriod {
-		// A closing read's period holds the instant before as_of: at a
-		// quarter's end, the quarter that ends there.
+	if ps, pe := d.Card.Detail.PeriodStart, d.Card.Detail.PeriodEnd; span == catalog.SpanQuotaPeriod && ps != nil && pe != nil {
+		// The period by its dates (its end exclusive: a quarter ending
+		// 1 April is 31 March's), as the board pack names it.
+		words = "the quota period " + ps.UTC().Format("2 Jan 2006") + " – " + pe.UTC().Add(-time.Nanosecond).Format("2 Jan 2006") + ", up to " + stamp(d.AsOf)
+		if d.Closing {
+			// Its period holds the instant before as_of: at a quarter's
+			// end, the quarter that ends there.
+			return label, words + " (a closing read)"
+		}
+	} else if d.Closing && span == catalog.SpanQuotaPeriod {
 		return label, "the quota period holding the last instant before " + stamp(d.AsOf) + " (a closing read), up to then"
 	}
 	if note := MonthOpensPeriod(span, d.Card.Window, d.AsOf, d.Card.Detail); note != "" {
@@ -273,6 +280,21 @@ func MonthOpensPeriod(span, window string, asOf time.Time, d metrics.Detail) str
 		return ""
 	}
 	return "it starts at that instant, so nothing of it has gone yet; " + closedBy(m)
+}
+
+// ClosingOffer is the words of a link to the closing read of a quota
+// metric read at the first instant of its quota period: "Read the period
+// March 2026 closes" for a calendar month, else "Read the period closing
+// at 1 Apr 2026 00:00 UTC" (an auditor opens a quarter with as_of and
+// window). "" when the read is not at such an instant.
+func ClosingOffer(span, window string, asOf time.Time, d metrics.Detail) string {
+	if span != catalog.SpanQuotaPeriod || d.PeriodStart == nil || !d.PeriodStart.Equal(asOf) {
+		return ""
+	}
+	if m, ok := MonthClosingPeriod(span, window, asOf, d); ok {
+		return "Read the period " + m.Words() + " closes"
+	}
+	return "Read the period closing at " + stamp(asOf)
 }
 
 // MonthClosingPeriod is the calendar month whose value read at its end

@@ -162,7 +162,7 @@ func TestDetailTextOfAMonthOpeningAPeriod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "up to then: it starts at that instant") {
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "Period: the quota period 1 Apr 2026 – 30 Jun 2026, up to 1 Apr 2026 00:00 UTC: it starts at that instant") {
 		t.Errorf("the text does not say the period starts at the month's end:\n%s", text)
 	}
 }

@@ -30,7 +30,7 @@ func TestPagesReadTheClosingPeriod(t *testing.T) {
 	if code != 200 || !strings.Contains(page, `id="closing-notice"`) || strings.Contains(page, "read-closing") {
 		t.Fatalf("GET %s: %d, no notice of the closing read (or the link offered again)\n%s", href, code, clip(body))
 	}
-	if !strings.Contains(page, "<dt>Period</dt><dd>the quota period holding the last instant before 1 Apr 2026 00:00 UTC (a closing read), up to then</dd>") {
+	if !strings.Contains(page, "<dt>Period</dt><dd>the quota period 1 Jan 2026 – 31 Mar 2026, up to 1 Apr 2026 00:00 UTC (a closing read)</dd>") {
 		t.Error("a closing page's Period does not say it is the period closing at its date")
 	}
 	if !strings.Contains(page, `<input type="hidden" name="closing" value="1">`) {
@@ -129,5 +129,27 @@ func TestClosingEscalationsAgreeWithTheCards(t *testing.T) {
 		if got := status(body[j:i], ""); got != want {
 			t.Errorf("GET %s: the panel says %s beside a card %s", path, got, card)
 		}
+	}
+}
+
+// A quota metric opened at a quarter's first instant with as_of and a
+// window (as an auditor opens a quarter, not by month=) offers the
+// closing read too, and names its period by its dates.
+func TestClosingOfferedAtAQuartersFirstInstant(t *testing.T) {
+	e := closingEnv(t)
+	_, body, _ := e.do(t, "GET", "/metrics/quota_attainment?as_of=2026-04-01&window=90d", "", nil)
+	m := regexp.MustCompile(`<a href="([^"]+)" id="read-closing">Read the period closing at 1 Apr 2026 00:00 UTC</a>`).FindSubmatch(body)
+	if m == nil || !strings.Contains(html.UnescapeString(string(m[1])), "closing=1") {
+		t.Fatalf("no link to the closing read at a quarter's first instant\n%s", clip(body))
+	}
+	if !strings.Contains(string(body), "<dt>Period</dt><dd>the quota period 1 Apr 2026 – 30 Jun 2026, up to 1 Apr 2026 00:00 UTC") {
+		t.Error("the period is not named by its dates")
+	}
+	if _, body, _ = e.do(t, "GET", "/metrics/quota_attainment?as_of=2026-03-15&window=90d", "", nil); strings.Contains(string(body), "read-closing") {
+		t.Error("the closing read offered mid-quarter, where it reads the same period")
+	}
+	// A metric reading no quota period carries closing, saying nothing.
+	if _, body, _ = e.do(t, "GET", "/metrics/change_failure_rate?month=2026-03&closing=1", "", nil); strings.Contains(string(body), `id="closing-notice"`) || !strings.Contains(string(body), "closing=1") {
+		t.Error("change failure rate's page read closing: a notice of it, or closing not carried")
 	}
 }

@@ -329,5 +329,6 @@ func (s *Server) ownWindows(sc *scorecard.Scorecard) string {
 	if n == 1 {
 		them = "it"
 	}
-	return "Every metric here is over the month; the month's board pack keeps " + strings.Join(parts, "; ") + ", so its figures for " + them + " differ."
+	return "Every metric read over a window is over the month here (a state, a cohort or a quota period covers what its page says); the month's board pack keeps " +
+		strings.Join(parts, "; ") + ", so its figures for " + them + " differ."
 }

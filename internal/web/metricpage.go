@@ -131,10 +131,11 @@ type metricPage struct {
 	// cohort, a quota period or a baseline, what it is (catalog.Metric.Span)
 	// rather than a window the formula does not use.
 	CoversLabel, Covers string
-	// ClosingHref and ClosingMonth offer, on a month's page that reads
-	// the quota period beginning at its end, the period the month closes
-	// (closing=1), as its board pack reports it.
-	ClosingHref, ClosingMonth string
+	// ClosingHref and ClosingLabel offer, on a page that reads the quota
+	// period beginning at its as_of (a quarter-end month's, or one asked
+	// as of a quarter's first instant), the period closing then
+	// (closing=1), as board and evidence packs report it.
+	ClosingHref, ClosingLabel string
 	// TrendCovers says, under the trend's title, what each weekly point
 	// and the figure above cover (scorecard.TrendCovers).
 	TrendCovers string
@@ -358,8 +359,11 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 			keep = append(keep, kv[0], kv[1])
 		}
 	}
-	if cm, ok := scorecard.MonthClosingPeriod(mp.D.Definition.Span, mp.D.Card.Window, mp.D.AsOf, mp.D.Card.Detail); ok && !q.Closing {
-		mp.ClosingMonth, mp.ClosingHref = cm.Words(), q.URL("/metrics/"+m.ID, append(keep, "closing", "1")...)
+	// A metric reading no quota period reads the same closing or not: the
+	// page carries closing for its links, and says nothing of it.
+	pg.QuietClosing = mp.D.Definition.Span != catalog.SpanQuotaPeriod
+	if label := scorecard.ClosingOffer(mp.D.Definition.Span, mp.D.Card.Window, mp.D.AsOf, mp.D.Card.Detail); label != "" && !q.Closing {
+		mp.ClosingLabel, mp.ClosingHref = label, q.URL("/metrics/"+m.ID, append(keep, "closing", "1")...)
 	}
 	s.render(w, r, status, "metric", pg)
 }

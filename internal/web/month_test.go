@@ -276,7 +276,7 @@ func TestMonthScorecardNamesTheBoardPacksOwnWindows(t *testing.T) {
 		s.Catalog = cat
 	})
 	_, body, _ := e.do(t, "GET", "/?month=2026-02", "", nil)
-	if !regexp.MustCompile(`Every metric here is over the month; the month&#39;s board pack keeps Deployment frequency over its own 90 days, so its figures for it differ\.`).Match(body) {
+	if !regexp.MustCompile(`Every metric read over a window is over the month here \(a state, a cohort or a quota period covers what its page says\); the month&#39;s board pack keeps Deployment frequency over its own 90 days, so its figures for it differ\.`).Match(body) {
 		i := strings.Index(string(body), "page-sub")
 		t.Errorf("the scorecard for February does not name the metrics its board pack keeps over 90 days:\n%s", string(body)[max(0, i):min(len(body), i+800)])
 	}

@@ -39,6 +39,7 @@ func TestRefusalsWordedAlike(t *testing.T) {
 		{"period zero", "GET", "/api/v1/sources?period=0d", "", 400, "period", "period: " + window("0d")},
 		{"period word", "GET", "/api/v1/sources?period=forever", "", 400, "period", "period: " + window("forever")},
 		{"silence for", "POST", "/api/v1/alerts/silences", `{"rule":"metric_red","reason":"r","for":"0h"}`, 400, "for", "for: " + window("0h")},
+		{"metric misspelt", "GET", "/api/v1/metrics/change_failure_rat", "", 404, "", `unknown metric "change_failure_rat" (did you mean change_failure_rate?); GET /api/v1/metrics lists them`},
 		{"view's parameters", "GET", "/api/v1/views/engineering?by=team", "", 400, "by", `by: unknown parameter "by" (known: as_of, window, month, closing)`},
 		{"number out of range", "POST", "/api/v1/reconciliations", `{"metric":"change_failure_rate","expected":1e400}`, 400, "expected", "expected: 1e400 is out of range for a number"},
 		{"annotations' span", "GET", "/api/v1/annotations?from=2026-03-01&to=2026-02-01", "", 400, "to", "to: 2026-02-01 is before from (2026-03-01)"},

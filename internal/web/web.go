@@ -826,6 +826,11 @@ func (s *Server) canSeeMetric(access auth.Access, id string) error {
 	m, ok := s.Catalog.Metric(id)
 	switch {
 	case !ok:
+		// One guess among the metrics the reader may see, as the pages
+		// and the CLI guess (catalog.Nearest).
+		if near := s.nearestMetric(access, id); near != "" {
+			return notFoundf("unknown metric %q (did you mean %s?); GET /api/v1/metrics lists them", id, near)
+		}
 		return notFoundf("unknown metric %q; GET /api/v1/metrics lists them", id)
 	case access.CanSeeMetric(m):
 		return nil

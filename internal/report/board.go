@@ -1066,8 +1066,13 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 		pdf.CellFormat(12.5, 3, w.tr(axisValue(v, c.Unit, w.b.Currency)), "", 0, "R", false, 0, "")
 		pdf.Line(px-1, yAt(v), px, yAt(v))
 	}
-	pdf.SetXY(px, py+ph+0.8)
-	pdf.CellFormat(pw/2, 3, start.Format("2 Jan"), "", 0, "L", false, 0, "")
+	// The dates are the first and last points' (each a week's end): the
+	// axis's left end, the first week's start, had been labelled as if it
+	// were the first point (9 Jul under ARR at 16 Jul).
+	first := c.Series[0].End
+	pdf.SetXY(max(px-2, xAt(first)-8), py+ph+0.8)
+	pdf.CellFormat(16, 3, first.Format("2 Jan"), "", 0, "C", false, 0, "")
+	pdf.SetXY(px+pw/2, py+ph+0.8)
 	pdf.CellFormat(pw/2, 3, end.Format("2 Jan 2006"), "", 0, "R", false, 0, "")
 	if absolute {
 		pdf.SetDashPattern([]float64{1, 1}, 0)

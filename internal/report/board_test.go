@@ -165,6 +165,11 @@ func TestBoardPackQuarterEnd(t *testing.T) {
 		}
 		// Each quota metric's trend cell says "none", and the note under
 		// the table why, by the scorecard's own reason.
+		// The charts' dates are their first and last points': 16 July,
+		// the first week's end, not 9 July, its start.
+		if !regexp.MustCompile(`\b16 Jul\b`).MatchString(text) || regexp.MustCompile(`\b9 Jul\b`).MatchString(text) {
+			t.Error("the September charts' first date is not their first point's, 16 Jul")
+		}
 		if why := trendWhy(att); why == "" || !strings.Contains(strings.Join(strings.Fields(text), " "), att.Name+": "+why) {
 			t.Errorf("the September PDF does not say why %s has no trend (%q)", att.Name, why)
 		}

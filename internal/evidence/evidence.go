@@ -392,7 +392,14 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 			return err
 		}
 		for i, d := range defs.Metrics {
-			if (catalog.Metric{Effective: d.Effective}).AppliesBefore(p.To) {
+			switch {
+			case d.Effective == catalog.FromTheStart:
+				// An organisation's metric whose definition names no date
+				// (configured, not proposed): 1970-01-01 had read as a
+				// placeholder to an auditor.
+				defs.Metrics[i].EffectiveNote = "names no effective date: in effect for all data, whenever it was configured (governed.initial_set " +
+					"says when the configuration was first recorded); the period's figures were computed with it"
+			case (catalog.Metric{Effective: d.Effective}).AppliesBefore(p.To):
 				defs.Metrics[i].EffectiveNote = "took effect at or after the period's end; " + catalog.AppliesBeforeWords + ", and the period's figures were computed with it"
 			}
 		}

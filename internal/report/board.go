@@ -1061,8 +1061,10 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 	pdf.SetDrawColor(rule[0], rule[1], rule[2])
 	pdf.Line(px, py+ph, px+pw, py+ph)
 	w.font("", 6.5, muted)
-	for _, v := range axisTicks(lo+pad, hi-pad, thr, absolute, yAt) {
-		pdf.SetXY(x+1, yAt(v)-1.5)
+	ticks := axisTicks(lo+pad, hi-pad, thr, absolute, yAt)
+	for i, y := range labelYs(ticks, yAt) {
+		v := ticks[i]
+		pdf.SetXY(x+1, y-1.5)
 		pdf.CellFormat(12.5, 3, w.tr(axisValue(v, c.Unit, w.b.Currency)), "", 0, "R", false, 0, "")
 		pdf.Line(px-1, yAt(v), px, yAt(v))
 	}
@@ -1155,21 +1157,47 @@ func scale(values, bounds []float64) (lo, hi float64) {
 	return lo, hi
 }
 
-// axisTicks are the values a chart's axis labels: its lowest and highest,
-// and the green and amber thresholds its dashed lines draw, each unless
-// within 3.2 mm of one labelled already (yAt places a value). The amber
+// axisTicks are the values a chart's axis labels: the green and amber
+// thresholds its dashed lines draw, and its lowest and highest, each of
+// those unless within 3.2 mm of one labelled already (yAt places a value). The amber
 // line of change failure rate (15 %) had been drawn with no value beside
 // it, between the axis's 5 % and 31.88 %.
 func axisTicks(lo, hi float64, thr *scorecard.Thresholds, absolute bool, yAt func(float64) float64) []float64 {
-	ticks := []float64{lo, hi}
+	// The threshold lines first, both always (labelYs keeps their labels
+	// apart): an end's value beside a line had taken its place, and
+	// pipeline coverage's green 3× and amber 2× near its lowest point
+	// (1.83×) were drawn unlabelled.
+	var ticks []float64
 	if absolute {
-		for _, v := range []float64{thr.Green, thr.Amber} {
-			if !slices.ContainsFunc(ticks, func(t float64) bool { return math.Abs(yAt(t)-yAt(v)) < 3.2 }) {
-				ticks = append(ticks, v)
-			}
+		ticks = append(ticks, thr.Green)
+		if thr.Amber != thr.Green {
+			ticks = append(ticks, thr.Amber)
+		}
+	}
+	for _, v := range []float64{lo, hi} {
+		if !slices.ContainsFunc(ticks, func(t float64) bool { return math.Abs(yAt(t)-yAt(v)) < 3.2 }) {
+			ticks = append(ticks, v)
 		}
 	}
 	return ticks
+}
+
+// labelYs places the ticks' labels at their values' heights, moving one
+// closer than 3.2 mm to the one below it down (the threshold lines may lie
+// closer together than a label's height).
+func labelYs(ticks []float64, yAt func(float64) float64) []float64 {
+	ys := make([]float64, len(ticks))
+	order := make([]int, len(ticks))
+	for i, v := range ticks {
+		ys[i], order[i] = yAt(v), i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ys[a], ys[b]) })
+	for k := 1; k < len(order); k++ {
+		if prev := ys[order[k-1]]; ys[order[k]]-prev < 3.2 {
+			ys[order[k]] = prev + 3.2
+		}
+	}
+	return ys
 }
 
 // axisValue is a value short enough for an axis: money in thousands or

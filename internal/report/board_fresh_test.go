@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -111,14 +112,25 @@ func TestBoardPackChartsSayWhatAPointIs(t *testing.T) {
 	}
 	yAt := func(v float64) float64 { return 100 - v } // 1 mm a unit
 	thr := &scorecard.Thresholds{Green: 5, Amber: 15}
-	if got := axisTicks(5, 31.88, thr, true, yAt); len(got) != 3 || got[2] != 15 {
+	if got := axisTicks(5, 31.88, thr, true, yAt); !slices.Equal(got, []float64{5, 15, 31.88}) {
 		t.Errorf("axisTicks(5, 31.88, 5/15) = %v; want the amber 15 labelled, the green 5 once", got)
 	}
 	if got := axisTicks(0, 40, thr, false, yAt); len(got) != 2 {
 		t.Errorf("axisTicks of relative thresholds = %v; want the ends only", got)
 	}
-	if got := axisTicks(22.2, 168, &scorecard.Thresholds{Green: 24, Amber: 168}, true, yAt); len(got) != 2 {
-		t.Errorf("axisTicks(22.2, 168, 24/168) = %v; want 24 left out beside 22.2, 168 once", got)
+	if got := axisTicks(22.2, 168, &scorecard.Thresholds{Green: 24, Amber: 168}, true, yAt); !slices.Equal(got, []float64{24, 168}) {
+		t.Errorf("axisTicks(22.2, 168, 24/168) = %v; want the line's 24, 22.2 left out beside it, 168 once", got)
+	}
+	// Both lines labelled even beside the lowest point and each other
+	// (pipeline coverage: 3× and 2× near 1.83×), their labels kept apart.
+	cov := &scorecard.Thresholds{Green: 3, Amber: 2}
+	got := axisTicks(1.83, 52, cov, true, yAt)
+	if !slices.Equal(got, []float64{3, 2, 52}) {
+		t.Errorf("axisTicks(1.83, 52, 3/2) = %v; want both lines and the highest", got)
+	}
+	ys := labelYs(got, yAt)
+	if math.Abs(ys[0]-ys[1]) < 3.2 || ys[2] != yAt(52) {
+		t.Errorf("labelYs(%v) = %v: the lines' labels overlap, or the top one moved", got, ys)
 	}
 }
 

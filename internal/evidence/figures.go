@@ -153,8 +153,9 @@ func figures(cat *catalog.Catalog, ds *metrics.Dataset, in Input, p Period, defs
 				API: fmt.Sprintf("/api/v1/metrics/%s?as_of=%s&window=%s", url.PathEscape(c.ID), url.QueryEscape(asOf), url.QueryEscape(window)),
 			},
 		}
-		if m.Span == catalog.SpanQuotaPeriod {
-			// Only a quota-period metric reads anything else closing.
+		if m.Span == catalog.SpanQuotaPeriod && metrics.ReadsClosing(m.ID) {
+			// Only a quota-period metric looking back reads anything
+			// else closing (coverage looks ahead: metrics.Def.Ahead).
 			f.Rederive.CLI = strings.Replace(f.Rederive.CLI, " --format json", " --closing --format json", 1)
 			f.Rederive.API += "&closing=true"
 		}

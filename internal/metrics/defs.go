@@ -35,6 +35,13 @@ type Def struct {
 	// TestSettingsDeclared changes each setting and fails for a metric
 	// whose result moves without declaring it.
 	Settings []Setting
+	// Ahead says the metric looks ahead from as_of (pipeline coverage:
+	// the open deals due in what is left of the quota period): a closing
+	// read (Query.Closing) reads it at the instant, the coming period,
+	// for the period closing then has nothing left to cover — its deals
+	// still open missed it, and over its last sliver of quota they had
+	// read as a green 35× on a quarter's board pack.
+	Ahead bool
 	// Formula is the version of the computation: raised whenever a change
 	// to the code changes what the metric returns for the same data and
 	// settings, so a result's citation tells the two apart.
@@ -172,9 +179,9 @@ func newRegistry() *registry {
 		// read as churn).
 		{ID: "nrr", Fn: nrr, Reads: k(sub), Requires: k(sub), Dims: []string{"segment"}, Target: true, Settings: money},
 		{ID: "grr", Fn: grr, Reads: k(sub), Requires: k(sub), Dims: []string{"segment"}, Target: true, Settings: money},
-		// Formula 2: read closing at its period's end, no value (none of
-		// the period is left to cover).
-		{ID: "pipeline_coverage", Fn: pipelineCoverage, Reads: k(opp, quota), Requires: k(opp, quota), Dims: []string{"owner"}, Target: true, Settings: money, Formula: 2},
+		// Formula 2: a closing read is the coming period's (Ahead).
+		{ID: "pipeline_coverage", Fn: pipelineCoverage, Reads: k(opp, quota), Requires: k(opp, quota), Dims: []string{"owner"}, Target: true, Settings: money,
+			Ahead: true, Formula: 2},
 		{ID: "win_rate", Fn: winRate, Reads: k(opp), Requires: k(opp), Dims: []string{"owner"}, Target: true},
 		{ID: "sales_cycle_length", Fn: salesCycleLength, Reads: k(opp), Requires: k(opp), Dims: []string{"owner"}, Target: true},
 		{ID: "sales_velocity", Fn: salesVelocity, Reads: k(opp), Requires: k(opp), Target: true, Settings: money},
@@ -300,6 +307,15 @@ func (d *Dataset) SumsOverWindow(id string) bool {
 		return def.Sum
 	}
 	return SumsOverWindow(id)
+}
+
+// ReadsClosing says whether a closing read (Query.Closing) changes what
+// the metric reads: false for one that looks ahead (Def.Ahead), which a
+// closing read reads at the instant, and true otherwise (an organisation's
+// metric over a quota period looks back over it).
+func ReadsClosing(id string) bool {
+	def, ok := reg.defs[id]
+	return !ok || !def.Ahead
 }
 
 // FormulaVersion returns the version of a metric's computation (0 when

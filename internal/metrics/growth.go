@@ -340,16 +340,6 @@ func pipelineCoverage(d *Dataset, q Query) Result {
 		return r
 	}
 	asOf := q.end()
-	if p.end <= asOf {
-		// A closing read at the period's end (a quarter's board or
-		// evidence pack): coverage looks ahead, and none of the period is
-		// left to cover. Its deals still open were due in it and missed
-		// it; over the last sliver of quota they had read as a green 35×,
-		// where the coming period's coverage is the one to act on.
-		r.Detail.Reason = "the quota period ends at as_of: none of it is left to cover (read at the instant, without closing, " +
-			"coverage is the next period's)"
-		return r
-	}
 	from, to := utcDate(p.start), utcDate(p.end)
 	var pipeline domain.Money
 	for o := range d.oppsClosingIn(from, to) {

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/candor/candor/internal/domain"
@@ -229,10 +228,11 @@ func TestQuotaPeriodClosingAtAsOf(t *testing.T) {
 		// (o12, won at 04-01 00:00, is Q2's).
 		{"attainment closing Q1", "quota_attainment", closing(bizQ(apr1)), bizF(40)},
 		{"attainment closing Q1 alice", "quota_attainment", closing(bizQ(apr1, "owner", "alice")), bizF(30)},
-		// Coverage looks ahead: at Q1's end none of it is left to cover
-		// (its deals still open, o5 400, o7 250, o11 120, missed it, and
-		// had read as 770 over the last 900 of quota).
-		{"coverage closing Q1", "pipeline_coverage", closing(bizQ(apr1)), nil},
+		// Coverage looks ahead (Def.Ahead): read closing it is the coming
+		// period's, Q2's, as at the instant — Q1's deals still open (o5
+		// 400, o7 250, o11 120) missed it, and over the last 900 of its
+		// quota had read as 770/900.
+		{"coverage closing Q1", "pipeline_coverage", closing(bizQ(apr1)), bizF(500.0 / 2000)},
 		// Not at the period's end, closing changes nothing.
 		{"coverage closing mid-quarter", "pipeline_coverage", closing(bizQ(bizAsOf)), bizF(770.0 / 900)},
 		// Not on a boundary, the rules agree.
@@ -241,8 +241,11 @@ func TestQuotaPeriodClosingAtAsOf(t *testing.T) {
 		// Before any quota period has begun there is none to close.
 		{"attainment closing at the first start", "quota_attainment", closing(bizQ(bizT("2026-01-01"))), nil},
 	})
-	if r := bizCompute(t, d, "pipeline_coverage", closing(bizQ(apr1))); !strings.HasPrefix(r.Detail.Reason, "the quota period ends at as_of: none of it is left to cover") {
-		t.Errorf("coverage closing Q1: reason %q", r.Detail.Reason)
+	if r := bizCompute(t, d, "pipeline_coverage", closing(bizQ(apr1))); r.Detail.PeriodStart == nil || !r.Detail.PeriodStart.Equal(apr1) {
+		t.Errorf("coverage closing Q1 reads the period from %v, want Q2's 2026-04-01", r.Detail.PeriodStart)
+	}
+	if ReadsClosing("pipeline_coverage") || !ReadsClosing("quota_attainment") {
+		t.Error("ReadsClosing: pipeline coverage looks ahead, quota attainment back")
 	}
 	r := bizCompute(t, d, "quota_attainment", closing(bizQ(apr1)))
 	if p, e := r.Detail.PeriodStart, r.Detail.PeriodEnd; p == nil || e == nil || !p.Equal(bizT("2026-01-01")) || !e.Equal(apr1) {

@@ -159,6 +159,9 @@ func (d *Dataset) compute(id string, def *Def, q Query) Result {
 // computeAs is compute; asked says a reader asked for it (not a warmer),
 // so the copy published next is warmed with it.
 func (d *Dataset) computeAs(id string, def *Def, q Query, asked bool) Result {
+	if def.Ahead {
+		q.Closing = false
+	}
 	k := q.key(def)
 	r, f, ok := d.cachedOrFlying(k, asked, asked && q.Stale)
 	if ok {

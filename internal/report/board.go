@@ -127,12 +127,18 @@ type quotaCover struct {
 	period map[string]string // metric id → "1 Jul–30 Sep"; "quota period" without one
 }
 
-// coverQuota finds the cards of metrics whose figures cover the quota
-// period holding the month's last instant, not the month.
+// coverQuota finds the cards of metrics whose figures cover a quota
+// period, not the month: the period holding the month's last instant for
+// those looking back (attainment), the one beginning at the month's end
+// for one looking ahead (coverage: metrics.Def.Ahead) in a quarter-end
+// month. One sentence per period, the one the month closes first.
 func coverQuota(at *catalog.Catalog, sc *scorecard.Scorecard, asOf time.Time) quotaCover {
 	q := quotaCover{period: map[string]string{}}
-	var names, outlook []string
-	var start, end time.Time
+	type group struct {
+		start, end     time.Time
+		names, outlook []string
+	}
+	var groups []*group
 	for _, p := range sc.Pillars {
 		for _, c := range p.Metrics {
 			m, ok := at.Metric(c.ID)
@@ -147,46 +153,48 @@ func coverQuota(at *catalog.Catalog, sc *scorecard.Scorecard, asOf time.Time) qu
 			// The period's end is exclusive: a quarter ending 1 October
 			// is 30 September's.
 			q.period[c.ID] = ps.UTC().Format("2 Jan") + "–" + pe.UTC().Add(-time.Nanosecond).Format("2 Jan")
-			if c.Value == nil {
-				// Coverage of a quarter the month closes has none: its
-				// card says why; the sentence names what has a figure.
-				continue
-			}
-			if len(names)+len(outlook) == 0 {
-				start, end = ps.UTC(), pe.UTC()
-			} else if !start.Equal(*ps) || !end.Equal(*pe) {
-				// An organisation's quota periods are one; should two
-				// metrics read different ones, each is named on its own
-				// page (a metric's page says its period).
-				continue
+			k := slices.IndexFunc(groups, func(g *group) bool { return g.start.Equal(*ps) && g.end.Equal(*pe) })
+			if k < 0 {
+				groups = append(groups, &group{start: ps.UTC(), end: pe.UTC()})
+				k = len(groups) - 1
 			}
 			// The period's result (attainment, lagging) before its outlook
 			// (coverage, leading), as a reader asks of a quarter.
 			if m.Type == catalog.Leading {
-				outlook = append(outlook, c.Name)
+				groups[k].outlook = append(groups[k].outlook, c.Name)
 			} else {
-				names = append(names, c.Name)
+				groups[k].names = append(groups[k].names, c.Name)
 			}
 		}
 	}
-	names = append(names, outlook...)
-	if len(names) == 0 {
-		return q
-	}
-	subject, verb := names[0], "covers"
-	if n := len(names); n > 1 {
-		list := []string{names[0]}
-		for _, name := range names[1:] {
-			list = append(list, midSentence(name))
+	slices.SortStableFunc(groups, func(a, b *group) int { return a.start.Compare(b.start) })
+	var notes []string
+	for _, g := range groups {
+		names := append(g.names, g.outlook...)
+		subject, verb := names[0], "covers"
+		if n := len(names); n > 1 {
+			list := []string{names[0]}
+			for _, name := range names[1:] {
+				list = append(list, midSentence(name))
+			}
+			subject, verb = strings.Join(list[:n-1], ", ")+" and "+list[n-1], "cover"
 		}
-		subject, verb = strings.Join(list[:n-1], ", ")+" and "+list[n-1], "cover"
+		if len(notes) > 0 {
+			subject = midSentence(subject)
+		}
+		span := g.start.Format("2 January 2006") + " – " + g.end.Add(-time.Nanosecond).Format("2 January 2006")
+		how := "which the month closes"
+		if g.end.After(asOf) {
+			how = "still open at the month's end"
+			if !g.start.Before(asOf) {
+				how = "which begins at the month's end (a figure looking ahead)"
+			}
+		}
+		notes = append(notes, fmt.Sprintf("%s %s the quota period %s, %s", subject, verb, span, how))
 	}
-	span := start.Format("2 January 2006") + " – " + end.Add(-time.Nanosecond).Format("2 January 2006")
-	how := "which the month closes"
-	if end.After(asOf) {
-		how = "still open at the month's end"
+	if len(notes) > 0 {
+		q.note = strings.Join(notes, "; ") + "."
 	}
-	q.note = fmt.Sprintf("%s %s the quota period %s, %s.", subject, verb, span, how)
 	return q
 }
 

@@ -141,11 +141,11 @@ func TestBoardPackQuarterEnd(t *testing.T) {
 	if p := att.Detail.PeriodStart; p == nil || !p.Equal(q3) || !att.Detail.PeriodEnd.Equal(q4) {
 		t.Errorf("September's quota period = %v to %v, want the third quarter", att.Detail.PeriodStart, att.Detail.PeriodEnd)
 	}
-	// Coverage looks ahead: at the quarter's end none of it is left to
-	// cover (its deals still open missed it; they had read as 200 ÷ 100 =
-	// 2 over the last of the quota).
-	if cov.Value != nil || !strings.HasPrefix(cov.Reason, "the quota period ends at as_of: none of it is left to cover") {
-		t.Errorf("September's pipeline coverage = %s (%q), want none: the third quarter has ended", value(cov), cov.Reason)
+	// Coverage looks ahead: the quarter coming, not the one the month
+	// closes, whose deals still open missed it (they had read as 200 ÷
+	// 100 = 2 over the last of its quota).
+	if p := cov.Detail.PeriodStart; p == nil || !p.Equal(q4) {
+		t.Errorf("September's pipeline coverage = %s over the period from %v, want the fourth quarter's", value(cov), p)
 	}
 	// The chart's last week ends with the month: it shows the card's value.
 	if n := len(att.Series); n == 0 {
@@ -153,7 +153,8 @@ func TestBoardPackQuarterEnd(t *testing.T) {
 	} else if v := att.Series[n-1].Value; v == nil || *v != 90 {
 		t.Errorf("the attainment chart's last point = %s, not the card's 90 %%", scorecard.FormatValue(v, "%", ""))
 	}
-	want := "Quota attainment covers the quota period 1 July 2026 – 30 September 2026, which the month closes."
+	want := "Quota attainment covers the quota period 1 July 2026 – 30 September 2026, which the month closes; pipeline coverage covers " +
+		"the quota period 1 October 2026 – 31 December 2026, which begins at the month's end (a figure looking ahead)."
 	if got := sep.QuotaPeriod(); got != want {
 		t.Errorf("the September pack says %q\nwant %q", got, want)
 	}
@@ -173,15 +174,12 @@ func TestBoardPackQuarterEnd(t *testing.T) {
 		if why := trendWhy(att); why == "" || !strings.Contains(strings.Join(strings.Fields(text), " "), att.Name+": "+why) {
 			t.Errorf("the September PDF does not say why %s has no trend (%q)", att.Name, why)
 		}
-		// Coverage, without a value, says why among the unknown statuses.
-		if why := cov.Name + ": " + cov.Reason; !strings.Contains(strings.Join(strings.Fields(text), " "), why) {
-			t.Errorf("the September PDF does not say why %s has no value (%q)", cov.Name, why)
-		}
 		// The appendix gives the quota metrics' window as the quarter, not
 		// the month ("30d") the note beside it says they do not cover.
-		for _, name := range []string{"Quota attainment", "Pipeline coverage"} {
-			if !regexp.MustCompile(name + ` v\d+ 1 Jul–30 Sep `).MatchString(text) {
-				t.Errorf("the September PDF's appendix does not give %s's window as 1 Jul–30 Sep:\n%s", name, text[strings.Index(text, "Appendix: definitions"):])
+		// (coverage, looking ahead, the quarter coming).
+		for name, span := range map[string]string{"Quota attainment": "1 Jul–30 Sep", "Pipeline coverage": "1 Oct–31 Dec"} {
+			if !regexp.MustCompile(name + ` v\d+ ` + span + ` `).MatchString(text) {
+				t.Errorf("the September PDF's appendix does not give %s's window as %s:\n%s", name, span, text[strings.Index(text, "Appendix: definitions"):])
 			}
 		}
 	}
@@ -258,7 +256,8 @@ func TestBoardPackNamesAnOrganisationsQuotaMetric(t *testing.T) {
 	if c := boardCard(t, b, def.ID); c.Value == nil || *c.Value != 900 || c.Detail.PeriodStart == nil {
 		t.Errorf("the pack's bookings this quota period = %s over the period from %v; want the third quarter's 900", scorecard.FormatValue(c.Value, c.Unit, "USD"), c.Detail.PeriodStart)
 	}
-	want := "Quota attainment and bookings this quota period cover the quota period 1 July 2026 – 30 September 2026, which the month closes."
+	want := "Quota attainment and bookings this quota period cover the quota period 1 July 2026 – 30 September 2026, which the month closes; " +
+		"pipeline coverage covers the quota period 1 October 2026 – 31 December 2026, which begins at the month's end (a figure looking ahead)."
 	if got := b.QuotaPeriod(); got != want {
 		t.Errorf("the September pack says %q\nwant %q", got, want)
 	}

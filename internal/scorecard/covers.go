@@ -162,7 +162,9 @@ func (d *MetricDetail) Covers() (label, words string) {
 	} else if d.Closing && span == catalog.SpanQuotaPeriod {
 		return label, "the quota period holding the last instant before " + stamp(d.AsOf) + " (a closing read), up to then"
 	}
-	if note := MonthOpensPeriod(span, d.Card.Window, d.AsOf, d.Card.Detail); note != "" {
+	// A metric that looks ahead (pipeline coverage) reads the period
+	// beginning at as_of closing or not: the board pack reports that one.
+	if note := MonthOpensPeriod(span, d.Card.Window, d.AsOf, d.Card.Detail); note != "" && metrics.ReadsClosing(d.Definition.ID) {
 		words += ": " + note
 	}
 	return label, words

@@ -270,7 +270,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 			Version: m.Version, Effective: m.Effective, Overridden: m.Overridden,
 			Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
 		},
-		AsOf: opt.AsOf.UTC(), Closing: opt.Closing, By: by, Dimensions: dims,
+		AsOf: opt.AsOf.UTC(), Closing: opt.Closing && metrics.ReadsClosing(id), By: by, Dimensions: dims,
 	}
 	d.Definition.Retired = retired
 	if opt.Window > 0 {

@@ -21,7 +21,9 @@ import (
 // acknowledgement in place (their owner, note and who recorded it are
 // personal data), and none is ever removed, so a list kept is at most
 // CacheFor behind a retention run of another process: a redacted name
-// stays on the pages at most that long. The zero value is ready; a nil one reads the store each time.
+// stays on the pages at most that long. On PostgreSQL an append that
+// commits after a higher id was read is likewise seen within CacheFor
+// (at once by the server that recorded it: Forget). The zero value is ready; a nil one reads the store each time.
 type Cache struct {
 	mu     sync.Mutex
 	head   store.Doc // the newest acknowledgement when all was read
@@ -29,6 +31,19 @@ type Cache struct {
 	all    []Acknowledgement
 	// now is the clock (tests).
 	now func() time.Time
+}
+
+// Forget drops the kept list: the next read reads every acknowledgement.
+// A server calls it after recording one: on PostgreSQL appends may commit
+// out of their ids' order, so one committed below the newest id read
+// would not be seen for CacheFor — by the person who recorded it.
+func (c *Cache) Forget() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.all = nil
+	c.mu.Unlock()
 }
 
 // CacheFor bounds how long a kept list is used without reading it again.

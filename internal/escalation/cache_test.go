@@ -93,3 +93,25 @@ func TestCacheListsAsListDoes(t *testing.T) {
 	all[0].Owner = "changed"
 	check("after a caller changed its slice", 4)
 }
+
+// Forget makes the next read read the store: an acknowledgement committed
+// below the newest id read (PostgreSQL commits appends out of order) is
+// seen at once by the server that recorded it.
+func TestCacheForget(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.Open(t)
+	docs := &countingDocs{DocStore: st}
+	c := &Cache{}
+	if _, err := Record(ctx, st, Acknowledgement{Metric: "m", Status: "red", Owner: "o", Due: "2026-12-20", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	c.List(ctx, docs, "")
+	c.List(ctx, docs, "")
+	c.Forget()
+	c.List(ctx, docs, "")
+	if docs.whole != 2 {
+		t.Errorf("%d reads of every acknowledgement, want 2 (the first, and the one after Forget)", docs.whole)
+	}
+	var nilCache *Cache
+	nilCache.Forget() // a nil cache reads the store each time; Forget is a no-op
+}

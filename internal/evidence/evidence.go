@@ -39,6 +39,7 @@ import (
 	"github.com/candor/candor/internal/image"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/schedule"
 	"github.com/candor/candor/internal/store"
 )
@@ -777,11 +778,13 @@ func index(p Period, sum Summary, files []file) []byte {
 	}
 	fmt.Fprintf(&b, "Verdict: %s.\n\n", sum.Verdict())
 	if l := sum.Late; l.Count > 0 {
-		fmt.Fprintf(&b, "**%d records were stored after the period's end** (from %s to %s) though not dated after it: the figures, "+
-			"releases and checks below read them as stored when the pack was built, and the ledger chains them after the head above "+
-			"(`candor ledger verify` checks those entries). A pack of this period built before they arrived differs from this one; "+
-			"their bodies were checked against their hashes (`ledger_verification.json`, `late_records`).\n\n",
-			l.Count, l.FirstStored.Format(time.RFC3339), l.LastStored.Format(time.RFC3339))
+		fmt.Fprintf(&b, "**%s stored after the period's end** (from %s to %s) though nothing in %s is dated at or after it — an import "+
+			"of the past, a correction, or retention's redaction: the figures, releases and checks below read them as stored when the pack "+
+			"was built, and the ledger chains them after the head above (`candor ledger verify` checks those entries). A pack of this "+
+			"period built before they arrived may differ from this one; their bodies were checked against their hashes "+
+			"(`ledger_verification.json`, `late_records`).\n\n",
+			plural.Counts(l.Count, "record was", "records were"), l.FirstStored.Format(time.RFC3339), l.LastStored.Format(time.RFC3339),
+			map[bool]string{true: "it", false: "them"}[l.Count == 1])
 	}
 	fmt.Fprintf(&b, "Security: %s (`%s`, `%s`).\n\n", sum.Security(), ControlsFile, VulnerabilitiesFile)
 	fmt.Fprintf(&b, "Figures: %s (`%s`).\n\n", sum.figuresWords(p), FiguresFile)

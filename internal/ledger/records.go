@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -93,12 +94,15 @@ type LateReport struct {
 }
 
 // LateRecords reads the records stored at or after t and reports those
-// not dated after t. It reads the whole store (the stores pick records by
+// not dated after t: neither their event time nor any other time or date
+// they hold at or after t — an incident sent again with its post-mortem
+// done after the period changes nothing as of its end, and had been
+// counted. It reads the whole store (the stores pick records by
 // ingestion only before a time).
 func LateRecords(ctx context.Context, st store.Store, t time.Time) (LateReport, error) {
 	var rep LateReport
 	_, err := st.Scan(ctx, 0, func(r store.Stored) error {
-		if r.IngestedAt.Before(t) || !r.EventTime.Before(t) {
+		if r.IngestedAt.Before(t) || !r.EventTime.Before(t) || datedFrom(r.Body, t) {
 			return nil
 		}
 		rep.Count++
@@ -119,4 +123,29 @@ func LateRecords(ctx context.Context, st store.Store, t time.Time) (LateReport, 
 		return nil
 	})
 	return rep, err
+}
+
+// datedFrom says whether a record's canonical body holds a time or date
+// at or after t in any of its top-level fields (RFC 3339 times, dates).
+func datedFrom(body []byte, t time.Time) bool {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return false
+	}
+	for _, raw := range fields {
+		var s string
+		if len(raw) < 2 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			if at, err = time.Parse(time.DateOnly, s); err != nil {
+				continue
+			}
+		}
+		if !at.Before(t) {
+			return true
+		}
+	}
+	return false
 }

@@ -49,6 +49,11 @@ func (s *Server) acknowledge(r *http.Request, id string, in escalation.Input) (e
 		return a, err
 	}
 	a, err = escalation.Record(r.Context(), s.Store, a)
+	if err == nil {
+		// The page the recorder is sent back to shows it, whatever the
+		// order other appends commit in (the cache's newest-row check).
+		s.acks.Forget()
+	}
 	if err == nil && s.Alerts != nil {
 		// The metric's escalation alert ends with the action, not a day
 		// later; the action stands whatever the alerts' store answers.

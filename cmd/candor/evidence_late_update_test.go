@@ -11,17 +11,16 @@ import (
 	"time"
 )
 
-// rev3: late_records counts a record stored after the period's end whose
+// late_records had counted a record stored after the period's end whose
 // change is dated after it (an incident's post-mortem done on 3 April,
-// re-sent by its source): its event time (Incident.EventTime ignores
-// postmortem dates) is in the period, so it is counted
-// as "stored after the period's end though not dated after it", index.md
-// says in bold that a pack built before it arrived differs — yet figures.json
-// is byte for byte the same, as of the period's end the ending has not
-// happened. So is every retention rewrite (erasure, pseudonymisation) of a
-// record dated in the period: the store stamps a replaced record's
-// ingested_at anew, and the record's event time is kept.
-func TestRev3LateRecordsCountsLifecycleUpdatesDatedAfterThePeriod(t *testing.T) {
+// re-sent by its source; Incident.EventTime ignores post-mortem dates),
+// and index.md said in bold that a pack built before it arrived differs,
+// though figures.json is byte for byte the same: as of the period's end
+// the post-mortem has not happened. A record holding a time at or after
+// the period's end is left out now. (A retention rewrite of a record dated
+// in the period is still counted — the store stamps it anew — and the note
+// names retention's redaction among the causes.)
+func TestLateRecordsLeaveOutUpdatesDatedAfterThePeriod(t *testing.T) {
 	data := smallStore(t)
 	// Stored before the period's end (2026-04-01), as a live store's are.
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "candor.db"))

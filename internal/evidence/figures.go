@@ -153,7 +153,7 @@ func figures(cat *catalog.Catalog, ds *metrics.Dataset, in Input, p Period, defs
 				API: fmt.Sprintf("/api/v1/metrics/%s?as_of=%s&window=%s", url.PathEscape(c.ID), url.QueryEscape(asOf), url.QueryEscape(window)),
 			},
 		}
-		if m.Span == catalog.SpanQuotaPeriod && metrics.ReadsClosing(m.ID) {
+		if scorecard.ReadsClosing(m) {
 			// Only a quota-period metric looking back reads anything
 			// else closing (coverage looks ahead: metrics.Def.Ahead).
 			f.Rederive.CLI = strings.Replace(f.Rederive.CLI, " --format json", " --closing --format json", 1)
@@ -189,8 +189,8 @@ func asOfParam(t time.Time) string {
 // (its end is exclusive: a quarter ending 1 October is 30 September's),
 // else as the board pack's appendix column says it.
 func figureCovers(m *catalog.Metric, c *scorecard.Card) string {
-	if ps, pe := c.Detail.PeriodStart, c.Detail.PeriodEnd; m.Span == catalog.SpanQuotaPeriod && ps != nil && pe != nil {
-		return "the quota period " + ps.UTC().Format("2 Jan 2006") + " – " + pe.UTC().Add(-time.Nanosecond).Format("2 Jan 2006")
+	if dates, ok := scorecard.QuotaPeriodDates(m.Span, c.Detail); ok {
+		return "the quota period " + dates
 	}
 	return scorecard.ColumnCovers(m.Span, c.Window)
 }

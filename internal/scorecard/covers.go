@@ -150,24 +150,44 @@ func Covers(span, window string, asOf time.Time) (string, string) {
 func (d *MetricDetail) Covers() (label, words string) {
 	span := d.Definition.Span
 	label, words = Covers(span, d.Card.Window, d.AsOf)
-	if ps, pe := d.Card.Detail.PeriodStart, d.Card.Detail.PeriodEnd; span == catalog.SpanQuotaPeriod && ps != nil && pe != nil {
-		// The period by its dates (its end exclusive: a quarter ending
-		// 1 April is 31 March's), as the board pack names it.
-		words = "the quota period " + ps.UTC().Format("2 Jan 2006") + " – " + pe.UTC().Add(-time.Nanosecond).Format("2 Jan 2006") + ", up to " + stamp(d.AsOf)
-		if d.Closing {
-			// Its period holds the instant before as_of: at a quarter's
-			// end, the quarter that ends there.
-			return label, words + " (a closing read)"
-		}
-	} else if d.Closing && span == catalog.SpanQuotaPeriod {
-		return label, "the quota period holding the last instant before " + stamp(d.AsOf) + " (a closing read), up to then"
+	if dates, ok := QuotaPeriodDates(span, d.Card.Detail); ok {
+		words = "the quota period " + dates + ", up to " + stamp(d.AsOf)
+	} else if d.Closing {
+		words = "the quota period holding the last instant before " + stamp(d.AsOf) + ", up to then"
+	}
+	if d.Closing {
+		// Its period holds the instant before as_of: at a quarter's end,
+		// the quarter that ends there.
+		return label, words + " (a closing read)"
 	}
 	// A metric that looks ahead (pipeline coverage) reads the period
 	// beginning at as_of closing or not: the board pack reports that one.
-	if note := MonthOpensPeriod(span, d.Card.Window, d.AsOf, d.Card.Detail); note != "" && metrics.ReadsClosing(d.Definition.ID) {
+	if note := MonthOpensPeriod(span, d.Card.Window, d.AsOf, d.Card.Detail); note != "" && d.closes {
 		words += ": " + note
 	}
 	return label, words
+}
+
+// ReadsClosing says whether a closing read (Options.Closing) changes what
+// m reads: a quota-period metric looking back over its period (quota
+// attainment, an organisation's bookings), not one looking ahead
+// (metrics.ReadsClosing: pipeline coverage), nor any other. The cards,
+// metric pages, their words and links and the evidence pack's rederive
+// all ask this one question.
+func ReadsClosing(m *catalog.Metric) bool {
+	return m.Span == catalog.SpanQuotaPeriod && metrics.ReadsClosing(m.ID)
+}
+
+// QuotaPeriodDates is a quota-period metric's period by its dates, "1 Jul
+// 2026 – 30 Sep 2026" (its end exclusive: a quarter ending 1 October is
+// 30 September's), as the board pack names it; false when the value
+// names no period.
+func QuotaPeriodDates(span string, d metrics.Detail) (string, bool) {
+	ps, pe := d.PeriodStart, d.PeriodEnd
+	if span != catalog.SpanQuotaPeriod || ps == nil || pe == nil {
+		return "", false
+	}
+	return ps.UTC().Format("2 Jan 2006") + " – " + pe.UTC().Add(-time.Nanosecond).Format("2 Jan 2006"), true
 }
 
 // TrendCovers says what each point of the 12-week trend of a metric with
@@ -184,7 +204,7 @@ func TrendCovers(span, window string, closing bool) string {
 // before their ends — at a quarter's end the quarter ending there, where
 // "the period holding the page's time" named the next one.
 func trendWords(span, window, figure string, closing bool) string {
-	if closing && span == catalog.SpanQuotaPeriod {
+	if closing {
 		return "each point the quota period holding the instant before its week's end, up to then; " + figure +
 			", the period holding the instant before the page's time (a closing read)"
 	}
@@ -284,20 +304,25 @@ func MonthOpensPeriod(span, window string, asOf time.Time, d metrics.Detail) str
 	return "it starts at that instant, so nothing of it has gone yet; " + closedBy(m)
 }
 
-// ClosingOffer is the words of a link to the closing read of a quota
-// metric read at the first instant of its quota period: "Read the period
-// March 2026 closes" for a calendar month, else "Read the period closing
-// at 1 Apr 2026 00:00 UTC" (an auditor opens a quarter with as_of and
-// window). "" when the read is not at such an instant.
-func ClosingOffer(span, window string, asOf time.Time, d metrics.Detail) string {
-	if span != catalog.SpanQuotaPeriod || d.PeriodStart == nil || !d.PeriodStart.Equal(asOf) {
+// ClosingOffer is the words of a link to the closing read of a metric a
+// closing read changes (ReadsClosing), read at the instant at the first
+// instant of its quota period: "Read the period March 2026 closes" for a
+// calendar month, else "Read the period closing at 1 Apr 2026 00:00 UTC"
+// (an auditor opens a quarter with as_of and window). "" otherwise.
+func (d *MetricDetail) ClosingOffer() string {
+	det := d.Card.Detail
+	if !d.closes || d.Closing || det.PeriodStart == nil || !det.PeriodStart.Equal(d.AsOf) {
 		return ""
 	}
-	if m, ok := MonthClosingPeriod(span, window, asOf, d); ok {
+	if m, ok := MonthClosingPeriod(d.Definition.Span, d.Card.Window, d.AsOf, det); ok {
 		return "Read the period " + m.Words() + " closes"
 	}
-	return "Read the period closing at " + stamp(asOf)
+	return "Read the period closing at " + stamp(d.AsOf)
 }
+
+// ReadsClosing is ReadsClosing of the page's metric: its page carries a
+// closing read for its links, and says nothing of it, when false.
+func (d *MetricDetail) ReadsClosing() bool { return d.closes }
 
 // MonthClosingPeriod is the calendar month whose value read at its end
 // (as of asOf, over window) is the quota period beginning then

@@ -26,7 +26,8 @@ type MetricDetail struct {
 	AsOf       time.Time  `json:"as_of"`
 	// Month is as Scorecard's.
 	Month string `json:"month,omitempty"`
-	// Closing is as Scorecard's.
+	// Closing is as Scorecard's, for a metric a closing read changes
+	// (ReadsClosing): pipeline coverage read with closing=1 is not.
 	Closing   bool            `json:"closing,omitempty"`
 	Card      Card            `json:"metric"`
 	By        string          `json:"by,omitempty"`
@@ -52,6 +53,9 @@ type MetricDetail struct {
 	// page is the page of records Page described, shared with other
 	// readers of it (metrics.Page); nil before Page.
 	page *metrics.Page
+	// closes says a closing read changes what the metric reads
+	// (ReadsClosing); Closing that this one was read so.
+	closes bool
 }
 
 // EffectiveLabel is catalog.Metric.EffectiveLabel for the shown entry.
@@ -270,7 +274,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 			Version: m.Version, Effective: m.Effective, Overridden: m.Overridden,
 			Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
 		},
-		AsOf: opt.AsOf.UTC(), Closing: opt.Closing && metrics.ReadsClosing(id), By: by, Dimensions: dims,
+		AsOf: opt.AsOf.UTC(), Closing: opt.Closing && ReadsClosing(m), closes: ReadsClosing(m), By: by, Dimensions: dims,
 	}
 	d.Definition.Retired = retired
 	if opt.Window > 0 {
@@ -468,7 +472,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		}
 		fmt.Fprintf(&b, "Scope: %s\n", strings.Join(fs, ", "))
 	}
-	if d.Closing && def.Span == catalog.SpanQuotaPeriod {
+	if d.Closing {
 		fmt.Fprintf(&b, "\n%s", ClosingWords)
 	}
 	fmt.Fprintf(&b, "\nAs of %s: %s  %s  %s", d.AsOf.Format(time.RFC3339), FormatValue(c.Value, c.Unit, o.Currency),

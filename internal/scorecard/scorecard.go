@@ -782,7 +782,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		Target: m.Target, JudgedBy: m.JudgedBy, Window: catalog.FormatWindow(win),
 		Owner: m.Owner, Headline: m.Headline, Version: m.Version, Status: catalog.Unknown,
 		Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
-		pillar: m.Pillar, dora: m.DORA, span: m.Span, closing: opt.Closing && metrics.ReadsClosing(m.ID),
+		pillar: m.Pillar, dora: m.DORA, span: m.Span, closing: opt.Closing && ReadsClosing(m),
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
 	c.Partial = partialAt(ds, m, opt.AsOf, win)

@@ -361,8 +361,8 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 	}
 	// A metric reading no quota period reads the same closing or not: the
 	// page carries closing for its links, and says nothing of it.
-	pg.QuietClosing = mp.D.Definition.Span != catalog.SpanQuotaPeriod || !metrics.ReadsClosing(m.ID)
-	if label := scorecard.ClosingOffer(mp.D.Definition.Span, mp.D.Card.Window, mp.D.AsOf, mp.D.Card.Detail); label != "" && !q.Closing && metrics.ReadsClosing(m.ID) {
+	pg.QuietClosing = !mp.D.ReadsClosing()
+	if label := mp.D.ClosingOffer(); label != "" {
 		mp.ClosingLabel, mp.ClosingHref = label, q.URL("/metrics/"+m.ID, append(keep, "closing", "1")...)
 	}
 	s.render(w, r, status, "metric", pg)

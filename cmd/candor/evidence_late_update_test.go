@@ -39,10 +39,16 @@ func TestLateRecordsLeaveOutUpdatesDatedAfterThePeriod(t *testing.T) {
 		mustRun(t, "evidence", "--data", data, "--from", "2026-01-01", "--to", "2026-03-31", "--out", pack)
 		files := unzip(t, pack)
 		var lv struct {
-			Late struct{ Count int64 } `json:"late_records"`
+			Records struct{ Checked int64 }
+			Late    struct{ Count int64 } `json:"late_records"`
 		}
 		if err := json.Unmarshal(files["ledger_verification.json"], &lv); err != nil {
 			t.Fatal(err)
+		}
+		// Stored before the period's end, the records are checked in the
+		// same read that looks for late ones (ledger.VerifyRecordsAt).
+		if lv.Records.Checked == 0 {
+			t.Errorf("no record stored before the period's end checked")
 		}
 		return files["figures.json"], string(files["index.md"]), lv.Late.Count
 	}

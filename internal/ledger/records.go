@@ -1,8 +1,8 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -61,12 +61,7 @@ func VerifyRecordsBefore(ctx context.Context, st store.Store, t time.Time) (Reco
 	var rep RecordsReport
 	check := func(r store.Stored) error {
 		rep.Checked++
-		if !r.BodyMatchesHash() {
-			rep.Altered++
-			if len(rep.First) < MaxAltered {
-				rep.First = append(rep.First, AlteredRecord{Kind: r.Key.Kind, Source: r.Key.Source, ID: r.Key.ID, Seq: r.Seq})
-			}
-		}
+		rep.Altered, rep.First = checkBody(r, rep.Altered, rep.First)
 		return nil
 	}
 	if t.IsZero() {
@@ -76,12 +71,24 @@ func VerifyRecordsBefore(ctx context.Context, st store.Store, t time.Time) (Reco
 	return rep, st.ScanIngestedBefore(ctx, t, check)
 }
 
+// checkBody counts r in altered, naming it in first (up to MaxAltered),
+// when its body no longer hashes to its stored hash.
+func checkBody(r store.Stored, altered int64, first []AlteredRecord) (int64, []AlteredRecord) {
+	if r.BodyMatchesHash() {
+		return altered, first
+	}
+	if len(first) < MaxAltered {
+		first = append(first, AlteredRecord{Kind: r.Key.Kind, Source: r.Key.Source, ID: r.Key.ID, Seq: r.Seq})
+	}
+	return altered + 1, first
+}
+
 // LateReport counts the records stored at or after a period's end that
 // are not dated after it (their event time before it, or none): an
-// evidence pack's figures and
-// checks read them as the store holds them when it is built, though the
-// period's end did not have them — a backdated import changes the pack.
-// Their bodies are checked against their hashes as VerifyRecords checks.
+// evidence pack's figures and checks read them as the store holds them
+// when it is built, though the period's end did not have them — a
+// backdated import changes the pack. Their bodies are checked against
+// their hashes as VerifyRecords checks.
 type LateReport struct {
 	Count int64 `json:"count"`
 	// FirstStored and LastStored are when the first and the last of them
@@ -93,59 +100,77 @@ type LateReport struct {
 	First   []AlteredRecord `json:"first,omitempty"`
 }
 
-// LateRecords reads the records stored at or after t and reports those
-// not dated after t: neither their event time nor any other time or date
-// they hold at or after t — an incident sent again with its post-mortem
-// done after the period changes nothing as of its end, and had been
-// counted. It reads the whole store (the stores pick records by
-// ingestion only before a time).
-func LateRecords(ctx context.Context, st store.Store, t time.Time) (LateReport, error) {
-	var rep LateReport
+// VerifyRecordsAt is VerifyRecordsBefore(t) and the late records of t in
+// one read of the store: those stored at or after t holding no time or
+// date at or after t — not their event time, nor any other field (an
+// incident sent again with its post-mortem done after the period changes
+// nothing as of its end, and had been counted). The pack had read the
+// records before t by their ingestion and then every record again.
+func VerifyRecordsAt(ctx context.Context, st store.Store, t time.Time) (RecordsReport, LateReport, error) {
+	var rep RecordsReport
+	var late LateReport
 	_, err := st.Scan(ctx, 0, func(r store.Stored) error {
-		if r.IngestedAt.Before(t) || !r.EventTime.Before(t) || datedFrom(r.Body, t) {
+		if r.IngestedAt.Before(t) {
+			rep.Checked++
+			rep.Altered, rep.First = checkBody(r, rep.Altered, rep.First)
 			return nil
 		}
-		rep.Count++
+		if !r.EventTime.Before(t) || datedFrom(r.Body, t) {
+			return nil
+		}
+		late.Count++
 		at := r.IngestedAt.UTC()
-		if rep.FirstStored == nil || at.Before(*rep.FirstStored) {
-			rep.FirstStored = &at
+		if late.FirstStored == nil || at.Before(*late.FirstStored) {
+			late.FirstStored = &at
 		}
-		if rep.LastStored == nil || at.After(*rep.LastStored) {
+		if late.LastStored == nil || at.After(*late.LastStored) {
 			last := at
-			rep.LastStored = &last
+			late.LastStored = &last
 		}
-		if !r.BodyMatchesHash() {
-			rep.Altered++
-			if len(rep.First) < MaxAltered {
-				rep.First = append(rep.First, AlteredRecord{Kind: r.Key.Kind, Source: r.Key.Source, ID: r.Key.ID, Seq: r.Seq})
-			}
-		}
+		late.Altered, late.First = checkBody(r, late.Altered, late.First)
 		return nil
 	})
-	return rep, err
+	return rep, late, err
 }
 
 // datedFrom says whether a record's canonical body holds a time or date
-// at or after t in any of its top-level fields (RFC 3339 times, dates).
+// (a JSON string starting YYYY-MM-DD that parses as RFC 3339 or a date)
+// at or after t. It steps through the bytes for such strings rather than
+// decoding the body: every record stored after a past period's end is
+// asked, and decoding each into a map had made a quarter's evidence pack
+// of the demo's 91,000 records 0.6 s slower.
 func datedFrom(body []byte, t time.Time) bool {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) != nil {
-		return false
-	}
-	for _, raw := range fields {
-		var s string
-		if len(raw) < 2 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+	for i := 0; i+11 <= len(body); i++ {
+		if body[i] != '"' || !dateStart(body[i+1:]) {
 			continue
 		}
+		end := bytes.IndexByte(body[i+1:], '"')
+		if end < 0 {
+			return false
+		}
+		s := string(body[i+1 : i+1+end])
 		at, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			if at, err = time.Parse(time.DateOnly, s); err != nil {
-				continue
-			}
+			at, err = time.Parse(time.DateOnly, s)
 		}
-		if !at.Before(t) {
+		if err == nil && !at.Before(t) {
 			return true
 		}
+		i += end + 1
 	}
 	return false
+}
+
+// dateStart says whether b starts YYYY-MM-DD.
+func dateStart(b []byte) bool {
+	for k, c := range b[:10] {
+		if k == 4 || k == 7 {
+			if c != '-' {
+				return false
+			}
+		} else if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

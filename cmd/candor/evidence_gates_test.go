@@ -51,6 +51,17 @@ func TestEvidencePackGatesTampered(t *testing.T) {
 	if err := json.Unmarshal(files["release_gates.json"], &gates); err != nil || gates.LedgerCheck.Altered != 1 {
 		t.Errorf("release_gates.json of the tampered store: ledger_check %+v (%v)", gates.LedgerCheck, err)
 	}
+	// Checked in the same scan as the governance documents
+	// (ledger.VerifyDocsGroups), the decision counts against the gates'
+	// check alone.
+	var defs struct {
+		Governed struct {
+			LedgerCheck struct{ Altered int } `json:"ledger_check"`
+		}
+	}
+	if err := json.Unmarshal(files["definitions.json"], &defs); err != nil || defs.Governed.LedgerCheck.Altered != 0 {
+		t.Errorf("definitions.json's governed ledger_check counts the gate decision: %+v (%v)", defs.Governed.LedgerCheck, err)
+	}
 	if !strings.Contains(string(files["index.md"]), want) {
 		t.Errorf("index.md does not say it:\n%s", files["index.md"])
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
-	"github.com/candor/candor/internal/store"
 )
 
 // The definitions part of a pack is built by Definitions alone, into its
@@ -133,7 +132,7 @@ type Governed struct {
 	Proposals []governance.View        `json:"proposals"`
 	Settings  []GovernedSettingValue   `json:"settings_decided"`
 	// LedgerCheck compares the proposal and decision documents this
-	// history was folded from with their ledger entries (checkGovernance).
+	// history was folded from with their ledger entries (governanceCollections).
 	LedgerCheck ledger.DocsReport `json:"ledger_check"`
 }
 
@@ -237,18 +236,4 @@ func deref(d *governance.Decision) []governance.Decision {
 		return nil
 	}
 	return []governance.Decision{*d}
-}
-
-// checkGovernance compares the proposal and decision documents with the
-// ledger entries that chained them (ledger.VerifyDocs) up to the pack's
-// head: what the pack's governed history was folded from. A proposal's
-// value or an approval's author rewritten in the database (the folded
-// history then shows another value in force, or a decision voided as the
-// proposer's own) had passed as intact: the ledger verifies its entries,
-// not the documents beside them.
-func checkGovernance(ctx context.Context, st store.Store, head store.LedgerHead) (ledger.DocsReport, error) {
-	if head.Seq == 0 {
-		return ledger.DocsReport{}, nil
-	}
-	return ledger.VerifyDocs(ctx, st, []string{governance.Proposals, governance.Decisions}, head.Seq)
 }

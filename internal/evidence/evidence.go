@@ -161,7 +161,7 @@ type Summary struct {
 	// files read them, the period's end did not have them.
 	Late ledger.LateReport
 	// Governance is the check of the proposal and decision documents
-	// against their ledger entries (checkGovernance): the ledger chains
+	// against their ledger entries (governanceCollections): the ledger chains
 	// them field by field, but verifies its entries, not the documents.
 	Governance ledger.DocsReport
 	// Gates is the same check of the release gate decisions, approvals and
@@ -420,14 +420,23 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	if err != nil {
 		return nil, sum, err
 	}
+	// The documents the governed history and release_gates.json are read
+	// from, compared with their ledger entries in one scan of the ledger.
+	if head.Seq > 0 {
+		checks, err := ledger.VerifyDocsGroups(ctx, in.Store, [][]string{governanceCollections, gateCollections}, head.Seq)
+		if err != nil {
+			return nil, sum, fmt.Errorf("checking the governance and release gate documents against the ledger: %w", err)
+		}
+		sum.Gates = checks[1]
+		if in.Governance != nil {
+			sum.Governance = checks[0]
+		}
+	}
 	if in.Governance != nil {
 		if defs.Governed, err = governed(ctx, in.Governance, in.Catalog, p); err != nil {
 			return nil, sum, fmt.Errorf("the governed definition history: %w", err)
 		}
-		if defs.Governed.LedgerCheck, err = checkGovernance(ctx, in.Store, head); err != nil {
-			return nil, sum, fmt.Errorf("checking the proposals and decisions against the ledger: %w", err)
-		}
-		sum.Governance = defs.Governed.LedgerCheck
+		defs.Governed.LedgerCheck = sum.Governance
 	}
 	sum.Releases, sum.Sampled = rel.Population, len(rel.Releases)
 	sum.Figures, sum.FiguresUnavailable = len(figs.Metrics), figs.Unavailable
@@ -493,11 +502,6 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	gates, err := gate.InPeriod(ctx, in.Store, p.From, p.To)
 	if err != nil {
 		return nil, sum, fmt.Errorf("the release gate records: %w", err)
-	}
-	if head.Seq > 0 {
-		if sum.Gates, err = ledger.VerifyDocs(ctx, in.Store, gateCollections, head.Seq); err != nil {
-			return nil, sum, fmt.Errorf("checking the release gate records against the ledger: %w", err)
-		}
 	}
 	if err := add("release_gates.json", "The release gate decisions made in the period, each with every rule's verdict and reason, the KPIs it read "+
 		"with their definition stamps, who asked, and — for an escalated one — its approval or rejection (who, which roles, why) if made "+
@@ -818,8 +822,15 @@ func index(p Period, sum Summary, files []file) []byte {
 	return b.Bytes()
 }
 
-// gateCollections are the documents release_gates.json is read from.
-var gateCollections = []string{gate.DecisionCollection, gate.ApprovalCollection, gate.WatchCollection}
+// gateCollections are the documents release_gates.json is read from,
+// governanceCollections those the governed history is folded from: each
+// compared with the ledger entries that chained them (a proposal's value
+// or a gate decision's verdict rewritten in the database had passed as
+// intact: the ledger verifies its entries, not the documents beside them).
+var (
+	gateCollections       = []string{gate.DecisionCollection, gate.ApprovalCollection, gate.WatchCollection}
+	governanceCollections = []string{governance.Proposals, governance.Decisions}
+)
 
 // gatesFile is release_gates.json: the period's gate records and their
 // check against the ledger.

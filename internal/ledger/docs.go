@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -495,7 +496,99 @@ type digested struct {
 // an approver or a gate decision rewritten in the database changes the
 // governed history while the ledger verifies.
 func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto int64) (DocsReport, error) {
-	var rep DocsReport
+	reps, err := verifyDocs(ctx, st, collections, upto)
+	return reps.of(nil), err
+}
+
+// VerifyDocsGroups is VerifyDocs of each group of collections, in one
+// read of the documents and one scan of the ledger: an evidence pack
+// checks its proposals and decisions and its release gates' documents,
+// and had scanned the ledger for each.
+func VerifyDocsGroups(ctx context.Context, st store.Store, groups [][]string, upto int64) ([]DocsReport, error) {
+	reps, err := verifyDocs(ctx, st, slices.Concat(groups...), upto)
+	out := make([]DocsReport, len(groups))
+	for i, g := range groups {
+		out[i] = reps.of(g)
+	}
+	return out, err
+}
+
+// docReports are a check's reports by collection, each document noted in
+// the order the check found it (n), so that a report of several
+// collections names the first found first, as one report would.
+type docReports struct {
+	by map[string]*DocsReport
+	n  int
+	// firstAt and onlyAt are, per collection, when each of its First and
+	// SummaryOnlyFirst was found.
+	firstAt, onlyAt map[string][]int
+}
+
+func (r *docReports) rep(c string) *DocsReport {
+	if r.by[c] == nil {
+		r.by[c] = &DocsReport{}
+	}
+	return r.by[c]
+}
+
+func (r *docReports) note(a AlteredDoc) {
+	rep := r.rep(a.Collection)
+	rep.Altered++
+	r.n++
+	if len(rep.First) < docsFirst {
+		rep.First = append(rep.First, a)
+		r.firstAt[a.Collection] = append(r.firstAt[a.Collection], r.n)
+	}
+}
+
+// summaryOnly notes a document compared by its summary alone.
+func (r *docReports) summaryOnly(a AlteredDoc) {
+	rep := r.rep(a.Collection)
+	rep.SummaryOnly++
+	r.n++
+	if len(rep.SummaryOnlyFirst) < docsFirst {
+		rep.SummaryOnlyFirst = append(rep.SummaryOnlyFirst, a)
+		r.onlyAt[a.Collection] = append(r.onlyAt[a.Collection], r.n)
+	}
+}
+
+// of merges the reports of collections (nil: all).
+func (r *docReports) of(collections []string) DocsReport {
+	var out DocsReport
+	type found struct {
+		n int
+		a AlteredDoc
+	}
+	var first, only []found
+	for c, rep := range r.by {
+		if collections != nil && !slices.Contains(collections, c) {
+			continue
+		}
+		out.Checked += rep.Checked
+		out.Altered += rep.Altered
+		out.Redacted += rep.Redacted
+		out.SummaryOnly += rep.SummaryOnly
+		for i, a := range rep.First {
+			first = append(first, found{r.firstAt[c][i], a})
+		}
+		for i, a := range rep.SummaryOnlyFirst {
+			only = append(only, found{r.onlyAt[c][i], a})
+		}
+	}
+	firstOf := func(fs []found) []AlteredDoc {
+		slices.SortFunc(fs, func(a, b found) int { return cmp.Compare(a.n, b.n) })
+		var docs []AlteredDoc
+		for _, f := range fs[:min(len(fs), docsFirst)] {
+			docs = append(docs, f.a)
+		}
+		return docs
+	}
+	out.First, out.SummaryOnlyFirst = firstOf(first), firstOf(only)
+	return out
+}
+
+func verifyDocs(ctx context.Context, st store.Store, collections []string, upto int64) (*docReports, error) {
+	rep := &docReports{by: map[string]*DocsReport{}, firstAt: map[string][]int{}, onlyAt: map[string][]int{}}
 	docsMu.RLock()
 	byType := map[string][]string{}
 	chainedTypes := map[string]bool{}
@@ -551,12 +644,7 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 		s, ok := sums[id]
 		return s.collection, s.created, ok
 	}
-	note := func(a AlteredDoc) {
-		rep.Altered++
-		if len(rep.First) < docsFirst {
-			rep.First = append(rep.First, a)
-		}
-	}
+	note := rep.note
 	chained := map[int64]bool{}
 	// The first document any entry chains, and the first entry's time:
 	// a document unchained before both predates the ledger.
@@ -600,11 +688,12 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 		if upto > 0 && r.Seq > upto || !ok && r.Seq > head.Seq {
 			return nil
 		}
-		rep.Checked++
 		if !ok || !slices.Contains(cs, c) {
+			rep.rep(cs[0]).Checked++
 			note(AlteredDoc{Collection: cs[0], Doc: data.Doc, Seq: r.Seq, Reason: DocRemoved})
 			return nil
 		}
+		rep.rep(c).Checked++
 		if s, ok := sums[data.Doc]; ok {
 			if s.sha256 != data.SHA256 {
 				r.Data = bytes.Clone(r.Data)
@@ -627,7 +716,7 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 	for _, x := range differ {
 		c := sums[x.doc].collection
 		if slices.Contains(rewritten[x.doc], sums[x.doc].sha256) {
-			rep.Redacted++
+			rep.rep(c).Redacted++
 			continue
 		}
 		// Read again, for what changed: the summary its entry chains.
@@ -648,16 +737,13 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 			// As chained, read again.
 		case slices.Contains(rewritten[x.doc], digestOf(d.Body)):
 			// Rewritten by retention while this was read.
-			rep.Redacted++
+			rep.rep(c).Redacted++
 		case slices.Equal(fields, []string{"sha256"}) && unlisted[c] > 0 && rw[c] != nil && readsRewritten(rw[c], d.Body):
 			// Only the digest differs, the body names nobody, and a
 			// retention run rewrote documents of the collection without
 			// listing their digests.
 			unlisted[c]--
-			rep.SummaryOnly++
-			if len(rep.SummaryOnlyFirst) < docsFirst {
-				rep.SummaryOnlyFirst = append(rep.SummaryOnlyFirst, AlteredDoc{Collection: c, Doc: x.doc, Seq: x.row.Seq, Reason: DocSummaryOnly})
-			}
+			rep.summaryOnly(AlteredDoc{Collection: c, Doc: x.doc, Seq: x.row.Seq, Reason: DocSummaryOnly})
 		default:
 			note(AlteredDoc{Collection: c, Doc: x.doc, Seq: x.row.Seq, Fields: fields, Reason: DocDigestDiffers})
 		}
@@ -672,7 +758,7 @@ func VerifyDocs(ctx context.Context, st store.Store, collections []string, upto 
 	for _, id := range ids {
 		c, created, _ := collectionOf(id)
 		if !chained[id] && (firstDoc > 0 && id > firstDoc || !firstAt.IsZero() && created.After(firstAt)) {
-			rep.Checked++
+			rep.rep(c).Checked++
 			why := DocNotChained
 			if id > lastDoc {
 				why = DocNotChainedEnd

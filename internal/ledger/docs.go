@@ -533,22 +533,23 @@ func (r *docReports) rep(c string) *DocsReport {
 
 func (r *docReports) note(a AlteredDoc) {
 	rep := r.rep(a.Collection)
-	rep.Altered++
-	r.n++
-	if len(rep.First) < docsFirst {
-		rep.First = append(rep.First, a)
-		r.firstAt[a.Collection] = append(r.firstAt[a.Collection], r.n)
-	}
+	r.found(a, &rep.Altered, &rep.First, r.firstAt)
 }
 
 // summaryOnly notes a document compared by its summary alone.
 func (r *docReports) summaryOnly(a AlteredDoc) {
 	rep := r.rep(a.Collection)
-	rep.SummaryOnly++
+	r.found(a, &rep.SummaryOnly, &rep.SummaryOnlyFirst, r.onlyAt)
+}
+
+// found counts a, and names it among the first (when fewer than
+// docsFirst are) with when it was found.
+func (r *docReports) found(a AlteredDoc, count *int64, first *[]AlteredDoc, at map[string][]int) {
+	*count++
 	r.n++
-	if len(rep.SummaryOnlyFirst) < docsFirst {
-		rep.SummaryOnlyFirst = append(rep.SummaryOnlyFirst, a)
-		r.onlyAt[a.Collection] = append(r.onlyAt[a.Collection], r.n)
+	if len(*first) < docsFirst {
+		*first = append(*first, a)
+		at[a.Collection] = append(at[a.Collection], r.n)
 	}
 }
 

@@ -98,6 +98,32 @@ func TestEvidenceFiguresReadTheClosingQuarter(t *testing.T) {
 		t.Errorf("a metric reading no quota period says its quota periods were read closing:\n%s", clip(txt))
 	}
 
+	// A role view read closing too: the CRO's quota attainment is the
+	// first quarter's, by the CLI and the API alike.
+	viewValue := func(body string) string {
+		t.Helper()
+		var v struct {
+			Closing bool
+			Metrics []struct {
+				Card struct {
+					ID    string
+					Value *float64
+				} `json:"metric"`
+			}
+		}
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("view JSON: %v\n%s", err, clip(body))
+		}
+		for _, m := range v.Metrics {
+			if m.Card.ID == "quota_attainment" {
+				return value(m.Card.Value) + fmt.Sprint(" closing ", v.Closing)
+			}
+		}
+		return "no quota_attainment"
+	}
+	if got := viewValue(mustRun(t, "view", "cro", "--data", data, "--as-of", "2026-04-01", "--window", "90d", "--closing", "--format", "json").stdout); got != "80 closing true" {
+		t.Errorf("candor view cro --closing: quota attainment %s, want 80 closing true", got)
+	}
 	p, url, token := serveWithToken(t, data, "auditor")
 	for path, want := range map[string]string{api: "80", strings.TrimSuffix(api, "&closing=true"): "0"} {
 		code, body := get(t, url+path, token)
@@ -106,6 +132,9 @@ func TestEvidenceFiguresReadTheClosingQuarter(t *testing.T) {
 		if code != 200 || value(d.Metric.Value) != want {
 			t.Errorf("GET %s = %d, %s; want %s", path, code, value(d.Metric.Value), want)
 		}
+	}
+	if code, body := get(t, url+"/api/v1/views/cro?as_of=2026-04-01&window=90d&closing=true", token); code != 200 || viewValue(string(body)) != "80 closing true" {
+		t.Errorf("GET /api/v1/views/cro?…&closing=true = %d, %s; want 80 closing true", code, viewValue(string(body)))
 	}
 	if code, body := get(t, url+"/api/v1/scorecard?as_of=2026-04-01&window=90d&closing=true", token); code != 200 || !strings.Contains(string(body), `"closing": true`) {
 		t.Errorf("GET /api/v1/scorecard?…&closing=true = %d, closing not said:\n%s", code, clip(string(body)))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"compress/gzip"
 	"context"
 	"crypto/ed25519"
@@ -9,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -34,7 +32,6 @@ import (
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/governance"
-	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/leader"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/plural"
@@ -802,6 +799,13 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	incomplete, err := demoIncomplete(ctx, a.store)
+	if err != nil {
+		return err
+	}
+	if incomplete {
+		return fmt.Errorf("the demo store in %s was stopped while its records were being stored: remove the directory to generate the demo again", dir)
+	}
 	if held > 0 {
 		// A kept demo is served as it was made: generating again would
 		// mix a second organisation's records into the first's (ids are
@@ -819,24 +823,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return serveDemo(ctx, env, a, ln, c, dir, *keep != "")
 	}
 	fmt.Fprintf(env.Stderr, "generating demo data (scale %g, seed %d) into %s …\n", opt.Scale, opt.Seed, dir)
-	pr, pw := io.Pipe()
-	// If the import stops early (Ctrl-C, a bad record), closing the reading
-	// end makes the generator's next write fail, so it does not block on the
-	// pipe for ever.
-	defer pr.Close()
-	go func() {
-		bw := bufio.NewWriterSize(pw, 1<<20)
-		_, err := generate.Write(bw, opt)
-		if err == nil {
-			err = bw.Flush()
-		}
-		pw.CloseWithError(err)
-	}()
-	sum, err := ingest.Import(ctx, a.store, []ingest.Source{{Name: "demo.ndjson", Reader: pr, Format: "ndjson"}}, ingest.Options{Parse: a.parseOptions()})
+	n, seconds, err := importDemo(ctx, a, dir, opt)
 	if err != nil {
 		return fmt.Errorf("importing the demo data: %w", err)
 	}
-	fmt.Fprintf(env.Stderr, "imported %s in %.1f s\n", plural.Count(sum.Records, "record"), sum.Seconds)
+	fmt.Fprintf(env.Stderr, "imported %s in %.1f s\n", plural.Count(n, "record"), seconds)
 	if err := recordDemoActions(ctx, env, a); err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func (s *DB) appendAccess(ctx context.Context, tx pgx.Tx, event []byte) error {
 	if event == nil {
 		return nil
 	}
-	d := store.Doc{Collection: store.AccessCollection, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: event}
+	d := store.Doc{Collection: store.AccessCollection, CreatedAt: time.Unix(0, s.Now().UnixNano()).UTC(), Body: event}
 	if err := tx.QueryRow(ctx, `INSERT INTO docs (collection, created_at, body) VALUES ($1, $2, $3) RETURNING id`,
 		d.Collection, d.CreatedAt.UnixNano(), event).Scan(&d.ID); err != nil {
 		return fmt.Errorf("postgres: appending the access event: %w", err)

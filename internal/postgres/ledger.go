@@ -65,7 +65,7 @@ func (s *DB) queueLedgerAppend(ctx context.Context, tx pgx.Tx, head *store.Ledge
 		}
 		head = &h
 	}
-	rows, err := s.Seal(*head, s.now(), entries)
+	rows, err := s.Seal(*head, s.Now(), entries)
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,8 @@ type DB struct {
 	// lock, so a waiting Begin does not pin a pooled connection and its
 	// context is honoured without a server round trip.
 	writer chan struct{}
-	now    func() time.Time
+	// ClockSlot stamps what the store writes (store.Clocked).
+	store.ClockSlot
 	// migrations is what this open applied (Migrations).
 	migrations store.Migrations
 	// SealerSlot holds the sealer of ledger entries (SetSealer); none: no
@@ -109,7 +110,7 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &DB{pool: pool, writer: make(chan struct{}, 1), now: time.Now}
+	s := &DB{pool: pool, writer: make(chan struct{}, 1)}
 	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	if existing {
 		var has bool
@@ -414,7 +415,7 @@ func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
 }
 
 func (s *DB) begin(ctx context.Context) (*batch, error) {
-	return &batch{s: s, now: s.now().UnixNano(), fresh: true, keys: map[domain.Key]int{}}, nil
+	return &batch{s: s, now: s.Now().UnixNano(), fresh: true, keys: map[domain.Key]int{}}, nil
 }
 
 // open starts the batch's transaction, with more statements sent in the
@@ -472,7 +473,7 @@ func (b *batch) ensureOpen(ctx context.Context) error {
 	if b.tx != nil {
 		return nil
 	}
-	b.now = b.s.now().UnixNano()
+	b.now = b.s.Now().UnixNano()
 	br, err := b.open(ctx, nil)
 	if err != nil {
 		return err
@@ -869,7 +870,7 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 	// queued ahead of this one have run, so the statement reads it itself
 	// (the lock is held by then; a null $1 says so) and returns seqs,
 	// which open's last seq turns into ords.
-	b.now = b.s.now().UnixNano() // as ensureOpen would
+	b.now = b.s.Now().UnixNano() // as ensureOpen would
 	args := b.arrayArgs(all, b.round0, 0)
 	args[0] = nil
 	var inserted, rewritten []int64
@@ -1578,7 +1579,7 @@ func (s *DB) AppendDocOnce(ctx context.Context, collection, key string, body []b
 // index lets repeat.
 func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
 	k := pgtype.Text{String: key, Valid: key != ""}
-	d := store.Doc{Collection: collection, Key: key, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
+	d := store.Doc{Collection: collection, Key: key, CreatedAt: time.Unix(0, s.Now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
 	const insert = insertDocSQL
 	var err error
 	if s.Sealer() == nil {

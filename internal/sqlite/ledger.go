@@ -38,7 +38,7 @@ func (s *DB) appendLedgerTx(ctx context.Context, tx *sql.Tx, entries []store.Led
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.Seal(head, s.now(), entries)
+	rows, err := s.Seal(head, s.Now(), entries)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,8 @@ type DB struct {
 	wrote           chan struct{}
 	stopCheckpoints context.CancelFunc
 	checkpointed    chan struct{}
-	now             func() time.Time
+	// ClockSlot stamps what the store writes (store.Clocked).
+	store.ClockSlot
 	// migrations is what this open applied (Migrations).
 	migrations store.Migrations
 	// The write statements, prepared once: compiling them in every batch
@@ -165,7 +166,7 @@ func makeStore(ctx context.Context, dir, path string) (err error) {
 	if err != nil {
 		return err
 	}
-	s := &DB{db: db, dir: dir, now: time.Now}
+	s := &DB{db: db, dir: dir}
 	err = s.migrate(ctx)
 	if err == nil {
 		// The schema must be in the file, not in a WAL named after tmp.
@@ -294,7 +295,7 @@ func open(ctx context.Context, dir string, existing bool) (*DB, error) {
 	// connections all the time — each opening runs the pragmas and
 	// prepares the statements again.
 	db.SetMaxIdleConns(6)
-	s := &DB{db: db, dir: dir, writer: make(chan struct{}, 1), wrote: make(chan struct{}, 1), now: time.Now, inserts: map[int]*sql.Stmt{}}
+	s := &DB{db: db, dir: dir, writer: make(chan struct{}, 1), wrote: make(chan struct{}, 1), inserts: map[int]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {
@@ -525,7 +526,7 @@ func (s *DB) migrate(ctx context.Context) error {
 			tx.Rollback()
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, s.now().UnixNano()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, s.Now().UnixNano()); err != nil {
 			tx.Rollback()
 			return err
 		}
@@ -609,7 +610,7 @@ func (s *DB) begin(ctx context.Context) (store.Batch, error) {
 		s.give()
 		return nil, err
 	}
-	return &batch{s: s, tx: tx, next: last + 1, first: last + 1, now: s.now().UnixNano(), inserts: map[int]*sql.Stmt{}}, nil
+	return &batch{s: s, tx: tx, next: last + 1, first: last + 1, now: s.Now().UnixNano(), inserts: map[int]*sql.Stmt{}}, nil
 }
 
 const insertCols = 9
@@ -1054,7 +1055,7 @@ func (s *DB) appendDocHeld(ctx context.Context, collection, key string, body []b
 	if key != "" {
 		k = key
 	}
-	d := store.Doc{Collection: collection, Key: key, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
+	d := store.Doc{Collection: collection, Key: key, CreatedAt: time.Unix(0, s.Now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
 	// A transaction, so a document of a chained collection is never kept
 	// without its ledger entry.
 	tx, err := s.db.BeginTx(ctx, nil)

@@ -270,6 +270,38 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		}
 	})
 
+	t.Run("ClockStampsWrites", func(t *testing.T) {
+		s := open(t)
+		c, ok := s.(store.Clocked)
+		if !ok {
+			t.Fatalf("%T is not a store.Clocked", s)
+		}
+		// A clock set stamps the records written and the documents
+		// appended (candor demo stores its year day by day); nil gives
+		// the system's back.
+		at := time.Date(2026, 2, 3, 4, 5, 6, 7000, time.UTC)
+		c.SetClock(func() time.Time { return at })
+		rec := item(domain.KindTicket, "import", "c1", `{"c":1}`, t0)
+		if _, err := store.Put(ctx, s, []store.Item{rec}); err != nil {
+			t.Fatal(err)
+		}
+		d, err := s.AppendDoc(ctx, "clock", []byte(`{"c":1}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetClock(nil)
+		r, err := s.Get(ctx, rec.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.IngestedAt.Equal(at) || !d.CreatedAt.Equal(at) {
+			t.Errorf("under a clock at %s: record ingested %s, document created %s", at, r.IngestedAt, d.CreatedAt)
+		}
+		if now := putIngested(t, s, item(domain.KindTicket, "import", "c2", `{"c":2}`, t0)); now.Sub(time.Now()).Abs() > time.Minute {
+			t.Errorf("with the clock given back, a record was ingested at %s", now)
+		}
+	})
+
 	t.Run("ReplaceIsIdempotent", func(t *testing.T) {
 		s := open(t)
 		items := []store.Item{

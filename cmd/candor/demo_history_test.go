@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The demo stores its year day by day, each day's records at the newest
+// time they hold: its ledger had begun the day the demo was made, so the
+// evidence pack of every quarter that had ended said "no ledger entries up
+// to the period's end: nothing to verify" and an auditor trying the demo
+// saw no closed period verified.
+func TestDemoLedgerSpansItsYear(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	p := start(t, "demo", "--addr", "127.0.0.1:0", "--scale", "0.01", "--data", dir)
+	p.waitFor(t, "the demo URL on stdout", func() (string, bool) {
+		return "", strings.Contains(p.out.String(), "running at http://")
+	})
+	p.stop(t)
+	cfg := filepath.Join(dir, "demo.yaml")
+	// The last quarter that has ended.
+	now := time.Now().UTC()
+	qStart := time.Date(now.Year(), time.Month((int(now.Month())-1)/3*3+1), 1, 0, 0, 0, 0, time.UTC)
+	from, to := qStart.AddDate(0, -3, 0), qStart.AddDate(0, 0, -1)
+	out := filepath.Join(t.TempDir(), "q.zip")
+	r := mustRun(t, "evidence", "--from", from.Format(time.DateOnly), "--to", to.Format(time.DateOnly), "--out", out, "--data", dir, "--config", cfg)
+	if !strings.HasSuffix(strings.TrimSpace(r.stdout), ", intact") || strings.Contains(r.stdout, "late") {
+		t.Errorf("the demo's evidence pack of %s – %s:\n%s%s", from.Format(time.DateOnly), to.Format(time.DateOnly), r.stdout, r.stderr)
+	}
+	// A record is stored on its day, not the demo's.
+	rec := mustRun(t, "record", "deployment", "import/dep-0000100", "--data", dir, "--config", cfg, "--format", "json").stdout
+	if strings.Contains(rec, `"ingested_at": "`+now.Format(time.DateOnly)) || !strings.Contains(rec, `"ingested_at"`) {
+		t.Errorf("the demo's deployment was stored today:\n%s", rec)
+	}
+	mustRun(t, "ledger", "verify", "--data", dir, "--config", cfg)
+}
+
+// A demo stopped while it stored its records (Ctrl-C, killed) is not served
+// as the whole organisation when run again: it says so and what to do.
+func TestDemoStoppedWhileStoring(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	c := common{data: dir, config: filepath.Join(dir, "demo.yaml")}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeDemoConfig(dir, demoConfig); err != nil {
+		t.Fatal(err)
+	}
+	env, _, _ := testEnv(nil)
+	a, err := c.openOrCreate(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := markDemo(context.Background(), a.store, demoStarted, `{}`); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	r := run(t, "demo", "--addr", "127.0.0.1:0", "--data", dir)
+	if r.code == 0 || !strings.Contains(r.stderr, "the demo store in "+dir+" was stopped while its records were being stored: remove the directory") {
+		t.Errorf("a demo stopped while storing, run again: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// demoDays groups the generated records by the day of the newest time each
+// holds, oldest first: undated records join the first day, records dated
+// after now are stored at now, last.
+func TestDemoDays(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	lines := []string{
+		`{"kind":"deployment","id":"d1","started_at":"2026-03-02T10:00:00Z","finished_at":"2026-03-02T10:05:00Z"}`,
+		`{"kind":"service","id":"api"}`,
+		`{"kind":"incident","id":"i1","opened_at":"2026-03-01T23:00:00Z","resolved_at":"2026-03-02T01:00:00Z"}`,
+		``,
+		`{"kind":"quota","id":"q4","period_start":"2026-10-01","period_end":"2027-01-01"}`,
+		`{"kind":"deployment","id":"d0","finished_at":"2026-02-27T08:00:00Z"}`,
+	}
+	body := []byte(strings.Join(lines, "\n") + "\n")
+	days, err := demoDays(bytes.NewReader(body), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range days {
+		var ids []string
+		for _, l := range d.lines {
+			line := string(body[l[0] : l[0]+l[1]])
+			ids = append(ids, line[strings.Index(line, `"id":"`)+6:][:2])
+		}
+		got = append(got, fmt.Sprintf("%s %v", d.newest.Format(time.RFC3339), ids))
+	}
+	want := []string{
+		"2026-02-27T08:00:00Z [ap d0]",
+		"2026-03-02T10:05:00Z [d1 i1]",
+		"2026-12-07T12:00:00Z [q4]",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("demoDays =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -304,8 +304,81 @@ func (w *writer) font(style string, size float64, c [3]int) {
 	w.pdf.SetTextColor(c[0], c[1], c[2])
 }
 
+// value is a figure as the pack's tables and charts write it: FormatValue's,
+// but money in whole currency units, its currency kept (centsNote gives
+// the cents where whole units blur what a row is judged by).
+//
+// FormatValue keeps the cents of an amount under a thousand only, which
+// suits a figure read alone, not a table a CFO reads down a column:
+// Contraction MRR's "370.57 USD" had stood in one column with "9,425 USD"
+// and "5,801,833 USD", beside its own target "472 USD", as if it alone
+// were exact. A board reads revenue in whole units — cents on ARR are
+// noise, and to the cent a multi-million ARR no longer fits its column —
+// so every amount in the pack's tables is whole; only the MRR bridge is
+// to the cent, so that it adds up as printed, and it says so.
 func (w *writer) value(v *float64, unit string) string {
+	if v != nil && isMoney(unit) {
+		x := math.Round(*v)
+		return scorecard.FormatValue(&x, unit, w.b.Currency)
+	}
 	return scorecard.FormatValue(v, unit, w.b.Currency)
+}
+
+// isMoney says whether unit is an amount of the organisation's currency
+// ("currency", or over a span: "currency/day", "currency/30d").
+func isMoney(unit string) bool { return strings.HasPrefix(unit, "currency") }
+
+// cents writes an amount in unit to the cent, both decimals shown, its
+// currency kept: 472.38 USD, 3,672.34 USD/day.
+func (w *writer) cents(x float64, unit string) string {
+	s := scorecard.Amount(math.Abs(x))
+	if x < 0 && s != "0.00" {
+		s = "-" + s
+	}
+	return s + " " + cmp.Or(w.b.Currency, "USD") + strings.TrimPrefix(unit, "currency")
+}
+
+// centsNote gives to the cent the money rows of a table (cs) that whole
+// units blur: a value and its target, or the threshold bound it is judged
+// by, that differ but read alike ("472 USD" against a target of "472
+// USD", though 472.38 is over 472.07 and the row amber), or an amount that
+// reads "0" and is not; "" when none does. The table keeps its one
+// precision; the note says what the badge was judged on.
+func (w *writer) centsNote(cs []scorecard.Card) string {
+	alike := func(x, y float64) bool { return x != y && math.Round(x) == math.Round(y) }
+	hidden := func(x float64) bool { return x != 0 && math.Round(x) == 0 }
+	var rows []string
+	for _, c := range cs {
+		if c.Value == nil || !isMoney(c.Unit) {
+			continue
+		}
+		v := *c.Value
+		var against []string
+		if c.Target != nil {
+			if t := *c.Target; alike(v, t) || hidden(t) {
+				against = append(against, "a target of "+w.cents(t, c.Unit))
+			}
+		} else if c.Thresholds != nil && c.Thresholds.RelativeTo == "" {
+			t := c.ShownThresholds()
+			if alike(v, t.Green) {
+				against = append(against, "a green bound of "+w.cents(t.Green, c.Unit))
+			}
+			if alike(v, t.Amber) {
+				against = append(against, "an amber bound of "+w.cents(t.Amber, c.Unit))
+			}
+		}
+		if len(against) > 0 || hidden(v) {
+			row := c.Name + " " + w.cents(v, c.Unit)
+			if len(against) > 0 {
+				row += " against " + strings.Join(against, " and ")
+			}
+			rows = append(rows, row)
+		}
+	}
+	if len(rows) == 0 {
+		return ""
+	}
+	return "Amounts are in whole currency units; to the cent where that makes a value read as its target or bound, or as 0: " + strings.Join(rows, "; ") + "."
 }
 
 func (w *writer) heading(title, sub string) {
@@ -413,7 +486,7 @@ func (w *writer) scorecardPage() {
 			unknown = append(unknown, unknownCards(p.Metrics)...)
 		}
 	}
-	w.notesFit(pageBottom, "Notes to the scorecard, "+w.b.MonthName(), []string{thresholds, unknownNote(unknown), trendNote(listed), degradingNote(listed), w.freshNote(listed)},
+	w.notesFit(pageBottom, "Notes to the scorecard, "+w.b.MonthName(), []string{thresholds, w.centsNote(listed), unknownNote(unknown), trendNote(listed), degradingNote(listed), w.freshNote(listed)},
 		strings.Join(slices.DeleteFunc([]string{"The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour.", w.greyNote(listed),
 			"The definitions appendix lists every metric with its version and sign-off state.", w.b.QuotaPeriod()}, func(s string) bool { return s == "" }), " "))
 }
@@ -856,7 +929,7 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		w.scoreRow(cols, c)
 	}
 	w.pdf.Ln(2)
-	w.notes(unknownNote(unknownCards(cs)), w.greyNote(cs), trendNote(cs), degradingNote(cs), w.freshNote(cs))
+	w.notes(w.centsNote(cs), unknownNote(unknownCards(cs)), w.greyNote(cs), trendNote(cs), degradingNote(cs), w.freshNote(cs))
 	w.pdf.Ln(1)
 	if pillar == "growth" {
 		w.mrrBridge(cs)

@@ -34,6 +34,10 @@ type common struct {
 	// token) and computes nothing from the definitions: it does not
 	// record the configuration's initial set (governance.Registry.Check).
 	access bool
+	// clock, when set, stamps what opening a new store writes (the
+	// configuration's initial set in the ledger): the demo, whose ledger
+	// begins when its history does (storeDemoHistory).
+	clock func() time.Time
 }
 
 func (c *common) bind(fs *flag.FlagSet) {
@@ -194,7 +198,7 @@ func (c *common) openStore(ctx context.Context, env *Env, create bool) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	a, err := openConfig(ctx, cfg, create, environ, !c.access)
+	a, err := openConfig(ctx, cfg, create, environ, !c.access, c.clock)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +245,11 @@ func (a *app) migrated() string {
 // compute nothing from it, so that the first administrator, added before
 // the first start, does not fix the definitions of a command given no
 // configuration.
-func openConfig(ctx context.Context, cfg config.Config, create bool, environ []string, record bool) (*app, error) {
+//
+// clock, when set, stamps what is written while the store opens if it is
+// new (its ledger empty), and then stays the store's clock for its caller
+// to give back (store.Clocked).
+func openConfig(ctx context.Context, cfg config.Config, create bool, environ []string, record bool, clock func() time.Time) (*app, error) {
 	mcfg, err := cfg.EngineConfig()
 	if err != nil {
 		return nil, err
@@ -291,6 +299,16 @@ func openConfig(ctx context.Context, cfg config.Config, create bool, environ []s
 	if err := checkLedgerKey(ctx, st, cfg, key); err != nil {
 		st.Close()
 		return nil, err
+	}
+	if c, ok := st.(store.Clocked); ok && clock != nil {
+		h, err := st.LedgerHead(ctx)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		if h.Seq == 0 {
+			c.SetClock(clock)
+		}
 	}
 	eng := engine.New(st, mcfg)
 	eng.Image = cfg.ImagePath()

@@ -88,7 +88,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer ln.Close()
 	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
-	a, err := openWaiting(ctx, log, ln, func() (*app, error) { return openConfig(ctx, cfg, false, environ, true) })
+	a, err := openWaiting(ctx, log, ln, func() (*app, error) { return openConfig(ctx, cfg, false, environ, true, nil) })
 	if errors.Is(err, sqlite.ErrNoStore) || errors.Is(err, postgres.ErrNoSchema) {
 		// A new store: no proposal put other gate policies in force, the
 		// file's are, and an unset secret they name stops serve before
@@ -96,7 +96,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		if err := cfg.CheckWatchSecret(); err != nil {
 			return &exitError{code: 2, err: err}
 		}
-		a, err = openWaiting(ctx, log, ln, func() (*app, error) { return openConfig(ctx, cfg, true, environ, true) })
+		a, err = openWaiting(ctx, log, ln, func() (*app, error) { return openConfig(ctx, cfg, true, environ, true, nil) })
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -789,11 +789,17 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 	}
+	// A new store's ledger begins when the demo's history does.
+	from := demoHistoryStart(opt)
+	c.clock = func() time.Time { return from }
 	a, err := c.openOrCreate(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if cl, ok := a.store.(store.Clocked); ok {
+		defer cl.SetClock(nil)
+	}
 	a.cfg.Addr = ln.Addr().String()
 	held, err := a.store.LastSeq(ctx)
 	if err != nil {
@@ -817,13 +823,16 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		// A demo stopped between its import and its owners' actions
 		// (killed, Ctrl-C) had kept a store every amber and red metric of
 		// which was escalated for good.
+		if cl, ok := a.store.(store.Clocked); ok {
+			cl.SetClock(nil)
+		}
 		if err := recordDemoActions(ctx, env, a); err != nil {
 			return err
 		}
 		return serveDemo(ctx, env, a, ln, c, dir, *keep != "")
 	}
 	fmt.Fprintf(env.Stderr, "generating demo data (scale %g, seed %d) into %s …\n", opt.Scale, opt.Seed, dir)
-	n, seconds, err := importDemo(ctx, a, dir, opt)
+	n, seconds, err := importDemo(ctx, a, dir, opt, from)
 	if err != nil {
 		return fmt.Errorf("importing the demo data: %w", err)
 	}

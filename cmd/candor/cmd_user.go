@@ -262,7 +262,7 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := openConfig(ctx, cfg, false, environ, false)
+	a, err := openConfig(ctx, cfg, false, environ, false, nil)
 	fresh := errors.Is(err, sqlite.ErrNoStore) || errors.Is(err, postgres.ErrNoSchema)
 	var grants *auth.Grants
 	switch {
@@ -300,7 +300,7 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 		return inputError(err)
 	}
 	if fresh {
-		if a, err = openConfig(ctx, cfg, true, nil, false); err != nil {
+		if a, err = openConfig(ctx, cfg, true, nil, false, nil); err != nil {
 			return err
 		}
 		defer a.Close()

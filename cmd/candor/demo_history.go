@@ -14,6 +14,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/schedule"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -42,9 +43,13 @@ type demoDay struct {
 // records as they happened would have them, so an evidence pack of a
 // quarter that has ended verifies the ledger up to its end and counts no
 // record as stored late. A record dated after now (a quota period still
-// running, a deal closing next month) is stored now. It returns the
-// records stored.
-func storeDemoHistory(ctx context.Context, st store.Store, clock store.Clocked, dir string, opt generate.Options, parse domain.ParseOptions, by string, now time.Time) (int64, error) {
+// running, a deal closing next month) is stored now. With every > 0, snap
+// takes the KPI snapshot of each slot of that length the history passes,
+// under the clock at the slot's start, after the records before it: the
+// server takes one a slot from its start on, and a quarter's pack lists
+// those chained in it. It returns the records stored.
+func storeDemoHistory(ctx context.Context, st store.Store, clock store.Clocked, dir string, opt generate.Options, parse domain.ParseOptions, by string, from, now time.Time,
+	every time.Duration, snap func(slot time.Time) error) (int64, error) {
 	f, err := os.CreateTemp(dir, "demo-*.ndjson")
 	if err != nil {
 		return 0, err
@@ -58,14 +63,27 @@ func storeDemoHistory(ctx context.Context, st store.Store, clock store.Clocked, 
 	if err := bw.Flush(); err != nil {
 		return 0, fmt.Errorf("writing %s: %w", f.Name(), err)
 	}
-	days, err := demoDays(f, now)
+	days, err := demoDays(f, from, now)
 	if err != nil {
 		return 0, err
 	}
-	defer clock.SetClock(nil)
 	var stored int64
 	var buf []byte
-	for _, d := range days {
+	var slot time.Time // the next snapshot's
+	for i, d := range days {
+		if every > 0 && i > 0 {
+			dayStart := time.Unix(d.day*24*60*60, 0).UTC()
+			if slot.IsZero() {
+				slot = from.Truncate(every).Add(every)
+			}
+			for ; !slot.After(dayStart) && !slot.After(now); slot = slot.Add(every) {
+				at := slot
+				clock.SetClock(func() time.Time { return at })
+				if err := snap(at); err != nil {
+					return stored, fmt.Errorf("the demo's KPI snapshot of %s: %w", at.Format(time.DateOnly), err)
+				}
+			}
+		}
 		buf = buf[:0]
 		for _, l := range d.lines {
 			buf = slices.Grow(buf, int(l[1])+1)
@@ -87,15 +105,27 @@ func storeDemoHistory(ctx context.Context, st store.Store, clock store.Clocked, 
 	return stored, nil
 }
 
+// demoHistoryStart is when the demo's history begins: the first day of the
+// generated span. Its store's ledger begins then, and the records dated
+// before (customers' first subscriptions, deals worked before the year)
+// are stored then, as an organisation's first import of its past is.
+func demoHistoryStart(opt generate.Options) time.Time {
+	days := opt.Days
+	if days <= 0 {
+		days = 365 // generate.Write's default
+	}
+	return opt.End.AddDate(0, 0, -days).Truncate(24 * time.Hour)
+}
+
 // demoDays reads the generated records in r and groups them by the UTC
 // day of the newest time each holds (domain.NewestTime, the rule an
 // evidence pack's late records are told by), oldest day first; records
-// holding no time join the first day, records dated after now a last group
-// stored at now.
-func demoDays(r io.ReaderAt, now time.Time) ([]demoDay, error) {
+// holding no time or none after from are a first group stored at from,
+// records dated after now a last group stored at now.
+func demoDays(r io.ReaderAt, from, now time.Time) ([]demoDay, error) {
 	const nsDay = int64(24 * time.Hour)
 	byDay := map[int64]*demoDay{}
-	var undated [][2]int64
+	var undated [][2]int64 // stored at from
 	sc := bufio.NewScanner(io.NewSectionReader(r, 0, 1<<62))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	var off int64
@@ -108,7 +138,7 @@ func demoDays(r io.ReaderAt, now time.Time) ([]demoDay, error) {
 			continue
 		}
 		t, ok := domain.NewestTime(line)
-		if !ok {
+		if !ok || !t.After(from) {
 			undated = append(undated, span)
 			continue
 		}
@@ -135,10 +165,7 @@ func demoDays(r io.ReaderAt, now time.Time) ([]demoDay, error) {
 	}
 	slices.SortFunc(days, func(a, b demoDay) int { return int(a.day - b.day) })
 	if len(undated) > 0 {
-		if len(days) == 0 {
-			days = append(days, demoDay{newest: now})
-		}
-		days[0].lines = append(undated, days[0].lines...)
+		days = append([]demoDay{{day: from.UnixNano() / nsDay, newest: from, lines: undated}}, days...)
 	}
 	return days, nil
 }
@@ -167,14 +194,21 @@ func markDemo(ctx context.Context, st store.DocStore, key string, body string) e
 // day through a store whose clock can be set (storeDemoHistory), else in
 // one import as it is generated. It marks the store before and after, so
 // a demo stopped in between is not served as whole (demoIncomplete).
-func importDemo(ctx context.Context, a *app, dir string, opt generate.Options) (records int64, seconds float64, err error) {
+func importDemo(ctx context.Context, a *app, dir string, opt generate.Options, from time.Time) (records int64, seconds float64, err error) {
 	start := time.Now()
 	if err := markDemo(ctx, a.store, demoStarted, fmt.Sprintf(`{"scale":%g,"seed":%d}`, opt.Scale, opt.Seed)); err != nil {
 		return 0, 0, err
 	}
 	by := auth.CLIActor("demo").Name
 	if clock, ok := a.store.(store.Clocked); ok {
-		records, err = storeDemoHistory(ctx, a.store, clock, dir, opt, a.parseOptions(), by, start)
+		every, _ := a.cfg.SnapshotEvery() // validated by config.Load
+		s := &schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every}
+		snap := func(slot time.Time) error {
+			_, err := s.RunOnce(ctx, slot)
+			return err
+		}
+		records, err = storeDemoHistory(ctx, a.store, clock, dir, opt, a.parseOptions(), by, from, start, every, snap)
+		clock.SetClock(nil)
 	} else {
 		records, err = importDemoStream(ctx, a.store, opt, a.parseOptions(), by)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,11 @@ func TestDemoLedgerSpansItsYear(t *testing.T) {
 	r := mustRun(t, "evidence", "--from", from.Format(time.DateOnly), "--to", to.Format(time.DateOnly), "--out", out, "--data", dir, "--config", cfg)
 	if !strings.HasSuffix(strings.TrimSpace(r.stdout), ", intact") || strings.Contains(r.stdout, "late") {
 		t.Errorf("the demo's evidence pack of %s – %s:\n%s%s", from.Format(time.DateOnly), to.Format(time.DateOnly), r.stdout, r.stderr)
+	}
+	// The weekly KPI snapshots the server would have taken are chained in
+	// the quarter: 13 or 14 Mondays.
+	if m := regexp.MustCompile(`(\d+) KPI snapshots`).FindStringSubmatch(r.stdout); m == nil || m[1] != "13" && m[1] != "14" {
+		t.Errorf("the demo's evidence pack of a quarter holds %v KPI snapshots, want its weeks':\n%s", m, r.stdout)
 	}
 	// A record is stored on its day, not the demo's.
 	rec := mustRun(t, "record", "deployment", "import/dep-0000100", "--data", dir, "--config", cfg, "--format", "json").stdout
@@ -68,8 +74,8 @@ func TestDemoStoppedWhileStoring(t *testing.T) {
 }
 
 // demoDays groups the generated records by the day of the newest time each
-// holds, oldest first: undated records join the first day, records dated
-// after now are stored at now, last.
+// holds, oldest first: records undated or dated before the history's start
+// are stored at its start, records dated after now at now, last.
 func TestDemoDays(t *testing.T) {
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	lines := []string{
@@ -81,7 +87,8 @@ func TestDemoDays(t *testing.T) {
 		`{"kind":"deployment","id":"d0","finished_at":"2026-02-27T08:00:00Z"}`,
 	}
 	body := []byte(strings.Join(lines, "\n") + "\n")
-	days, err := demoDays(bytes.NewReader(body), now)
+	from := time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC)
+	days, err := demoDays(bytes.NewReader(body), from, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +102,7 @@ func TestDemoDays(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %v", d.newest.Format(time.RFC3339), ids))
 	}
 	want := []string{
-		"2026-02-27T08:00:00Z [ap d0]",
+		"2026-02-28T00:00:00Z [ap d0]",
 		"2026-03-02T10:05:00Z [d1 i1]",
 		"2026-12-07T12:00:00Z [q4]",
 	}

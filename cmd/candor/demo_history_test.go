@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,6 +46,32 @@ func TestDemoLedgerSpansItsYear(t *testing.T) {
 		t.Errorf("the demo's deployment was stored today:\n%s", rec)
 	}
 	mustRun(t, "ledger", "verify", "--data", dir, "--config", cfg)
+
+	// A retention run redacting the quarter's records keeps when they
+	// were stored: the pack built after it still finds none stored late
+	// (each had been counted, stored after the period's end).
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\nretention:\n  personal_after: 30d\n")
+	f.Close()
+	applied := mustRun(t, "retention", "apply", "--data", dir, "--config", cfg).stdout
+	if !strings.Contains(applied, "pseudonymised") || strings.Contains(applied, " 0 records") {
+		t.Fatalf("retention apply on the demo: %s", applied)
+	}
+	r = mustRun(t, "evidence", "--from", from.Format(time.DateOnly), "--to", to.Format(time.DateOnly), "--out", out, "--data", dir, "--config", cfg)
+	files := unzip(t, out)
+	var lv struct {
+		Records struct{ Checked int64 } `json:"records"`
+		Late    struct{ Count int64 }   `json:"late_records"`
+	}
+	if err := json.Unmarshal(files["ledger_verification.json"], &lv); err != nil {
+		t.Fatal(err)
+	}
+	if lv.Late.Count != 0 || lv.Records.Checked == 0 || !strings.HasSuffix(strings.TrimSpace(r.stdout), ", intact") {
+		t.Errorf("the pack after retention: %+v\n%s", lv, r.stdout)
+	}
 }
 
 // A demo stopped while it stored its records (Ctrl-C, killed) is not served

@@ -785,7 +785,7 @@ func index(p Period, sum Summary, files []file) []byte {
 	fmt.Fprintf(&b, "Verdict: %s.\n\n", sum.Verdict())
 	if l := sum.Late; l.Count > 0 {
 		fmt.Fprintf(&b, "**%s stored after the period's end** (from %s to %s) though nothing in %s is dated at or after it — an import "+
-			"of the past, a correction, or retention's redaction: the figures, releases and checks below read them as stored when the pack "+
+			"of the past, a correction, or a redaction by a retention run older than 7 December 2026 (later runs keep a record's storing time): the figures, releases and checks below read them as stored when the pack "+
 			"was built, and the ledger chains them after the head above (`candor ledger verify` checks those entries). A pack of this "+
 			"period built before they arrived may differ from this one; their bodies were checked against their hashes "+
 			"(`ledger_verification.json`, `late_records`).\n\n",

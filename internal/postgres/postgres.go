@@ -364,7 +364,10 @@ type batch struct {
 	// it on was written by the batch.
 	first int64
 	now   int64
-	done  bool
+	// keep says the records the batch replaces keep their ingestion time
+	// (KeepIngested): its statements are the keeping ones.
+	keep bool
+	done bool
 	// writerFree: the process's writer was given back when the commit
 	// was sent (SendCommit), before the batch ended.
 	writerFree bool
@@ -713,11 +716,17 @@ func (b *batch) addChunk(ctx context.Context, items []store.Item) (store.WriteRe
 	// writes it, and no row is written twice in one round.
 	base, base1 := b.next-1, b.next-1+n0
 	sql, run := &viaArrays, b.writeArrays
+	if b.keep {
+		sql = &viaArraysKeeping
+	}
 	if n0+n1 >= int64(copyMinRows) {
 		if err := b.stage(ctx, items); err != nil {
 			return store.WriteResult{}, err
 		}
 		sql, run, base1 = &viaStage, b.writeStaged, base
+		if b.keep {
+			sql = &viaStageKeeping
+		}
 	}
 	var ins, rep int64
 	if b.fresh {
@@ -884,7 +893,11 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 		if len(fixed) > 0 {
 			pb.Queue(fixedSQL, fargs...)
 		}
-		pb.Queue(upsertSeqs, args...)
+		if b.keep {
+			pb.Queue(upsertSeqsKeeping, args...)
+		} else {
+			pb.Queue(upsertSeqs, args...)
+		}
 		if commit {
 			pb.Queue("COMMIT")
 		}
@@ -1014,9 +1027,17 @@ type statements struct {
 }
 
 var (
-	viaArrays = statements{insertNew(arrayRows), upsert(arrayRows, changedOnly), upsert(arrayRows, "")}
-	viaStage  = statements{insertNew(stagedRound0), upsert(stagedRound0, changedOnly), upsert(stagedRound1, "")}
+	viaArrays = statements{insertNew(arrayRows), upsert(arrayRows, changedOnly, false), upsert(arrayRows, "", false)}
+	viaStage  = statements{insertNew(stagedRound0), upsert(stagedRound0, changedOnly, false), upsert(stagedRound1, "", false)}
+	// The same for a batch whose replaced records keep their ingestion
+	// time (KeepIngested).
+	viaArraysKeeping = statements{insertNew(arrayRows), upsert(arrayRows, changedOnly, true), upsert(arrayRows, "", true)}
+	viaStageKeeping  = statements{insertNew(stagedRound0), upsert(stagedRound0, changedOnly, true), upsert(stagedRound1, "", true)}
 )
+
+// KeepIngested makes the records the batch replaces keep their ingestion
+// time (store.IngestKeeper).
+func (b *batch) KeepIngested() { b.keep = true }
 
 // Unchanged means same key and same hash: no write, no new seq.
 const changedOnly = `WHERE r.hash <> EXCLUDED.hash`
@@ -1024,24 +1045,34 @@ const changedOnly = `WHERE r.hash <> EXCLUDED.hash`
 // upsert's guard decides when an existing row is rewritten. xmax is 0
 // only on a freshly inserted row version, which tells inserts from updates
 // in one pass; rows the guard leaves alone are not returned at all.
-func upsert(src rowSource, guard string) string {
-	return upsertThen(src, guard, "$1::bigint", `SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w`)
+func upsert(src rowSource, guard string, keep bool) string {
+	return upsertThen(src, guard, "$1::bigint", `SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w`, keep)
 }
 
 // upsertSeqs is upsert returning the seqs of the inserted rows and of the
 // rewritten ones, for addDistinct to count per list. A null seq base ($1)
 // means the last committed seq, read under the writer lock.
-var upsertSeqs = upsertThen(arrayRows, changedOnly, "coalesce($1::bigint, ("+lastSeqSQL+"))", `SELECT
+var (
+	upsertSeqs        = upsertThen(arrayRows, changedOnly, upsertSeqsBase, upsertSeqsFinal, false)
+	upsertSeqsKeeping = upsertThen(arrayRows, changedOnly, upsertSeqsBase, upsertSeqsFinal, true)
+	upsertSeqsBase    = "coalesce($1::bigint, (" + lastSeqSQL + "))"
+	upsertSeqsFinal   = `SELECT
 	coalesce(array_agg(seq) FILTER (WHERE inserted), '{}'),
-	coalesce(array_agg(seq) FILTER (WHERE NOT inserted), '{}') FROM w`)
+	coalesce(array_agg(seq) FILTER (WHERE NOT inserted), '{}') FROM w`
+)
 
-func upsertThen(src rowSource, guard, base, final string) string {
+// upsertThen's keep leaves a rewritten row's ingested_at as it was.
+func upsertThen(src rowSource, guard, base, final string, keep bool) string {
+	ingested := "EXCLUDED.ingested_at"
+	if keep {
+		ingested = "r.ingested_at"
+	}
 	return `WITH w AS (
 	INSERT INTO records AS r (` + recordList + `)
 	SELECT ` + base + ` + s.ord, s.kind, s.source, s.id, $2::bigint, s.event_time, s.hash, s.raw_hash, s.body
 	FROM ` + src.from + ` WHERE ` + src.where + `
 	ON CONFLICT (kind, source, id) DO UPDATE SET
-		seq = EXCLUDED.seq, ingested_at = EXCLUDED.ingested_at, event_time = EXCLUDED.event_time,
+		seq = EXCLUDED.seq, ingested_at = ` + ingested + `, event_time = EXCLUDED.event_time,
 		hash = EXCLUDED.hash, raw_hash = EXCLUDED.raw_hash, body = EXCLUDED.body
 	` + guard + `
 	RETURNING r.seq, (r.xmax = 0) AS inserted

@@ -437,6 +437,13 @@ func write(ctx context.Context, st store.Store, items []store.Item, rep *Report)
 		return err
 	}
 	defer b.Rollback()
+	// A redaction is not a record arriving: the records keep the time
+	// they were stored at (the ledger's entry below says they were
+	// rewritten), or an evidence pack of a period before this run would
+	// count each as stored after the period's end.
+	if k, ok := b.(store.IngestKeeper); ok {
+		k.KeepIngested()
+	}
 	for i := 0; i < len(items); i += batchSize {
 		if _, err := b.Add(ctx, items[i:min(i+batchSize, len(items))]); err != nil {
 			return fmt.Errorf("retention: rewriting records: %w", err)

@@ -397,7 +397,9 @@ const (
 	lastSeqSQL   = `SELECT coalesce(max(seq), 0) FROM records`
 	getRecordSQL = `SELECT seq, ingested_at, event_time, hash, body, raw_hash FROM records WHERE kind = ? AND source = ? AND id = ?`
 	docByKeySQL  = `SELECT id, created_at, body FROM docs WHERE collection = ? AND key = ?`
-	updateSQL    = `UPDATE records SET seq = ?, ingested_at = ?, event_time = ?, hash = ?, body = ?, raw_hash = ?
+	// updateSQL keeps a row's ingestion time when given none (a batch
+	// that keeps it: store.IngestKeeper).
+	updateSQL = `UPDATE records SET seq = ?, ingested_at = coalesce(?, ingested_at), event_time = ?, hash = ?, body = ?, raw_hash = ?
 		WHERE kind = ? AND source = ? AND id = ? AND hash <> ?`
 )
 
@@ -547,8 +549,11 @@ type batch struct {
 	next int64
 	// first is the batch's first seq: a row with a seq from it on was
 	// written by the batch.
-	first   int64
-	now     int64
+	first int64
+	now   int64
+	// keep says the records the batch replaces keep their ingestion time
+	// (KeepIngested).
+	keep    bool
 	done    bool
 	update  *sql.Stmt
 	inserts map[int]*sql.Stmt
@@ -694,6 +699,10 @@ func (b *batch) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 
 // updateStmt is prepared at the first replacement: most batches of new
 // records never need it.
+// KeepIngested makes the records the batch replaces keep their ingestion
+// time (store.IngestKeeper).
+func (b *batch) KeepIngested() { b.keep = true }
+
 func (b *batch) updateStmt(ctx context.Context) *sql.Stmt {
 	if b.update == nil {
 		b.update = b.tx.StmtContext(ctx, b.s.update)
@@ -771,7 +780,11 @@ func (b *batch) add(ctx context.Context, items []store.Item) (store.WriteResult,
 					return res, err
 				}
 			}
-			r, err := upd.ExecContext(ctx, b.next, b.now, eventArg(it.EventTime), it.Hash, it.Body, it.RawHash,
+			var ingested any = b.now
+			if b.keep {
+				ingested = nil
+			}
+			r, err := upd.ExecContext(ctx, b.next, ingested, eventArg(it.EventTime), it.Hash, it.Body, it.RawHash,
 				string(it.Key.Kind), it.Key.Source, it.Key.ID, it.Hash)
 			if err != nil {
 				return res, err

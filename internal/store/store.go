@@ -191,6 +191,17 @@ func (r WriteResult) Counts() WriteResult {
 	return r
 }
 
+// IngestKeeper is a batch whose replaced records can keep the time they
+// were ingested at: a retention run's rewrite (identifiers pseudonymised,
+// personal text erased) is not a record arriving, and an evidence pack of
+// a period before the run had counted every record it redacted as stored
+// after the period's end. The rewrite still gets a new sequence (readers
+// see it), and the ledger's retention entry says it happened. Records the
+// batch inserts are stamped as any batch's.
+type IngestKeeper interface {
+	KeepIngested()
+}
+
 // Batch is an open all-or-nothing write: nothing is visible to readers
 // until Commit, and Rollback (or a failed Commit) leaves the store as it
 // was. Streaming imports add records in chunks so memory stays flat.

@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -299,6 +300,78 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		}
 		if now := putIngested(t, s, item(domain.KindTicket, "import", "c2", `{"c":2}`, t0)); now.Sub(time.Now()).Abs() > time.Minute {
 			t.Errorf("with the clock given back, a record was ingested at %s", now)
+		}
+	})
+
+	t.Run("KeepIngested", func(t *testing.T) {
+		s := open(t)
+		c := s.(store.Clocked)
+		defer c.SetClock(nil)
+		at := func(ts time.Time) { c.SetClock(func() time.Time { return ts }) }
+		t1, t2, t3 := t0.Add(time.Hour), t0.Add(2*time.Hour), t0.Add(3*time.Hour)
+		// Enough rows for a store's bulk path (PostgreSQL stages 4,096 and
+		// more), and one key the rewrite adds.
+		const n = 4200
+		var items []store.Item
+		for i := range n {
+			items = append(items, item(domain.KindTicket, "import", fmt.Sprintf("k%04d", i), fmt.Sprintf(`{"v":%d}`, i), t0))
+		}
+		at(t1)
+		if _, err := store.Put(ctx, s, items); err != nil {
+			t.Fatal(err)
+		}
+		// A retention run's rewrite keeps the records' ingestion time, and
+		// gives them new sequences.
+		at(t2)
+		rewrite := func(items []store.Item, keep bool) {
+			t.Helper()
+			b, err := s.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Rollback()
+			if keep {
+				k, ok := b.(store.IngestKeeper)
+				if !ok {
+					t.Fatalf("%T is not a store.IngestKeeper", b)
+				}
+				k.KeepIngested()
+			}
+			if _, err := b.Add(ctx, items); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before, err := s.Get(ctx, items[7].Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var changed []store.Item
+		for i, it := range items {
+			changed = append(changed, item(domain.KindTicket, "import", it.Key.ID, fmt.Sprintf(`{"v":%d,"redacted":true}`, i), t0))
+		}
+		changed = append(changed, item(domain.KindTicket, "import", "new", `{"v":-1}`, t0))
+		rewrite(changed[:3], true) // a small batch
+		rewrite(changed[3:], true) // the bulk path
+		for _, id := range []string{"k0001", "k0007", "k4199"} {
+			got, err := s.Get(ctx, domain.Key{Kind: domain.KindTicket, Source: "import", ID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.IngestedAt.Equal(t1) || !bytes.Contains(got.Body, []byte("redacted")) || id == "k0007" && got.Seq <= before.Seq {
+				t.Errorf("%s rewritten keeping its ingestion: ingested %s (want %s), seq %d (was %d), body %s", id, got.IngestedAt, t1, got.Seq, before.Seq, got.Body)
+			}
+		}
+		if got, err := s.Get(ctx, domain.Key{Kind: domain.KindTicket, Source: "import", ID: "new"}); err != nil || !got.IngestedAt.Equal(t2) {
+			t.Errorf("a record the keeping batch inserted: ingested %s (want %s), %v", got.IngestedAt, t2, err)
+		}
+		// Any other batch stamps what it replaces.
+		at(t3)
+		rewrite([]store.Item{item(domain.KindTicket, "import", "k0001", `{"v":"corrected"}`, t0)}, false)
+		if got, err := s.Get(ctx, domain.Key{Kind: domain.KindTicket, Source: "import", ID: "k0001"}); err != nil || !got.IngestedAt.Equal(t3) {
+			t.Errorf("a correction after the rewrite: ingested %s (want %s), %v", got.IngestedAt, t3, err)
 		}
 	})
 

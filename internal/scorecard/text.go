@@ -174,6 +174,52 @@ func TrendFigures(cur, prev *float64, unit, currency string) (now, before string
 	return now, before, false
 }
 
+// SeriesFigures writes a series' values for a column, as FormatValue
+// does — unless two neighbours that differ would read alike there: then
+// every value is written with the fewest more decimals (up to four; trailing zeros dropped, as everywhere) that
+// tell each such pair apart, so the column keeps one precision. A metric
+// flagged degrading ("worse in each of the last 3 weeks") had listed its
+// weeks as 3.1, 3.7, 3.7 h (3.66 then 3.72), a worsening the reader could
+// not see. Money and the units without decimals are written as
+// FormatValue writes them; a nil value is "—".
+func SeriesFigures(values []*float64, unit, currency string) []string {
+	out := make([]string, len(values))
+	for extra := 0; extra <= 4; extra++ {
+		for i, v := range values {
+			if v == nil {
+				out[i] = "—"
+			} else {
+				out[i] = formatValue(*v, unit, currency, extra)
+			}
+		}
+		if !alikeNeighbours(values, out) {
+			return out
+		}
+	}
+	// Four more decimals still read alike: the values as FormatValue
+	// writes them.
+	for i, v := range values {
+		out[i] = FormatValue(v, unit, currency)
+	}
+	return out
+}
+
+// alikeNeighbours says whether two neighbouring values (nils skipped) that
+// differ read the same in shown.
+func alikeNeighbours(values []*float64, shown []string) bool {
+	prev := -1
+	for i, v := range values {
+		if v == nil {
+			continue
+		}
+		if prev >= 0 && *values[prev] != *v && shown[prev] == shown[i] {
+			return true
+		}
+		prev = i
+	}
+	return false
+}
+
 // ShownChange is a change from prev to cur as a text sets the two figures
 // beside it ("99.88 % (was 99.86 %, +0.02 points)"): Now and Before as
 // TrendFigures writes them (more decimals on both when they would read

@@ -565,8 +565,13 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 
 	// The 12-week trend, with the bands where they are absolute.
 	pts := seriesPoints(*c)
-	for _, p := range c.Series {
-		row := metricWeekRow{End: p.End, Value: scorecard.FormatValue(p.Value, c.Unit, cur), Reason: p.Reason, Count: p.Count}
+	values := make([]*float64, len(c.Series))
+	for i, p := range c.Series {
+		values[i] = p.Value
+	}
+	shown := scorecard.SeriesFigures(values, c.Unit, cur)
+	for i, p := range c.Series {
+		row := metricWeekRow{End: p.End, Value: shown[i], Reason: p.Reason, Count: p.Count}
 		if q := p.Partial; q != nil {
 			row.Reason = strings.TrimPrefix(strings.Join([]string{row.Reason, "partial: " + q.Kind + " data to " + q.Until.UTC().Format("2 Jan 15:04 MST")}, "; "), "; ")
 			mp.PartialWeek = fmt.Sprintf("The week ending %s is partial: its %s data reaches %s, %s short of its end; its point counts only what has been reported.",

@@ -810,6 +810,11 @@ func TestDemo(t *testing.T) {
 	if code, _ := get(t, url+"/api/v1/metrics/change_failure_rate?by=team", token); code != 200 {
 		t.Errorf("the metric URL the demo prints answers %d", code)
 	}
+	// The demo's own role view for its CFO (demo.yaml's views): a new
+	// user's look had found no view of spend, unit costs and revenue.
+	if code, body := get(t, url+"/api/v1/views/cfo", token); code != 200 || !strings.Contains(string(body), `"id": "budget_variance"`) || !strings.Contains(string(body), `"id": "cac_payback_months"`) {
+		t.Errorf("GET /api/v1/views/cfo = %d %s", code, clip(string(body)))
+	}
 	// The owners have acted on all but a few amber and red metrics: the
 	// escalations the demo shows are the ones it left open, not every
 	// metric that is not green.

@@ -313,6 +313,12 @@ func openConfig(ctx context.Context, cfg config.Config, create bool, environ []s
 	eng := engine.New(st, mcfg)
 	eng.Image = cfg.ImagePath()
 	gov := &governance.Registry{Docs: st, Catalog: base.Governed(), Engine: eng, Config: cfg}
+	if c, ok := st.(store.Clocked); ok {
+		// A proposal (the initial set above all) is dated by the store's
+		// clock, as its ledger entry is: the demo's had said it was made
+		// a year after the entry chaining it.
+		gov.Now = c.Now
+	}
 	in := governance.Initial{Metrics: cfg.Metrics, Env: cfg.SetByEnv(), Source: configSource(cfg)}
 	in.Settings, err = cfg.Governed()
 	if err == nil {

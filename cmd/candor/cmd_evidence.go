@@ -10,6 +10,7 @@ import (
 	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/evidence"
 	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/plural"
 )
 
 func init() {
@@ -84,7 +85,7 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 		open = "the period has not ended (index.md says what that means); "
 		head = strings.Replace(head, "ledger head ", "ledger head when built ", 1)
 	}
-	fmt.Fprintf(env.Stdout, "evidence pack %s: %s%d files; %d of %d releases sampled, %d KPI snapshots; %s; %s%s\n",
-		*out, open, len(sum.Files), sum.Sampled, sum.Releases, sum.Snapshots, sum.Security(), head, sum.Verdict())
+	fmt.Fprintf(env.Stdout, "evidence pack %s: %s%d files; %d of %s sampled, %s; %s; %s%s\n",
+		*out, open, len(sum.Files), sum.Sampled, plural.Count(sum.Releases, "release"), plural.Count(sum.Snapshots, "KPI snapshot"), sum.Security(), head, sum.Verdict())
 	return nil
 }

@@ -35,7 +35,7 @@ func TestEvidencePack(t *testing.T) {
 	packs := []string{filepath.Join(dir, "a.zip"), filepath.Join(dir, "b.zip")}
 	for _, out := range packs {
 		r := mustRun(t, "evidence", "--data", data, "--from", from, "--to", today, "--out", out)
-		if !strings.Contains(r.stdout, "intact") || !strings.Contains(r.stdout, "1 KPI snapshots") || !strings.Contains(r.stdout, "control checks in the period") ||
+		if !strings.Contains(r.stdout, "intact") || !strings.Contains(r.stdout, "1 KPI snapshot;") || !strings.Contains(r.stdout, "control checks in the period") ||
 			!strings.Contains(r.stdout, "vulnerabilities past their SLA at the period's end") {
 			t.Errorf("evidence says %q", r.stdout)
 		}

@@ -152,6 +152,9 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		switch {
 		case rep.Broken == nil:
 			fmt.Fprintf(env.Stdout, "ledger intact: %d entries, head %s\n", rep.Entries, ledger.FormatHead(rep.Head))
+			if p := rep.Published; p != nil {
+				fmt.Fprintf(env.Stdout, "published head %s: still in the ledger (entry %d of %d)\n", ledger.FormatHead(*p), p.Seq, rep.Entries)
+			}
 		case rep.Broken.Seq <= rep.Head.Seq:
 			// Only the published head found it: every entry, the broken
 			// one included, verified by itself.

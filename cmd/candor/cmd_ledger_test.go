@@ -193,6 +193,39 @@ func TestLedgerCommands(t *testing.T) {
 // writes (its entries would leave the ledger failing verification for
 // good); with the old key's public half trusted it is a rotation and
 // runs. candor ledger verify still reads such a ledger.
+// ledger verify --head says it found the published head: an auditor
+// comparing an evidence pack's head with the ledger saw the same lines as
+// without --head and could not tell that it had been checked.
+func TestLedgerVerifySaysThePublishedHeadWasFound(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ndjson")
+	os.WriteFile(in, []byte(`{"kind":"service","id":"api","name":"API"}`+"\n"), 0o644)
+	d := []string{"--data", filepath.Join(dir, "data")}
+	with := func(args ...string) []string { return append(args, d...) }
+	runWith(t, "", false, with("import", in)...).want(t, 0, "import")
+	r := runWith(t, "", false, with("ledger", "head")...)
+	r.want(t, 0, "ledger head")
+	head := strings.TrimSpace(r.stdout) // 2:HASH
+	runWith(t, "", false, with("snapshot", "--as-of", "2026-03-02")...).want(t, 0, "snapshot")
+	hash := head[strings.Index(head, ":")+1:]
+	for _, published := range []string{head, hash} {
+		r = runWith(t, "", false, with("ledger", "verify", "--head", published)...)
+		r.want(t, 0, "ledger verify --head "+published)
+		if want := "published head " + head + ": still in the ledger (entry 2 of 3)"; !strings.Contains(r.stdout, want) {
+			t.Errorf("verify --head %s says\n%s\nwant %q", published, r.stdout, want)
+		}
+		r = runWith(t, "", false, with("ledger", "verify", "--json", "--head", published)...)
+		var raw map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil || raw["published_head"] != head {
+			t.Errorf("verify --json --head %s: published_head %v (%v), want %q", published, raw["published_head"], err, head)
+		}
+	}
+	r = runWith(t, "", false, with("ledger", "verify")...)
+	if strings.Contains(r.stdout, "published head") {
+		t.Errorf("verify without --head says %q", r.stdout)
+	}
+}
+
 func TestWrongLedgerKeyRefused(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/candor/candor/internal/governance"
+	"github.com/candor/candor/internal/store"
 )
 
 // The demo stores its year day by day, each day's records at the newest
@@ -71,6 +74,45 @@ func TestDemoLedgerSpansItsYear(t *testing.T) {
 	}
 	if lv.Late.Count != 0 || lv.Records.Checked == 0 || !strings.HasSuffix(strings.TrimSpace(r.stdout), ", intact") {
 		t.Errorf("the pack after retention: %+v\n%s", lv, r.stdout)
+	}
+}
+
+// The configuration's initial set is stamped by the store's clock, as its
+// ledger entry is: the demo's had been proposed, its document said, the
+// day the demo was made, and chained a year before, at the ledger's first
+// entry, so an evidence pack of a quarter that had ended said the
+// definitions in force in it were proposed after its end.
+func TestDemoInitialSetDatedWithItsLedgerEntry(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "demo")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeDemoConfig(dir, demoConfig); err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2025, 12, 7, 0, 0, 0, 0, time.UTC)
+	c := common{data: dir, config: filepath.Join(dir, "demo.yaml"), clock: func() time.Time { return from }}
+	env, _, _ := testEnv(nil)
+	a, err := c.openOrCreate(ctx, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	doc, ok, err := a.store.DocByKey(ctx, governance.Proposals, governance.InitialKey)
+	if err != nil || !ok {
+		t.Fatalf("the initial set: found %v, %v", ok, err)
+	}
+	var p governance.Proposal
+	if err := json.Unmarshal(doc.Body, &p); err != nil {
+		t.Fatal(err)
+	}
+	var entry time.Time
+	if err := a.store.LedgerScan(ctx, 1, 1, func(r store.LedgerRow) error { entry = r.At; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !p.At.Equal(from) || !entry.Equal(from) {
+		t.Errorf("the initial set was proposed at %s and chained at %s, the store's clock reading %s", p.At, entry, from)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -270,13 +271,17 @@ func (s Summary) Security() string {
 	if !s.ControlData {
 		b.WriteString("no control data (no control check recorded at or before the period's end; not the same as all passing)")
 	} else {
-		fmt.Fprintf(&b, "%d control checks in the period (%d failed); %d of %d controls failing at the period's end", s.ControlChecks,
-			s.ControlChecksFailed, s.ControlsFailing, s.Controls)
+		fmt.Fprintf(&b, "%s in the period (%d failed); %d of %s failing at the period's end", plural.Count(s.ControlChecks, "control check"),
+			s.ControlChecksFailed, s.ControlsFailing, plural.Count(s.Controls, "control"))
 	}
 	if !s.VulnerabilityData {
 		b.WriteString("; no vulnerability data (none recorded and no full scan at or before the period's end; not the same as none past their SLA)")
 	} else {
-		fmt.Fprintf(&b, "; %d vulnerabilities past their SLA at the period's end", s.PastSLA)
+		past := " past their SLA"
+		if s.PastSLA == 1 {
+			past = " past its SLA"
+		}
+		fmt.Fprintf(&b, "; %s%s at the period's end", plural.Counts(s.PastSLA, "vulnerability", "vulnerabilities"), past)
 	}
 	return b.String()
 }

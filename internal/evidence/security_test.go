@@ -351,3 +351,13 @@ func TestSecurityEvidenceCleanScans(t *testing.T) {
 		}
 	}
 }
+
+// The security line counts one as one: "1 KPI snapshots", "1 vulnerabilities
+// past their SLA" had been read in the demo's running month.
+func TestSecurityCountsOne(t *testing.T) {
+	s := Summary{ControlData: true, ControlChecks: 1, Controls: 1, VulnerabilityData: true, PastSLA: 1}
+	want := "1 control check in the period (0 failed); 0 of 1 control failing at the period's end; 1 vulnerability past its SLA at the period's end"
+	if got := s.Security(); got != want {
+		t.Errorf("Security() = %q, want %q", got, want)
+	}
+}

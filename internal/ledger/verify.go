@@ -44,6 +44,10 @@ type Report struct {
 	Entries int64            `json:"entries"`
 	Head    store.LedgerHead `json:"head"`
 	Broken  *Broken          `json:"broken,omitempty"`
+	// Published is the published head (VerifyOptions.Head) as found in
+	// the ledger, its position given for a bare hash: said, so that a
+	// reader sees it was checked.
+	Published *store.LedgerHead `json:"published_head,omitempty"`
 }
 
 // ParseHead reads a published head: "SEQ:HASH" (Head.String) or a bare
@@ -118,7 +122,9 @@ func Verify(ctx context.Context, st store.LedgerStore, opt VerifyOptions) (*Repo
 	}
 	rep := v.rep
 	if rep.Broken == nil && published.Hash != "" {
-		rep.Broken = v.checkPublished(published)
+		if rep.Broken = v.checkPublished(published); rep.Broken == nil {
+			rep.Published = &store.LedgerHead{Seq: v.found, Hash: published.Hash}
+		}
 	}
 	return rep, nil
 }

@@ -13,6 +13,10 @@ import (
 // evidence pack of a quarter that has ended finds entries to verify.
 type Clocked interface {
 	SetClock(now func() time.Time)
+	// Now is the time by the store's clock: what else is stamped while
+	// it is set (the configuration's initial set, a proposal) reads it,
+	// so that a document and its ledger entry agree.
+	Now() time.Time
 }
 
 // ClockSlot holds a store's clock; the zero value is the system's. Both

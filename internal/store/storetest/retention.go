@@ -83,6 +83,14 @@ func runRetention(t *testing.T, open Factory) {
 		if rows[2].Type != "retention" || !bytes.Contains(rows[2].Data, []byte(rep.ContentSHA256)) {
 			t.Errorf("the run's ledger entry: %s %s", rows[2].Type, rows[2].Data)
 		}
+		// The entry says what the run erased in the ledger: it had been
+		// chained before the erasure and said 0 (the demo's: 337 erased).
+		var chained struct {
+			LedgerErased int64 `json:"ledger_erased"`
+		}
+		if err := json.Unmarshal(rows[2].Data, &chained); err != nil || chained.LedgerErased != rep.LedgerErased {
+			t.Errorf("the run's ledger entry says %d ledger entries erased (%v), the run erased %d", chained.LedgerErased, err, rep.LedgerErased)
+		}
 
 		// The records: pseudonyms and no personal text where due.
 		pseudonyms, texts := 0, 0

@@ -105,6 +105,13 @@ func storeDemoHistory(ctx context.Context, st store.Store, clock store.Clocked, 
 	return stored, nil
 }
 
+// demoDeadlines are the fields that name a time ahead rather than an
+// event: a record is sent when its newest event happens, not on the day
+// of a deadline it names (a ticket resolved on 29 September with its SLA
+// due on 2 October had been stored on 2 October), and a period's records
+// (quota, budget, target, cost) when it begins.
+var demoDeadlines = map[string]bool{"sla_due_at": true, "postmortem_due_at": true, "close_date": true, "period_end": true}
+
 // demoHistoryStart is when the demo's history begins: the first day of the
 // generated span. Its store's ledger begins then, and the records dated
 // before (customers' first subscriptions, deals worked before the year)
@@ -118,8 +125,8 @@ func demoHistoryStart(opt generate.Options) time.Time {
 }
 
 // demoDays reads the generated records in r and groups them by the UTC
-// day of the newest time each holds (domain.NewestTime, the rule an
-// evidence pack's late records are told by), oldest day first; records
+// day of the newest time each holds but its deadlines (demoDeadlines),
+// oldest day first; records
 // holding no time or none after from are a first group stored at from,
 // records dated after now a last group stored at now.
 func demoDays(r io.ReaderAt, from, now time.Time) ([]demoDay, error) {
@@ -137,7 +144,7 @@ func demoDays(r io.ReaderAt, from, now time.Time) ([]demoDay, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		t, ok := domain.NewestTime(line)
+		t, ok := domain.NewestTimeExcept(line, demoDeadlines)
 		if !ok || !t.After(from) {
 			undated = append(undated, span)
 			continue

@@ -66,14 +66,22 @@ func TestDemoLedgerSpansItsYear(t *testing.T) {
 	r = mustRun(t, "evidence", "--from", from.Format(time.DateOnly), "--to", to.Format(time.DateOnly), "--out", out, "--data", dir, "--config", cfg)
 	files := unzip(t, out)
 	var lv struct {
-		Records struct{ Checked int64 } `json:"records"`
-		Late    struct{ Count int64 }   `json:"late_records"`
+		Records struct {
+			Checked    int64
+			Redacted   int64                 `json:"redacted_after"`
+			RedactedBy []struct{ Seq int64 } `json:"redacted_by"`
+		} `json:"records"`
+		Late struct{ Count int64 } `json:"late_records"`
 	}
 	if err := json.Unmarshal(files["ledger_verification.json"], &lv); err != nil {
 		t.Fatal(err)
 	}
-	if lv.Late.Count != 0 || lv.Records.Checked == 0 || !strings.HasSuffix(strings.TrimSpace(r.stdout), ", intact") {
+	if lv.Late.Count != 0 || lv.Records.Redacted == 0 || len(lv.Records.RedactedBy) != 1 || !strings.HasSuffix(strings.TrimSpace(r.stdout), ", intact") {
 		t.Errorf("the pack after retention: %+v\n%s", lv, r.stdout)
+	}
+	// It says so: the quarter's records were changed after it ended.
+	if idx := string(files["index.md"]); !strings.Contains(idx, "records stored before the period's end were rewritten by retention after it (entry ") {
+		t.Errorf("index.md after retention does not say the records were redacted:\n%s", idx)
 	}
 }
 
@@ -143,8 +151,10 @@ func TestDemoStoppedWhileStoring(t *testing.T) {
 }
 
 // demoDays groups the generated records by the day of the newest time each
-// holds, oldest first: records undated or dated before the history's start
-// are stored at its start, records dated after now at now, last.
+// holds but its deadlines, oldest first: records undated or dated before
+// the history's start are stored at its start, records dated after now at
+// now, last; a ticket on the day it was resolved, not the day its SLA fell
+// due, a quota on the day its period began.
 func TestDemoDays(t *testing.T) {
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	lines := []string{
@@ -153,6 +163,8 @@ func TestDemoDays(t *testing.T) {
 		`{"kind":"incident","id":"i1","opened_at":"2026-03-01T23:00:00Z","resolved_at":"2026-03-02T01:00:00Z"}`,
 		``,
 		`{"kind":"quota","id":"q4","period_start":"2026-10-01","period_end":"2027-01-01"}`,
+		`{"kind":"quota","id":"q1","period_start":"2027-01-01","period_end":"2027-04-01"}`,
+		`{"kind":"ticket","id":"t1","created_at":"2026-03-01T09:00:00Z","resolved_at":"2026-03-02T09:00:00Z","sla_due_at":"2026-03-04T09:00:00Z"}`,
 		`{"kind":"deployment","id":"d0","finished_at":"2026-02-27T08:00:00Z"}`,
 	}
 	body := []byte(strings.Join(lines, "\n") + "\n")
@@ -172,8 +184,9 @@ func TestDemoDays(t *testing.T) {
 	}
 	want := []string{
 		"2026-02-28T00:00:00Z [ap d0]",
-		"2026-03-02T10:05:00Z [d1 i1]",
-		"2026-12-07T12:00:00Z [q4]",
+		"2026-03-02T10:05:00Z [d1 i1 t1]",
+		"2026-10-01T00:00:00Z [q4]",
+		"2026-12-07T12:00:00Z [q1]",
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("demoDays =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -1,9 +1,6 @@
 package domain
 
-import (
-	"bytes"
-	"time"
-)
+import "time"
 
 // NewestTime returns the newest time or date a record's JSON holds — any
 // JSON string starting YYYY-MM-DD that parses as RFC 3339 or as a date
@@ -14,25 +11,62 @@ import (
 // of every record it stores. A string that starts like a date and is not
 // one (an id "2026-05-01-report") is no time.
 func NewestTime(body []byte) (newest time.Time, ok bool) {
-	for i := 0; i+11 <= len(body); i++ {
-		if body[i] != '"' || !dateStart(body[i+1:]) {
+	return NewestTimeExcept(body, nil)
+}
+
+// NewestTimeExcept is NewestTime leaving out the values of the keys in
+// except (at any depth): the demo stores a record when its source would
+// have sent it, by its newest event, not by a deadline it names (a
+// ticket's sla_due_at, a deal's expected close_date).
+func NewestTimeExcept(body []byte, except map[string]bool) (newest time.Time, ok bool) {
+	key := ""
+	for i := 0; i < len(body); i++ {
+		if body[i] != '"' {
 			continue
 		}
-		end := bytes.IndexByte(body[i+1:], '"')
+		end := closingQuote(body[i+1:])
 		if end < 0 {
 			break
 		}
-		s := string(body[i+1 : i+1+end])
-		at, err := time.Parse(time.RFC3339Nano, s)
+		s := body[i+1 : i+1+end]
+		i += end + 1
+		// A string followed by a colon is a key; the value after it is
+		// told by it.
+		j := i + 1
+		for j < len(body) && (body[j] == ' ' || body[j] == '\t' || body[j] == '\n' || body[j] == '\r') {
+			j++
+		}
+		if j < len(body) && body[j] == ':' {
+			key = string(s)
+			continue
+		}
+		if len(s) < 10 || !dateStart(s) || except[key] {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, string(s))
 		if err != nil {
-			at, err = time.Parse(time.DateOnly, s)
+			at, err = time.Parse(time.DateOnly, string(s))
 		}
 		if err == nil && (!ok || at.After(newest)) {
 			newest, ok = at, true
 		}
-		i += end + 1
 	}
 	return newest, ok
+}
+
+// closingQuote is the index in b of the quote closing a JSON string
+// whose opening quote is just before b, -1 when there is none: an
+// escaped quote (\") does not close it.
+func closingQuote(b []byte) int {
+	for k := 0; k < len(b); k++ {
+		switch b[k] {
+		case '\\':
+			k++
+		case '"':
+			return k
+		}
+	}
+	return -1
 }
 
 // dateStart says whether b starts YYYY-MM-DD.

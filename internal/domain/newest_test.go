@@ -26,3 +26,27 @@ func TestNewestTime(t *testing.T) {
 		}
 	}
 }
+
+// TestNewestTimeExcept leaves out the values of the keys named, nested or
+// not, and is not misled by an escaped quote or a key that looks like a
+// date.
+func TestNewestTimeExcept(t *testing.T) {
+	except := map[string]bool{"sla_due_at": true, "close_date": true}
+	for body, want := range map[string]string{
+		`{"id":"t1","created_at":"2026-09-28T10:00:00Z","resolved_at":"2026-09-29T10:00:00Z","sla_due_at":"2026-10-02T10:00:00Z"}`: "2026-09-29T10:00:00Z",
+		`{"id":"o1","created_at":"2026-03-01T00:00:00Z", "close_date" : "2026-12-31"}`:                                             "2026-03-01T00:00:00Z",
+		`{"id":"x","note":"he said \"2026-12-01\"","at":"2026-04-01T00:00:00Z"}`:                                                   "2026-04-01T00:00:00Z",
+		`{"id":"x","n":{"sla_due_at":"2027-01-01"},"at":"2026-04-01T00:00:00Z"}`:                                                   "2026-04-01T00:00:00Z",
+		`{"2026-12-01":"x","at":"2026-04-01"}`:                                                                                     "2026-04-01T00:00:00Z",
+		`{"id":"x","sla_due_at":"2026-10-02T10:00:00Z"}`:                                                                           "",
+	} {
+		got, ok := NewestTimeExcept([]byte(body), except)
+		s := ""
+		if ok {
+			s = got.UTC().Format(time.RFC3339)
+		}
+		if s != want {
+			t.Errorf("NewestTimeExcept(%s) = %q, want %q", body, s, want)
+		}
+	}
+}

@@ -342,7 +342,8 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	if err := add("ledger_verification.json", "The audit ledger verified from its first entry up to its head as of the period's end: "+
 		"entries checked, that head (publish or compare it: `candor ledger verify --head SEQ:HASH`), the keys trusted, and the first broken entry if any; "+
 		"and, under records, every record stored before the period's end checked against the hash stored with it, as `candor ledger verify` does: "+
-		"how many, how many no longer match (a body changed in the database after it was written) and the first of those; under late_records, "+
+		"how many, how many no longer match (a body changed in the database after it was written) and the first of those, and how many a "+
+		"retention run after the period's end rewrote (redacted_after, by the runs' ledger entries redacted_by); under late_records, "+
 		"the records stored after the period's end that are not dated after it — which the other files read as stored when the pack was "+
 		"built, though the period's end did not have them — how many, when the first and last were stored, and those whose body no "+
 		"longer matches its hash.", verification); err != nil {
@@ -791,6 +792,17 @@ func index(p Period, sum Summary, files []file) []byte {
 			"(`ledger_verification.json`, `late_records`).\n\n",
 			plural.Counts(l.Count, "record was", "records were"), l.FirstStored.Format(time.RFC3339), l.LastStored.Format(time.RFC3339),
 			map[bool]string{true: "it", false: "them"}[l.Count == 1])
+	}
+	if r := sum.Records; r.Redacted > 0 {
+		runs := make([]string, len(r.RedactedBy))
+		for i, e := range r.RedactedBy {
+			runs[i] = fmt.Sprintf("entry %d, %s", e.Seq, e.At.Format(time.DateOnly))
+		}
+		fmt.Fprintf(&b, "%s stored before the period's end %s rewritten by retention after it (%s: customer identifiers "+
+			"pseudonymised, personal text erased; no figure changes): the files read the rewritten versions, which keep the "+
+			"time the records were stored and were checked against the hashes they were rewritten with (`ledger_verification.json`, "+
+			"`records.redacted_after`).\n\n",
+			plural.Count(r.Redacted, "record"), map[bool]string{true: "was", false: "were"}[r.Redacted == 1], strings.Join(runs, "; "))
 	}
 	fmt.Fprintf(&b, "Security: %s (`%s`, `%s`).\n\n", sum.Security(), ControlsFile, VulnerabilitiesFile)
 	fmt.Fprintf(&b, "Figures: %s (`%s`).\n\n", sum.figuresWords(p), FiguresFile)

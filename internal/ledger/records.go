@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -21,6 +22,15 @@ import (
 // stored hash.
 type RecordsReport struct {
 	Checked int64 `json:"checked"`
+	// Redacted counts, for a check of the records stored before a time
+	// (VerifyRecordsAt), those a retention run after it rewrote
+	// (identifiers pseudonymised, personal text erased; no figure
+	// changes): they keep the time they were stored at and are checked
+	// against the hash they were rewritten with. RedactedBy are those
+	// runs' ledger entries. A run before 2026-12-07 named no sequences, and
+	// its rewrites are late records instead.
+	Redacted   int64      `json:"redacted_after,omitempty"`
+	RedactedBy []EntryRef `json:"redacted_by,omitempty"`
 	// Altered counts the records whose body no longer hashes to the
 	// hash stored with it; First names up to MaxAltered of them, in store
 	// order.
@@ -108,10 +118,22 @@ type LateReport struct {
 func VerifyRecordsAt(ctx context.Context, st store.Store, t time.Time) (RecordsReport, LateReport, error) {
 	var rep RecordsReport
 	var late LateReport
-	_, err := st.Scan(ctx, 0, func(r store.Stored) error {
+	runs, err := retentionRuns(ctx, st, t)
+	if err != nil {
+		return rep, late, err
+	}
+	hit := make([]bool, len(runs))
+	_, err = st.Scan(ctx, 0, func(r store.Stored) error {
 		if r.IngestedAt.Before(t) {
 			rep.Checked++
 			rep.Altered, rep.First = checkBody(r, rep.Altered, rep.First)
+			for i, run := range runs {
+				if r.Seq >= run.seqs.First && r.Seq <= run.seqs.Last {
+					rep.Redacted++
+					hit[i] = true
+					break
+				}
+			}
 			return nil
 		}
 		if !r.EventTime.Before(t) || datedFrom(r.Body, t) {
@@ -129,7 +151,54 @@ func VerifyRecordsAt(ctx context.Context, st store.Store, t time.Time) (RecordsR
 		late.Altered, late.First = checkBody(r, late.Altered, late.First)
 		return nil
 	})
+	for i, run := range runs {
+		if hit[i] {
+			rep.RedactedBy = append(rep.RedactedBy, run.entry)
+		}
+	}
 	return rep, late, err
+}
+
+// SeqRange is a run of store sequences, First to Last inclusive.
+type SeqRange struct {
+	First int64 `json:"first"`
+	Last  int64 `json:"last"`
+}
+
+// EntryRef names a ledger entry: its position and time.
+type EntryRef struct {
+	Seq int64     `json:"seq"`
+	At  time.Time `json:"at"`
+}
+
+// retentionRun is a retention run's entry and the sequences it gave the
+// records it rewrote.
+type retentionRun struct {
+	entry EntryRef
+	seqs  SeqRange
+}
+
+// retentionRuns are the retention runs chained at or after t that name the
+// sequences of their rewrites (rewritten_seqs).
+func retentionRuns(ctx context.Context, st store.LedgerStore, t time.Time) ([]retentionRun, error) {
+	first, last, err := st.LedgerSeqs(ctx, t, time.Time{})
+	if err != nil || first > last {
+		return nil, err
+	}
+	var out []retentionRun
+	err = st.LedgerScan(ctx, first, last, func(r store.LedgerRow) error {
+		if r.Type != TypeRetention {
+			return nil
+		}
+		var data struct {
+			Seqs *SeqRange `json:"rewritten_seqs"`
+		}
+		if json.Unmarshal(r.Data, &data) == nil && data.Seqs != nil {
+			out = append(out, retentionRun{entry: EntryRef{Seq: r.Seq, At: r.At.UTC()}, seqs: *data.Seqs})
+		}
+		return nil
+	})
+	return out, err
 }
 
 // datedFrom says whether a record's canonical body holds a time or date

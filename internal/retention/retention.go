@@ -144,6 +144,13 @@ type Report struct {
 	// chained in this entry, before the rewrite, so that `ledger verify`
 	// tells the rewrite from one behind Candor's back.
 	RewrittenDigests []ledger.DocDigest `json:"rewritten_digests,omitempty"`
+	// RewrittenSeqs are the store sequences the rewritten records were
+	// given, first to last (one batch, under the writer: no other write
+	// lies between). The records keep the time they were stored at
+	// (store.IngestKeeper), so an evidence pack of an earlier period tells
+	// by these which of its records were redacted after it ended
+	// (ledger.VerifyRecordsAt).
+	RewrittenSeqs *ledger.SeqRange `json:"rewritten_seqs,omitempty"`
 }
 
 // batchSize bounds the records written per Add.
@@ -451,10 +458,22 @@ func write(ctx context.Context, st store.Store, items []store.Item, rep *Report)
 	if k, ok := b.(store.IngestKeeper); ok {
 		k.KeepIngested()
 	}
+	// The batch holds the writer: the last sequence committed is the one
+	// before its first.
+	before, err := st.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	var last int64
 	for i := 0; i < len(items); i += batchSize {
-		if _, err := b.Add(ctx, items[i:min(i+batchSize, len(items))]); err != nil {
+		res, err := b.Add(ctx, items[i:min(i+batchSize, len(items))])
+		if err != nil {
 			return fmt.Errorf("retention: rewriting records: %w", err)
 		}
+		last = max(last, res.Seq)
+	}
+	if last > before {
+		rep.RewrittenSeqs = &ledger.SeqRange{First: before + 1, Last: last}
 	}
 	entry, err := ledger.Entry(ledger.TypeRetention, rep, nil)
 	if err != nil {

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/candor/candor/internal/config"
+	"github.com/candor/candor/internal/evidence"
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/store"
@@ -50,20 +52,37 @@ func runLedgerKeygen(ctx context.Context, env *Env, args []string) error {
 }
 
 func runLedgerHead(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "ledger head", "[flags]", "Prints the ledger's head as SEQ:HASH: the number of entries and the last one's hash. Publish it somewhere\nthe database's administrators cannot change (a ticket, an e-mail to the auditors); candor ledger verify --head\nchecks later that no entry was cut from the end since.")
+	fs := flags(env, "ledger head", "[--as-of T] [flags]", "Prints the ledger's head as SEQ:HASH: the number of entries and the last one's hash. Publish it somewhere\nthe database's administrators cannot change (a ticket, an e-mail to the auditors); candor ledger verify --head\nchecks later that no entry was cut from the end since. With --as-of, the head as of that time: the last entry\nstamped before it, as an evidence pack whose period ends then names it (a pack --to 2026-09-30 ends at\n2026-10-01T00:00:00Z).")
 	var c common
 	c.bind(fs)
+	asOf := fs.String("as-of", "", "the head as of this time, RFC 3339 or YYYY-MM-DD (its start; default: now, every entry)")
 	if err := parseNone(fs, args); err != nil {
 		return err
+	}
+	var at time.Time
+	if *asOf != "" {
+		t, err := asOfTime(*asOf)
+		if err != nil {
+			return err
+		}
+		at = t
 	}
 	st, _, err := c.openLedgerStore(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	h, err := st.LedgerHead(ctx)
+	var h store.LedgerHead
+	if at.IsZero() {
+		h, err = st.LedgerHead(ctx)
+	} else {
+		h, err = evidence.HeadAt(ctx, st, at)
+	}
 	if err != nil {
 		return err
+	}
+	if h.Seq == 0 && !at.IsZero() {
+		return fmt.Errorf("the ledger held no entry before %s", at.UTC().Format(time.RFC3339))
 	}
 	if h.Seq == 0 {
 		return errors.New("the ledger is empty: nothing has been recorded yet")

@@ -38,6 +38,19 @@ func TestDemoLedgerSpansItsYear(t *testing.T) {
 	if !strings.HasSuffix(strings.TrimSpace(r.stdout), ", intact") || strings.Contains(r.stdout, "late") {
 		t.Errorf("the demo's evidence pack of %s – %s:\n%s%s", from.Format(time.DateOnly), to.Format(time.DateOnly), r.stdout, r.stderr)
 	}
+	// The pack's head is the ledger's as of the period's end, which an
+	// auditor can ask for.
+	m := regexp.MustCompile(`ledger head (\d+:[0-9a-f]+)`).FindStringSubmatch(r.stdout)
+	end := to.AddDate(0, 0, 1).Format(time.DateOnly)
+	if head := strings.TrimSpace(mustRun(t, "ledger", "head", "--as-of", end, "--data", dir, "--config", cfg).stdout); m == nil || head != m[1] {
+		t.Errorf("candor ledger head --as-of %s = %s, the pack names %v", end, head, m)
+	}
+	if r := run(t, "ledger", "head", "--as-of", "2001-01-01", "--data", dir, "--config", cfg); r.code != 1 || !strings.Contains(r.stderr, "the ledger held no entry before 2001-01-01T00:00:00Z") {
+		t.Errorf("candor ledger head --as-of before the ledger: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, "ledger", "head", "--as-of", "yesterday", "--data", dir, "--config", cfg); r.code != 2 || !strings.Contains(r.stderr, "--as-of") {
+		t.Errorf("candor ledger head --as-of yesterday: %d %s", r.code, r.stderr)
+	}
 	// The weekly KPI snapshots the server would have taken are chained in
 	// the quarter: 13 or 14 Mondays.
 	if m := regexp.MustCompile(`(\d+) KPI snapshots`).FindStringSubmatch(r.stdout); m == nil || m[1] != "13" && m[1] != "14" {

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/ledger"
@@ -174,11 +175,11 @@ func Apply(ctx context.Context, st store.Store, p Policy, now time.Time, dryRun 
 	rep := &Report{DryRun: dryRun, Now: now, Periods: map[string]string{}, Pseudonymised: map[domain.Kind]int64{}, Erased: map[domain.Kind]int64{}}
 	for k := range PersonalFields {
 		if d := p.Period(string(k)); d > 0 {
-			rep.Periods[string(k)] = d.String()
+			rep.Periods[string(k)] = catalog.FormatWindow(d)
 		}
 	}
 	if d := p.Period(LedgerKind); d > 0 {
-		rep.Periods[LedgerKind] = d.String()
+		rep.Periods[LedgerKind] = catalog.FormatWindow(d)
 	}
 	if !p.Enabled() {
 		return rep, nil

@@ -51,7 +51,7 @@ func runRecord(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	rec, err := web.LookupRecord(ctx, a.store, domain.Key{Kind: kind, Source: rest[1], ID: rest[2]})
+	rec, err := web.LookupRecord(ctx, a.store, domain.Key{Kind: kind, Source: rest[1], ID: rest[2]}, nil)
 	if err != nil {
 		return err
 	}
@@ -110,6 +110,10 @@ func writeRecordText(w io.Writer, rec *web.StoredRecord) error {
 	fmt.Fprintf(w, "Provenance:\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %d\n  %-26s %s\n",
 		"raw input sha256", raw, "canonical sha256", canonical,
 		"ingested at", p.IngestedAt.Format(time.RFC3339Nano), "store sequence", p.Seq, "event time", event)
+	if r := p.RedactedBy; r != nil {
+		fmt.Fprintf(w, "  %-26s by retention on %s (ledger entry %d): customer identifiers pseudonymised, personal text erased;\n  %-26s the raw input sha256 names the input before it\n",
+			"redacted", r.At.Format(time.RFC3339), r.Seq, "")
+	}
 	return nil
 }
 

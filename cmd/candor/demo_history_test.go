@@ -93,6 +93,19 @@ func TestDemoLedgerSpansItsYear(t *testing.T) {
 	if lv.Late.Count != 0 || lv.Records.Redacted == 0 || len(lv.Records.RedactedBy) != 1 || !strings.HasSuffix(strings.TrimSpace(r.stdout), ", intact") {
 		t.Errorf("the pack after retention: %+v\n%s", lv, r.stdout)
 	}
+	// A rewritten record's provenance names the run; one it did not
+	// rewrite names none.
+	var redacted struct {
+		Provenance struct {
+			RedactedBy *struct{ Seq int64 } `json:"redacted_by"`
+		} `json:"provenance"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "record", "ticket", "import/tkt-0000001", "--data", dir, "--config", cfg, "--format", "json").stdout), &redacted); err != nil || redacted.Provenance.RedactedBy == nil || len(lv.Records.RedactedBy) == 0 || redacted.Provenance.RedactedBy.Seq != lv.Records.RedactedBy[0].Seq {
+		t.Errorf("an old ticket's provenance after retention: %+v (%v), the run %+v", redacted.Provenance, err, lv.Records.RedactedBy)
+	}
+	if text := mustRun(t, "record", "ticket", "import/tkt-0000001", "--data", dir, "--config", cfg).stdout; !strings.Contains(text, "redacted") || !strings.Contains(text, "by retention on ") {
+		t.Errorf("candor record of a redacted ticket says nothing of it:\n%s", text)
+	}
 	// It says so: the quarter's records were changed after it ended.
 	if idx := string(files["index.md"]); !strings.Contains(idx, "records stored before the period's end were rewritten by retention after it (entry ") {
 		t.Errorf("index.md after retention does not say the records were redacted:\n%s", idx)

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -187,14 +188,8 @@ func retentionRuns(ctx context.Context, st store.LedgerStore, t time.Time) ([]re
 	}
 	var out []retentionRun
 	err = st.LedgerScan(ctx, first, last, func(r store.LedgerRow) error {
-		if r.Type != TypeRetention {
-			return nil
-		}
-		var data struct {
-			Seqs *SeqRange `json:"rewritten_seqs"`
-		}
-		if json.Unmarshal(r.Data, &data) == nil && data.Seqs != nil {
-			out = append(out, retentionRun{entry: EntryRef{Seq: r.Seq, At: r.At.UTC()}, seqs: *data.Seqs})
+		if run, ok := retentionRunOf(r); ok {
+			out = append(out, run)
 		}
 		return nil
 	})
@@ -206,4 +201,66 @@ func retentionRuns(ctx context.Context, st store.LedgerStore, t time.Time) ([]re
 func datedFrom(body []byte, t time.Time) bool {
 	n, ok := domain.NewestTime(body)
 	return ok && !n.Before(t)
+}
+
+// RetentionIndex finds the retention run whose rewrite a record's stored
+// version is, by the sequences each run's entry names (rewritten_seqs). It
+// keeps the runs it has read and reads only the entries appended since its
+// last use, so a server's record pages do not scan the ledger each time.
+// The zero value is ready; it is safe for concurrent use.
+type RetentionIndex struct {
+	mu   sync.Mutex
+	upto int64
+	runs []retentionRun
+}
+
+// RunOf returns the retention run whose rewrite gave a record the sequence
+// seq, nil when none did (the version came from an import, a webhook or a
+// connector, or from a run before 2026-12-07, which named no sequences).
+func (x *RetentionIndex) RunOf(ctx context.Context, st store.LedgerStore, seq int64) (*EntryRef, error) {
+	head, err := st.LedgerHead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if head.Seq < x.upto {
+		// A ledger shorter than what was read (a store restored from a
+		// backup): read it again.
+		x.upto, x.runs = 0, nil
+	}
+	if head.Seq > x.upto {
+		err := st.LedgerScan(ctx, x.upto+1, head.Seq, func(r store.LedgerRow) error {
+			if run, ok := retentionRunOf(r); ok {
+				x.runs = append(x.runs, run)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		x.upto = head.Seq
+	}
+	for _, run := range x.runs {
+		if seq >= run.seqs.First && seq <= run.seqs.Last {
+			e := run.entry
+			return &e, nil
+		}
+	}
+	return nil, nil
+}
+
+// retentionRunOf is the run a retention entry names, false for any other
+// entry or a run that names no sequences.
+func retentionRunOf(r store.LedgerRow) (retentionRun, bool) {
+	if r.Type != TypeRetention {
+		return retentionRun{}, false
+	}
+	var data struct {
+		Seqs *SeqRange `json:"rewritten_seqs"`
+	}
+	if json.Unmarshal(r.Data, &data) != nil || data.Seqs == nil {
+		return retentionRun{}, false
+	}
+	return retentionRun{entry: EntryRef{Seq: r.Seq, At: r.At.UTC()}, seqs: *data.Seqs}, true
 }

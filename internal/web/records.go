@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -46,12 +47,20 @@ type Provenance struct {
 	// EventTime is the time freshness is judged by; null for reference
 	// data (services).
 	EventTime *time.Time `json:"event_time"`
+	// RedactedBy is the retention run (its ledger entry) whose rewrite
+	// this version is: customer identifiers pseudonymised, personal text
+	// erased. The record keeps the time it was stored, and RawSHA256 still
+	// names the input before the rewrite. Absent for any other version.
+	RedactedBy *ledger.EntryRef `json:"redacted_by,omitempty"`
 }
 
 // LookupRecord reads one record from the store. A record that does not
 // exist is an error wrapping store.ErrNotFound that names what was looked
 // for.
-func LookupRecord(ctx context.Context, st store.Store, key domain.Key) (*StoredRecord, error) {
+//
+// runs finds the retention run a version came from (nil: the ledger is
+// read for it).
+func LookupRecord(ctx context.Context, st store.Store, key domain.Key, runs *ledger.RetentionIndex) (*StoredRecord, error) {
 	got, err := st.Get(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, missingRecord{fmt.Sprintf("no %s record with source %q and id %q", key.Kind, key.Source, key.ID)}
@@ -71,6 +80,12 @@ func LookupRecord(ctx context.Context, st store.Store, key domain.Key) (*StoredR
 	if !got.EventTime.IsZero() {
 		t := got.EventTime.UTC()
 		out.Provenance.EventTime = &t
+	}
+	if runs == nil {
+		runs = &ledger.RetentionIndex{}
+	}
+	if out.Provenance.RedactedBy, err = runs.RunOf(ctx, st, got.Seq); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -94,7 +109,7 @@ func (s *Server) readableRecord(r *http.Request) (*StoredRecord, error) {
 	if !s.access(r).CanReadKind(string(kind)) {
 		return nil, domain.Errorf(domain.EForbidden, "%s records reveal revenue: reading them needs revenue:read", kind)
 	}
-	return LookupRecord(r.Context(), s.Store, domain.Key{Kind: kind, Source: r.PathValue("source"), ID: r.PathValue("id")})
+	return LookupRecord(r.Context(), s.Store, domain.Key{Kind: kind, Source: r.PathValue("source"), ID: r.PathValue("id")}, s.retentionRuns)
 }
 
 // missingRecord is store.ErrNotFound (errors.Is) saying what was looked

@@ -34,6 +34,7 @@ import (
 	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/insight"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/oidc"
 	"github.com/candor/candor/internal/scorecard"
@@ -42,9 +43,12 @@ import (
 
 // Server holds what the handlers need.
 type Server struct {
-	Engine  *engine.Engine
-	Catalog *catalog.Catalog
-	Store   store.Store
+	// retentionRuns tells a record's page which retention run rewrote it,
+	// reading the ledger past what it read before (made by Handler).
+	retentionRuns *ledger.RetentionIndex
+	Engine        *engine.Engine
+	Catalog       *catalog.Catalog
+	Store         store.Store
 	// Auth says who each request is and what they may do; required.
 	Auth *auth.Service
 	// OIDC, when set, offers sign-in through an OpenID Connect provider.
@@ -127,6 +131,9 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	if s.Auth == nil {
 		panic("web: Server.Auth is required: every route has a policy")
+	}
+	if s.retentionRuns == nil {
+		s.retentionRuns = &ledger.RetentionIndex{}
 	}
 	if s.Now == nil {
 		s.Now = time.Now

@@ -14,6 +14,7 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/report"
 	"github.com/candor/candor/internal/retention"
@@ -60,9 +61,26 @@ func runRetention(t *testing.T, open Factory) {
 			t.Fatalf("a dry run changed the ledger: %d entries", len(rows))
 		}
 
+		// A record page's index of the runs, read before the run and
+		// after it: it reads the entries appended since.
+		var runs ledger.RetentionIndex
+		if got, err := runs.RunOf(ctx, s, seq); err != nil || got != nil {
+			t.Fatalf("the retention run of seq %d before any run: %+v, %v", seq, got, err)
+		}
 		rep, err := retention.Apply(ctx, s, policy, at, false)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The rewrites lie in one run of sequences after the last one before
+		// (a store may skip some: no other write lies between),
+		// each record keeping the time it was stored; the index names the
+		// run's entry for each.
+		if r := rep.RewrittenSeqs; r == nil || r.First != seq+1 || r.Last-r.First+1 < rep.Rewritten {
+			t.Errorf("the run's rewritten sequences %+v after %d, %d rewritten", r, seq, rep.Rewritten)
+		} else if got, err := runs.RunOf(ctx, s, r.Last); err != nil || got == nil || got.Seq != 3 {
+			t.Errorf("the retention run of seq %d: %+v, %v; want entry 3", r.Last, got, err)
+		} else if got, err := runs.RunOf(ctx, s, seq); err != nil || got != nil {
+			t.Errorf("the retention run of seq %d, written before it: %+v, %v", seq, got, err)
 		}
 		if rep.Customers == 0 || rep.Pseudonymised[domain.KindSubscription] == 0 || rep.Erased[domain.KindTicket] == 0 ||
 			rep.Erased[domain.KindChange] == 0 || rep.LedgerErased != 2 {

@@ -37,7 +37,8 @@ type demoDay struct {
 }
 
 // storeDemoHistory generates the demo organisation and stores it day by
-// day, each day's records at the newest time they hold (never after now),
+// day (demoDays), each day's records at the newest event they hold (never
+// after now),
 // through a store whose clock can be set: the records' ingestion times
 // and the ledger's entries then span the year as a server receiving the
 // records as they happened would have them, so an evidence pack of a
@@ -126,9 +127,9 @@ func demoHistoryStart(opt generate.Options) time.Time {
 
 // demoDays reads the generated records in r and groups them by the UTC
 // day of the newest time each holds but its deadlines (demoDeadlines),
-// oldest day first; records
-// holding no time or none after from are a first group stored at from,
-// records dated after now a last group stored at now.
+// oldest day first; records holding no time or none after from are a
+// first group stored at from, records dated after now a last group stored
+// at now.
 func demoDays(r io.ReaderAt, from, now time.Time) ([]demoDay, error) {
 	const nsDay = int64(24 * time.Hour)
 	byDay := map[int64]*demoDay{}

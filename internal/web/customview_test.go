@@ -91,3 +91,26 @@ func TestCustomViewRouteAccess(t *testing.T) {
 		}
 	}
 }
+
+// A role view's panel of a metric summing cost says how far the cost is reported, as the
+// scorecard's card and the metric page do: the demo's CFO view drew the week to today's
+// cost, billed to midnight, as an 11 % fall with nothing to say why, where `candor view`
+// wrote "cost reported to …" and "(partial)".
+func TestRoleViewSaysWhatIsNotReportedYet(t *testing.T) {
+	e := newEnvWith(t, 0, withConfigViews(t))
+	budget := `{"kind":"budget","id":"q1","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":7000}`
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: costToMarch + budget, status: 200})
+	cl := e.sessionAs(t, "executive")
+	body := e.page(t, cl, "/views/cfo?as_of=2026-03-31T09:17:00Z", 200)
+	if want := "Cost data to 31 Mar 2026 00:00 UTC: the window's last 9 h 17 min are not reported yet, and the trend compares a whole window with the part reported."; !strings.Contains(body, want) {
+		t.Errorf("the CFO view's panel lacks %q", want)
+	}
+	if want := "The week ending 31 Mar is partial: its cost data reaches 31 Mar 00:00 UTC, 9 h 17 min short of its end"; !strings.Contains(body, want) {
+		t.Errorf("the CFO view's chart note lacks %q", want)
+	}
+	// At the data's end nothing is partial.
+	body = e.page(t, cl, "/views/cfo?as_of=2026-03-31T00:00:00Z", 200)
+	if strings.Contains(body, "not reported yet") || strings.Contains(body, "is partial") {
+		t.Errorf("the CFO view at the data's end says it is partial")
+	}
+}

@@ -320,6 +320,21 @@ func seriesPoints(c scorecard.Card) []chart.Point {
 // otherwise than the one before (scorecard.Point.Recomputed): the weekly
 // chart had jumped there (241 → 334 ms, a mean become a p90) with nothing
 // to tell the change of computation from a change of the metric.
+// partialWeekNote says which week of a card's trend ends after the newest
+// data of a kind its value sums (the week to today, its cost billed to
+// midnight), so that the point's fall is not read as spending less; "" when
+// none does. The metric page and a role view's panel say it.
+func partialWeekNote(c scorecard.Card) string {
+	note := ""
+	for _, p := range c.Series {
+		if q := p.Partial; q != nil {
+			note = fmt.Sprintf("The week ending %s is partial: its %s data reaches %s, %s short of its end; its point counts only what has been reported.",
+				p.End.UTC().Format("2 Jan"), q.Kind, q.Until.UTC().Format("2 Jan 15:04 MST"), q.Short)
+		}
+	}
+	return note
+}
+
 func fewWeeksNote(c scorecard.Card) string {
 	n := 0
 	var notes []string

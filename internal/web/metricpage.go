@@ -574,11 +574,10 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		row := metricWeekRow{End: p.End, Value: shown[i], Reason: p.Reason, Count: p.Count}
 		if q := p.Partial; q != nil {
 			row.Reason = strings.TrimPrefix(strings.Join([]string{row.Reason, "partial: " + q.Kind + " data to " + q.Until.UTC().Format("2 Jan 15:04 MST")}, "; "), "; ")
-			mp.PartialWeek = fmt.Sprintf("The week ending %s is partial: its %s data reaches %s, %s short of its end; its point counts only what has been reported.",
-				p.End.UTC().Format("2 Jan"), q.Kind, q.Until.UTC().Format("2 Jan 15:04 MST"), q.Short)
 		}
 		mp.Weeks = append(mp.Weeks, row)
 	}
+	mp.PartialWeek = partialWeekNote(*c)
 	mp.FewWeeks = fewWeeksNote(*c)
 	bands := cardBands(*c)
 	var scope metrics.Scope

@@ -530,6 +530,11 @@ func TestTrendViewSaysWhyThereIsNone(t *testing.T) {
 	}
 }
 
+// costToMarch is cost reported from 1 January to 31 March 2026 00:00 UTC.
+const costToMarch = `{"kind":"cost","id":"feb","period_start":"2026-01-01T00:00:00Z","period_end":"2026-03-01T00:00:00Z","amount":5900}
+{"kind":"cost","id":"mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
+`
+
 // A window ending after the newest cost says how far the cost is
 // reported, and its trend and last week say they hold only what is
 // reported (known problem: "values drift by the minute with no new data").
@@ -537,10 +542,7 @@ func TestMetricPageSaysWhatIsNotReportedYet(t *testing.T) {
 	e := newEnv(t, 0)
 	// From 1 January: the window before is covered from its start (a
 	// window before whose cost began inside it is not compared at all).
-	const costs = `{"kind":"cost","id":"feb","period_start":"2026-01-01T00:00:00Z","period_end":"2026-03-01T00:00:00Z","amount":5900}
-{"kind":"cost","id":"mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
-`
-	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: costs, status: 200})
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: costToMarch, status: 200})
 	cl := e.sessionAs(t, "executive")
 	body := e.page(t, cl, "/metrics/infrastructure_cost?as_of=2026-03-31T09:17:00Z", 200)
 	for _, want := range []string{

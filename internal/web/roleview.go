@@ -475,7 +475,9 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, cur string, anns [
 		// What the points and the figure above them cover: a week's
 		// value ending well off the 30-day figure had read as a
 		// contradiction (the metric's page said why, the panel did not).
-		m.Note = fewWeeksNote(c)
+		// The week to today with a day's cost not billed yet falls as if
+		// spending had: the metric page said so, the panel had not.
+		m.Note = strings.TrimSpace(partialWeekNote(c) + " " + fewWeeksNote(c))
 		if c.Window != "" {
 			m.Note = strings.TrimSpace(capitalise(c.ChartCovers()) + ". " + m.Note)
 		}

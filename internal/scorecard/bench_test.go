@@ -1,11 +1,15 @@
 package scorecard
 
 import (
+	"fmt"
+	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics/metricstest"
 )
 
@@ -51,6 +55,40 @@ func BenchmarkScorecardWarm(b *testing.B) {
 	Build(cat, ds, Options{AsOf: end})
 	b.ReportAllocs()
 	for b.Loop() {
+		Build(cat, ds, Options{AsOf: end})
+	}
+}
+
+// BenchmarkScorecardAfterNewDeployment is the benchmark's warm figure
+// without the store: a new production deployment applied and prepared,
+// then the scorecard built again (the metrics reading deployments
+// recompute their current windows).
+func BenchmarkScorecardAfterNewDeployment(b *testing.B) {
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	scale := 0.1
+	if s := os.Getenv("CANDOR_BENCH_SCALE"); s != "" {
+		if v, err := strconv.ParseFloat(s, 64); err == nil {
+			scale = v
+		}
+	}
+	ds := metricstest.Generated(b, scale, end)
+	cat, err := catalog.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	Build(cat, ds, Options{AsOf: end})
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		at := end.Add(-time.Duration(i%50000+1) * time.Second)
+		body := fmt.Sprintf(`{"id":"warm-%d","source":"bench","service":"checkout","environment":"production","finished_at":%q,"status":"success"}`, i, at.Format(time.RFC3339))
+		r, err := domain.ParseJSON([]byte(body), domain.KindDeployment, domain.ParseOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ds.Apply(r, time.Time{})
+		ds.Prepare()
 		Build(cat, ds, Options{AsOf: end})
 	}
 }

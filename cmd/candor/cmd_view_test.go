@@ -51,6 +51,11 @@ func TestView(t *testing.T) {
 	cat := defaultCatalog(t)
 	data := smallStore(t)
 
+	// A misspelt view is guessed, and the views named.
+	if r := run(t, "view", "engineerng", "--data", data); r.code != 2 || !strings.Contains(r.stderr, `unknown role view "engineerng" (did you mean engineering?; known: ceo,`) {
+		t.Errorf("candor view engineerng: %d %s", r.code, r.stderr)
+	}
+
 	// Every role of the catalog renders with all its metrics and breakdowns.
 	for _, v := range cat.Views {
 		r := mustRun(t, "view", v.ID, "--data", data, "--as-of", "2026-03-31")

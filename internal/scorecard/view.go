@@ -139,7 +139,17 @@ type UnknownViewError struct {
 func (e *UnknownViewError) ErrorCode() domain.Code { return domain.ENotFound }
 
 func (e *UnknownViewError) Error() string {
-	return fmt.Sprintf("unknown role view %q (known: %s)", e.ID, strings.Join(e.Known, ", "))
+	return fmt.Sprintf("unknown role view %q%s", e.ID, ViewGuess(e.ID, e.Known))
+}
+
+// ViewGuess is what an unknown role view id is followed by in a refusal:
+// the view it most likely means ("cf0" → cfo), then those known — " (did
+// you mean cfo?; known: ceo, …)" — as an unknown metric's refusal guesses.
+func ViewGuess(id string, known []string) string {
+	if near := domain.Closest(id, known); near != "" {
+		return fmt.Sprintf(" (did you mean %s?; known: %s)", near, strings.Join(known, ", "))
+	}
+	return fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
 }
 
 // ViewIDs lists the catalog's role views in catalog order.

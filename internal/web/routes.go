@@ -79,8 +79,15 @@ func (s *Server) viewExists(r *http.Request, param string, kind Kind) error {
 	if len(yours) > 0 {
 		known = strings.Join(yours, ", ")
 	}
+	near := domain.Closest(id, yours)
 	if kind == HTML {
+		if near != "" {
+			return notFoundf("There is no role view %q: did you mean %s? The views you may open are: %s.", id, near, known)
+		}
 		return notFoundf("There is no role view %q. The views you may open are: %s.", id, known)
+	}
+	if near != "" {
+		return notFoundf("unknown role view %q (did you mean %s?; the views you may open: %s); GET /api/v1/views lists them", id, near, known)
 	}
 	return notFoundf("unknown role view %q (the views you may open: %s); GET /api/v1/views lists them", id, known)
 }

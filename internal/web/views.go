@@ -45,8 +45,8 @@ func (s *Server) listViews(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 	role := r.PathValue("role")
 	if _, ok := s.Catalog.View(role); !ok {
-		s.writeError(w, r, notFoundf("unknown role view %q (known: %s); GET /api/v1/views lists them",
-			role, strings.Join(scorecard.ViewIDs(s.Catalog), ", ")))
+		s.writeError(w, r, notFoundf("unknown role view %q%s; GET /api/v1/views lists them",
+			role, scorecard.ViewGuess(role, scorecard.ViewIDs(s.Catalog))))
 		return
 	}
 	q, opt, ps, err := s.apiQuery(r)

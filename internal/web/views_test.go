@@ -66,6 +66,9 @@ func TestViewsAPI(t *testing.T) {
 			fields: map[string]string{"window": "7d", "metrics.0.metric.window": "7d"}},
 		{name: "unknown role", url: "/api/v1/views/cfo", status: 404, contains: append([]string{`\"cfo\"`}, known...)},
 		{name: "unknown role wins over a bad as_of", url: "/api/v1/views/cfo?as_of=never", status: 404},
+		// A misspelt view is guessed among those the reader may open.
+		{name: "misspelt role", url: "/api/v1/views/engineerng", status: 404,
+			contains: []string{`unknown role view \"engineerng\" (did you mean engineering?; the views you may open: `}},
 		// Whoever asks: a role without view:* is not told "needs view:cfo",
 		// a permission that does not exist, and is named the views it may
 		// open, not the others.

@@ -374,8 +374,10 @@ type due struct {
 	sli  []metrics.SLIPoint
 	// coarse is the length of the service's samples overlapping the
 	// period without lying inside it (0: none), which say why none was
-	// inside.
-	coarse time.Duration
+	// inside; fineEnd, when set, is when the newest of its samples short
+	// enough to fit the period ends: a feed that fits it but stopped.
+	coarse  time.Duration
+	fineEnd time.Time
 }
 
 // Once judges what can be judged now and records the outcomes: each
@@ -408,6 +410,7 @@ func (w *Watcher) Once(ctx context.Context) ([]Watch, error) {
 				d.sli = ds.ServiceSLIs(rel.Service, rel.FinishedAt, rel.FinishedAt.Add(rule.within))
 				if len(d.sli) == 0 {
 					d.coarse, _ = ds.ServiceSLIOverlap(rel.Service, rel.FinishedAt, rel.FinishedAt.Add(rule.within))
+					d.fineEnd, _ = ds.ServiceSLIFineEnd(rel.Service, rel.FinishedAt, rel.FinishedAt.Add(rule.within), rule.within/2)
 				}
 			}
 			list = append(list, d)
@@ -521,6 +524,12 @@ func (w *Watcher) judge(ctx context.Context, d due, to time.Time) (Watch, error)
 	}
 	res.Evidence = ev
 	switch {
+	case ev.Requests == 0 && r.prom == nil && !d.fineEnd.IsZero():
+		// Samples short enough to say the period exist, and none lies in
+		// it: the feed stopped or is late — asking for shorter samples
+		// (the case below) would send the reader the wrong way.
+		res.Outcome, res.Reason = WatchInconclusive, fmt.Sprintf("none of the service's sli samples lies inside the %s observation period (%s to %s): its samples of %s or less end at %s, so no error rate can be read for it (a feed late or stopped); not judged, and not a pass",
+			catalog.FormatWindow(r.within), d.rel.FinishedAt.UTC().Format("2 Jan 15:04 MST"), res.Until.Format("2 Jan 15:04 MST"), catalog.FormatWindow(r.within/2), d.fineEnd.Format("2 Jan 15:04 MST"))
 	case ev.Requests == 0 && d.coarse > 0:
 		// The feed works; its samples overlap the period without lying
 		// inside it (an hourly sample holds the hour before the

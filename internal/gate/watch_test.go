@@ -115,7 +115,12 @@ func TestWatchPushedSamples(t *testing.T) {
 	t0 := now.Add(-time.Hour)
 	ds := watchData(map[string]time.Time{
 		"checkout-1": t0, "search-1": t0, "billing-1": t0, "quiet-1": t0, "cart-1": now.Add(-5 * time.Minute), "hourly-1": t0, "quarter-1": t0.Add(5 * time.Minute),
+		"stopped-1": t0,
 	},
+		// Five-minute samples that stopped before the deployment, and a
+		// daily one over it: the feed stopped, not too coarse.
+		domain.SLI{Service: "stopped", PeriodStart: t0.Add(-10 * time.Minute), PeriodEnd: t0.Add(-5 * time.Minute), Good: 1000, Total: 1000},
+		domain.SLI{Service: "stopped", PeriodStart: t0.Add(-12 * time.Hour), PeriodEnd: t0.Add(12 * time.Hour), Good: 1000, Total: 1000},
 		// Samples as long as the period, the deployment 5 minutes into one:
 		// neither lies inside its period.
 		domain.SLI{Service: "quarter", PeriodStart: t0, PeriodEnd: t0.Add(15 * time.Minute), Good: 0, Total: 1000},
@@ -139,7 +144,7 @@ func TestWatchPushedSamples(t *testing.T) {
 	for _, o := range out {
 		got[o.Deployment] = o
 	}
-	want := map[string]string{"ci/checkout-1": WatchPass, "ci/search-1": WatchFail, "ci/billing-1": WatchInconclusive, "ci/quiet-1": WatchInconclusive, "ci/hourly-1": WatchInconclusive, "ci/quarter-1": WatchInconclusive}
+	want := map[string]string{"ci/checkout-1": WatchPass, "ci/search-1": WatchFail, "ci/billing-1": WatchInconclusive, "ci/quiet-1": WatchInconclusive, "ci/hourly-1": WatchInconclusive, "ci/quarter-1": WatchInconclusive, "ci/stopped-1": WatchInconclusive}
 	if len(got) != len(want) {
 		t.Errorf("judged %d deployments, want %d (cart-1 is still in its period): %+v", len(got), len(want), out)
 	}
@@ -175,6 +180,13 @@ func TestWatchPushedSamples(t *testing.T) {
 	if r := got["ci/quarter-1"]; !strings.HasPrefix(r.Reason, "the service's sli samples cover 15m each and none lies inside the 15m observation period") {
 		t.Errorf("samples as long as the period: %+v", r)
 	}
+	// The demo's api-gateway: its hourly samples had stopped before the
+	// deployment, and the watch had asked for hourly samples.
+	stoppedAt := t0.Add(-5 * time.Minute).UTC().Format("2 Jan 15:04 MST")
+	if r := got["ci/stopped-1"]; !strings.HasPrefix(r.Reason, "none of the service's sli samples lies inside the 15m observation period (") ||
+		!strings.Contains(r.Reason, "its samples of 7m30s or less end at "+stoppedAt+", so no error rate can be read for it (a feed late or stopped)") {
+		t.Errorf("a feed that stopped: %+v", r)
+	}
 	h.mu.Lock()
 	if len(h.calls) != 1 || h.calls[0]["deployment"] != "ci/search-1" || h.calls[0]["event"] != "rollback" {
 		t.Errorf("webhook calls: %v", h.calls)
@@ -194,8 +206,8 @@ func TestWatchPushedSamples(t *testing.T) {
 		t.Errorf("after cart-1's period: %v %+v", err, out)
 	}
 	all, _ := Watches(ctx, st)
-	if len(all) != 7 {
-		t.Errorf("%d outcomes stored, want 7", len(all))
+	if len(all) != 8 {
+		t.Errorf("%d outcomes stored, want 8", len(all))
 	}
 }
 

@@ -43,3 +43,22 @@ func (d *Dataset) ServiceSLIOverlap(service string, from, to time.Time) (time.Du
 	}
 	return time.Duration(best), best > 0
 }
+
+// ServiceSLIFineEnd returns when the newest of the service's availability
+// samples no longer than fine, among those starting from a day before from
+// up to to, ends, and whether there is one: a look at [from, to] that
+// found no sample inside it tells a feed of short samples that stopped
+// (or is late) before the period from one whose samples are too long to
+// fit it.
+func (d *Dataset) ServiceSLIFineEnd(service string, from, to time.Time, fine time.Duration) (time.Time, bool) {
+	var last int64
+	for _, x := range d.slisStarting(from.UnixNano()-int64(24*time.Hour), to.UnixNano()) {
+		if x.End-x.Start <= int64(fine) && x.End > last && d.str(x.svc) == service {
+			last = x.End
+		}
+	}
+	if last == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, last).UTC(), true
+}

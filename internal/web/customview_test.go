@@ -114,3 +114,23 @@ func TestRoleViewSaysWhatIsNotReportedYet(t *testing.T) {
 		t.Errorf("the CFO view at the data's end says it is partial")
 	}
 }
+
+// A role view's panel says, as the scorecard's card does, that a value
+// summing subscriptions' changes over its window saw none (a stopped
+// billing feed reads as a real 0): the panels had said nothing.
+func TestRoleViewSaysAQuietStateKind(t *testing.T) {
+	e := newEnv(t, 0)
+	subs := `{"kind":"subscription","id":"q-s1","customer":"quiet-acme","plan":"pro","mrr":100,"started_at":"2026-06-01T00:00:00Z"}
+{"kind":"subscription","id":"q-s2","customer":"quiet-beta","plan":"pro","mrr":50,"started_at":"2026-11-24T00:00:00Z"}
+`
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: subs, status: 200})
+	cl := e.sessionAs(t, "executive")
+	body := e.page(t, cl, "/views/vp_cs?as_of=2026-12-05T00:00:00Z&window=7d", 200)
+	if want := "No subscription record changed in the window: the newest change is from 24 Nov 2026 00:00 UTC. Check that its feed still runs."; !strings.Contains(body, want) {
+		t.Errorf("the VP Customer Success view lacks %q", want)
+	}
+	// A window holding the change says nothing.
+	if body := e.page(t, cl, "/views/vp_cs?as_of=2026-12-05T00:00:00Z&window=30d", 200); strings.Contains(body, "record changed in the window") {
+		t.Errorf("a 30-day window holding the change is said quiet")
+	}
+}

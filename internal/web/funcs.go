@@ -310,16 +310,6 @@ func seriesPoints(c scorecard.Card) []chart.Point {
 	return pts
 }
 
-// fewWeeksNote says, under a card's weekly chart, how many of its points
-// rest on too few cases to judge (drawn as solid grey dots: chart.Point.Few).
-// CAC's weekly points, each a week's spend over its two or three new
-// customers, swung from ~10,000 to ~43,000 USD around their 30-day value
-// with nothing to say why. Empty when every point is judged.
-//
-// It also says where the line starts again because the week was computed
-// otherwise than the one before (scorecard.Point.Recomputed): the weekly
-// chart had jumped there (241 → 334 ms, a mean become a p90) with nothing
-// to tell the change of computation from a change of the metric.
 // partialWeekNote says which week of a card's trend ends after the newest
 // data of a kind its value sums (the week to today, its cost billed to
 // midnight), so that the point's fall is not read as spending less; "" when
@@ -335,6 +325,16 @@ func partialWeekNote(c scorecard.Card) string {
 	return note
 }
 
+// fewWeeksNote says, under a card's weekly chart, how many of its points
+// rest on too few cases to judge (drawn as solid grey dots: chart.Point.Few).
+// CAC's weekly points, each a week's spend over its two or three new
+// customers, swung from ~10,000 to ~43,000 USD around their 30-day value
+// with nothing to say why. Empty when every point is judged.
+//
+// It also says where the line starts again because the week was computed
+// otherwise than the one before (scorecard.Point.Recomputed): the weekly
+// chart had jumped there (241 → 334 ms, a mean become a p90) with nothing
+// to tell the change of computation from a change of the metric.
 func fewWeeksNote(c scorecard.Card) string {
 	n := 0
 	var notes []string

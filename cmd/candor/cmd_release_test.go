@@ -84,7 +84,7 @@ func TestReleaseCommand(t *testing.T) {
 	if len(tl) != 3 || strings.Contains(text, ",") || !strings.HasPrefix(strings.Join(strings.Fields(tl[1]), " "), "cus-1 2 4 2026-03-12") {
 		t.Errorf("customers text:\n%s", text)
 	}
-	if r := run(t, "release", "customers", "nope", "--data", data); r.code == 0 || !strings.HasPrefix(r.stderr, "candor release: no production deployment import/nope") {
+	if r := run(t, "release", "customers", "nope", "--data", data); r.code == 0 || !strings.HasPrefix(r.stderr, "candor release customers: no production deployment import/nope") {
 		t.Errorf("unknown release: %d %s", r.code, r.stderr)
 	}
 	if r := run(t, "release", "customers", "d2", "--data", data, "--send"); r.code != 2 || !strings.Contains(r.stderr, "impact.survey_webhook") {

@@ -65,8 +65,23 @@ func subcommand(ctx context.Context, env *Env, cmd string, args []string, subs m
 	if !ok {
 		return usagef("unknown subcommand %q; known: %s", args[0], strings.Join(order, ", "))
 	}
-	return run(ctx, env, args[1:])
+	if err := run(ctx, env, args[1:]); err != nil {
+		return &subcommandError{name: cmd + " " + args[0], err: err}
+	}
+	return nil
 }
+
+// subcommandError is a subcommand's error, so that it is printed under
+// the subcommand's name ("candor ledger head: --as-of: …", its usage line
+// pointing at its own help) rather than the command's, which had read as
+// if the flag were the command's.
+type subcommandError struct {
+	name string
+	err  error
+}
+
+func (e *subcommandError) Error() string { return e.err.Error() }
+func (e *subcommandError) Unwrap() error { return e.err }
 
 func runUser(ctx context.Context, env *Env, args []string) error {
 	return subcommand(ctx, env, "user", args, map[string]func(context.Context, *Env, []string) error{

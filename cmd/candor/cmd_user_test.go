@@ -217,7 +217,7 @@ func TestUserTokenUsage(t *testing.T) {
 		{"pw pw pw pw pw\n", []string{"user", "add", "--email", "b@example.com", "--role", "boss"}, `--role: unknown role "boss"; known: admin, executive, auditor, ingest, ceo, cro`},
 		{"pw pw pw pw pw\n", []string{"user", "add", "--email", "b", "--role", "admin"}, "--email: not an e-mail address"},
 		{"", []string{"user", "add", "--email", "b@example.com", "--role", "admin"}, "no password on standard input"},
-		{"short\n", []string{"user", "add", "--email", "b@example.com", "--role", "admin"}, "candor user: the password is shorter than 12 characters\n"},
+		{"short\n", []string{"user", "add", "--email", "b@example.com", "--role", "admin"}, "candor user add: the password is shorter than 12 characters\n"},
 		{"pw pw pw pw pw\n", []string{"user", "add", "--email", "ANN@example.com", "--role", "admin"}, "--email: a user with e-mail address ann@example.com exists"},
 		{"", []string{"user", "add", "--email", "b@example.com", "--role", "admin", "extra"}, `unexpected argument "extra"`},
 		{"", []string{"user", "list", "--format", "xml"}, `--format: "xml"`},

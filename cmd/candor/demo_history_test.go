@@ -48,7 +48,9 @@ func TestDemoLedgerSpansItsYear(t *testing.T) {
 	if r := run(t, "ledger", "head", "--as-of", "2001-01-01", "--data", dir, "--config", cfg); r.code != 1 || !strings.Contains(r.stderr, "the ledger held no entry before 2001-01-01T00:00:00Z") {
 		t.Errorf("candor ledger head --as-of before the ledger: %d %s", r.code, r.stderr)
 	}
-	if r := run(t, "ledger", "head", "--as-of", "yesterday", "--data", dir, "--config", cfg); r.code != 2 || !strings.Contains(r.stderr, "--as-of") {
+	// A subcommand's refusal is under its own name, its usage its own.
+	if r := run(t, "ledger", "head", "--as-of", "yesterday", "--data", dir, "--config", cfg); r.code != 2 || !strings.HasPrefix(r.stderr, "candor ledger head: --as-of: ") ||
+		!strings.Contains(r.stderr, "usage: candor ledger head [flags] (candor ledger head -h for help)") {
 		t.Errorf("candor ledger head --as-of yesterday: %d %s", r.code, r.stderr)
 	}
 	// The weekly KPI snapshots the server would have taken are chained in

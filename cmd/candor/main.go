@@ -158,17 +158,22 @@ func Run(ctx context.Context, env *Env, args []string) int {
 			if errors.Is(err, flag.ErrHelp) {
 				return 0
 			}
+			name, usage := c.name, c.name+" "+c.args
+			var se *subcommandError
+			if errors.As(err, &se) {
+				name, usage = se.name, se.name+" [flags]"
+			}
 			var ee *exitError
 			if errors.As(err, &ee) {
 				if ee.err != nil {
-					fmt.Fprintf(env.Stderr, "candor %s: %v\n", c.name, ee.err)
+					fmt.Fprintf(env.Stderr, "candor %s: %v\n", name, ee.err)
 				}
 				return ee.code
 			}
-			fmt.Fprintf(env.Stderr, "candor %s: %v\n", c.name, err)
+			fmt.Fprintf(env.Stderr, "candor %s: %v\n", name, err)
 			var ue *usageError
 			if errors.As(err, &ue) {
-				fmt.Fprintf(env.Stderr, "usage: candor %s %s (candor %s -h for help)\n", c.name, c.args, c.name)
+				fmt.Fprintf(env.Stderr, "usage: candor %s (candor %s -h for help)\n", usage, name)
 				return 2
 			}
 			return 1

@@ -15,38 +15,41 @@ import (
 // Fields are declared in the order of their JSON names, so the object is
 // written with its names sorted, as it was when Detail was a map.
 type Detail struct {
-	ARPA                   *float64            `json:"arpa,omitzero"`
-	ARR                    *float64            `json:"arr,omitzero"`
-	Availability           *float64            `json:"availability,omitzero"`
-	Budget                 *float64            `json:"budget,omitzero"`
-	BySeverity             map[string]int      `json:"by_severity,omitzero"`
-	CAC                    *float64            `json:"cac,omitzero"`
-	Calendar               string              `json:"calendar,omitzero"`
-	Churned                *int                `json:"churned,omitzero"`
-	CohortEnd              *time.Time          `json:"cohort_end,omitzero"`
-	CohortStart            *time.Time          `json:"cohort_start,omitzero"`
-	Cost                   *float64            `json:"cost,omitzero"`
-	CostPer30Days          *float64            `json:"cost_per_30_days,omitzero"`
-	CostReportedUntil      *time.Time          `json:"cost_reported_until,omitzero"`
-	Currency               string              `json:"currency,omitzero"`
-	Current                *float64            `json:"current,omitzero"`
-	Customers              []CustomerMove      `json:"customers,omitzero"`
-	DeploymentDaysPerWeek  *float64            `json:"deployment_days_per_week,omitzero"`
-	Detractors             *int                `json:"detractors,omitzero"`
-	DORALevel              string              `json:"dora_level,omitzero"`
-	ElapsedShare           *float64            `json:"elapsed_share,omitzero"`
-	Error                  string              `json:"error,omitzero"`
-	Failed                 *int                `json:"failed,omitzero"`
-	Failing                *int                `json:"failing,omitzero"`
-	Filtered               *Filtered           `json:"filtered,omitzero"`
-	Frameworks             map[string]string   `json:"frameworks,omitzero"`
-	GrossMargin            *float64            `json:"gross_margin,omitzero"`
-	LastThirtyDays         *int                `json:"last_30d,omitzero"`
-	Links                  *Links              `json:"links,omitzero"`
-	MaturationLagDays      *float64            `json:"maturation_lag_days,omitzero"`
-	MeanActiveCustomers    *float64            `json:"mean_active_customers,omitzero"`
-	MeanFirstMRR           *float64            `json:"mean_first_mrr,omitzero"`
-	MeanWonAmount          *float64            `json:"mean_won_amount,omitzero"`
+	ARPA                  *float64          `json:"arpa,omitzero"`
+	ARR                   *float64          `json:"arr,omitzero"`
+	Availability          *float64          `json:"availability,omitzero"`
+	Budget                *float64          `json:"budget,omitzero"`
+	BySeverity            map[string]int    `json:"by_severity,omitzero"`
+	CAC                   *float64          `json:"cac,omitzero"`
+	Calendar              string            `json:"calendar,omitzero"`
+	Churned               *int              `json:"churned,omitzero"`
+	CohortEnd             *time.Time        `json:"cohort_end,omitzero"`
+	CohortStart           *time.Time        `json:"cohort_start,omitzero"`
+	Cost                  *float64          `json:"cost,omitzero"`
+	CostPer30Days         *float64          `json:"cost_per_30_days,omitzero"`
+	CostReportedUntil     *time.Time        `json:"cost_reported_until,omitzero"`
+	Currency              string            `json:"currency,omitzero"`
+	Current               *float64          `json:"current,omitzero"`
+	Customers             []CustomerMove    `json:"customers,omitzero"`
+	DeploymentDaysPerWeek *float64          `json:"deployment_days_per_week,omitzero"`
+	Detractors            *int              `json:"detractors,omitzero"`
+	DORALevel             string            `json:"dora_level,omitzero"`
+	ElapsedShare          *float64          `json:"elapsed_share,omitzero"`
+	Error                 string            `json:"error,omitzero"`
+	Failed                *int              `json:"failed,omitzero"`
+	Failing               *int              `json:"failing,omitzero"`
+	Filtered              *Filtered         `json:"filtered,omitzero"`
+	Frameworks            map[string]string `json:"frameworks,omitzero"`
+	GrossMargin           *float64          `json:"gross_margin,omitzero"`
+	LastThirtyDays        *int              `json:"last_30d,omitzero"`
+	Links                 *Links            `json:"links,omitzero"`
+	MaturationLagDays     *float64          `json:"maturation_lag_days,omitzero"`
+	MeanActiveCustomers   *float64          `json:"mean_active_customers,omitzero"`
+	MeanFirstMRR          *float64          `json:"mean_first_mrr,omitzero"`
+	MeanWonAmount         *float64          `json:"mean_won_amount,omitzero"`
+	// MonthlyLogoChurn is lifetime value's monthly logo churn in percent
+	// (0.515 is 0.515 % a month), as the pages show it; the formula
+	// divides by it as a fraction (0.00515).
 	MonthlyLogoChurn       *float64            `json:"monthly_logo_churn,omitzero"`
 	MRRGained              *float64            `json:"mrr_gained,omitzero"`
 	MRRLost                *float64            `json:"mrr_lost,omitzero"`

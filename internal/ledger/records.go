@@ -187,7 +187,7 @@ func retentionRuns(ctx context.Context, st store.LedgerStore, t time.Time) ([]re
 		return nil, err
 	}
 	var out []retentionRun
-	err = st.LedgerScan(ctx, first, last, func(r store.LedgerRow) error {
+	err = st.LedgerScanType(ctx, TypeRetention, first, last, func(r store.LedgerRow) error {
 		if run, ok := retentionRunOf(r); ok {
 			out = append(out, run)
 		}
@@ -230,7 +230,7 @@ func (x *RetentionIndex) RunOf(ctx context.Context, st store.LedgerStore, seq in
 		x.upto, x.runs = 0, nil
 	}
 	if head.Seq > x.upto {
-		err := st.LedgerScan(ctx, x.upto+1, head.Seq, func(r store.LedgerRow) error {
+		err := st.LedgerScanType(ctx, TypeRetention, x.upto+1, head.Seq, func(r store.LedgerRow) error {
 			if run, ok := retentionRunOf(r); ok {
 				x.runs = append(x.runs, run)
 			}

@@ -140,6 +140,18 @@ func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.Ledge
 	return store.EachLedgerRow(rows, fn)
 }
 
+func (s *DB) LedgerScanType(ctx context.Context, typ string, from, to int64, fn func(store.LedgerRow) error) error {
+	if to <= 0 {
+		to = 1<<63 - 1
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= $1 AND seq <= $2 AND type = $3 ORDER BY seq`, from, to, typ)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return store.EachLedgerRow(rows, fn)
+}
+
 func (s *DB) EraseLedgerPersonal(ctx context.Context, before time.Time) (int64, error) {
 	tag, err := s.pool.Exec(ctx, fmt.Sprintf(store.EraseLedgerPersonalSQL, "$1"), before.UnixNano())
 	if err != nil {

@@ -80,6 +80,18 @@ func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.Ledge
 	return store.EachLedgerRow(rows, fn)
 }
 
+func (s *DB) LedgerScanType(ctx context.Context, typ string, from, to int64, fn func(store.LedgerRow) error) error {
+	if to <= 0 {
+		to = 1<<63 - 1
+	}
+	rows, err := s.query(ctx, `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= ? AND seq <= ? AND type = ? ORDER BY seq`, from, to, typ)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return store.EachLedgerRow(rows, fn)
+}
+
 func (s *DB) EraseLedgerPersonal(ctx context.Context, before time.Time) (n int64, err error) {
 	err = s.exclusive(ctx, func() error {
 		res, err := s.db.ExecContext(ctx, fmt.Sprintf(store.EraseLedgerPersonalSQL, "?"), before.UnixNano())

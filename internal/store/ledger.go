@@ -121,6 +121,10 @@ type LedgerStore interface {
 	// LedgerScan calls fn for every row with from ≤ Seq ≤ to in Seq order
 	// (to ≤ 0: up to the head), as stored: nothing is checked.
 	LedgerScan(ctx context.Context, from, to int64, fn func(LedgerRow) error) error
+	// LedgerScanType is LedgerScan of the rows of one type: the database
+	// leaves the others out (a record page's look for the retention runs
+	// had read a million-entry ledger's every row, ~2.4 s).
+	LedgerScanType(ctx context.Context, typ string, from, to int64, fn func(LedgerRow) error) error
 	// LedgerSeqs translates a time range to seqs: the first seq stamped at
 	// or after from and the last stamped before to (to zero: the head);
 	// first > last when none is in the range.

@@ -177,6 +177,23 @@ func runLedger(t *testing.T, open Factory, o options) {
 			t.Errorf("seqs from the future = %d..%d, want an empty range", first, last)
 		}
 		intact(t, s, 3)
+		// The rows of one type, within the bounds, as LedgerScan gives them.
+		if _, err := ledger.Append(ctx, s, ledger.TypeRetention, map[string]any{"n": 4}, nil); err != nil {
+			t.Fatal(err)
+		}
+		appendEntry(t, s, 5)
+		var typed []store.LedgerRow
+		collect := func(r store.LedgerRow) error { typed = append(typed, r); return nil }
+		if err := s.LedgerScanType(ctx, ledger.TypeRecords, 2, 0, collect); err != nil || len(typed) != 3 || typed[0].Seq != 2 || typed[1].Seq != 3 || typed[2].Seq != 5 || !reflect.DeepEqual(typed[0], rows[1]) {
+			t.Errorf("records rows from 2 = %+v, %v; want 2, 3 and 5 as LedgerScan gives them", typed, err)
+		}
+		typed = nil
+		if err := s.LedgerScanType(ctx, ledger.TypeRetention, 1, 3, collect); err != nil || len(typed) != 0 {
+			t.Errorf("retention rows 1..3 = %+v, %v; want none", typed, err)
+		}
+		if err := s.LedgerScanType(ctx, ledger.TypeRetention, 1, 0, collect); err != nil || len(typed) != 1 || typed[0].Seq != 4 {
+			t.Errorf("retention rows = %+v, %v; want 4", typed, err)
+		}
 	})
 
 	t.Run("LedgerEntryCommitsWithBatch", func(t *testing.T) {

@@ -78,6 +78,8 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"dateInput":      dateInput,
 		"reason":         readableReason,
 		"capitalise":     capitalise,
+		"quietNote":      quietNote,
+		"partialNote":    partialNote,
 		"unspec":         unspec,
 		"settingInForce": settingInForceHTML,
 		"due":            dueText,
@@ -308,6 +310,33 @@ func seriesPoints(c scorecard.Card) []chart.Point {
 		pts[i] = chart.Point{At: p.End, Value: p.Value, Break: p.NewPeriod || p.Recomputed, Few: p.TooFew()}
 	}
 	return pts
+}
+
+// quietNote is the note of a card whose value sums a state kind's changes
+// over a window none fell in (a stopped billing feed reads as a real 0),
+// "" for any other; partialNote that of a card whose window runs past the
+// newest data of a kind it sums (cost billed to midnight). The
+// scorecard's cards and the role views' panels write them; here once.
+//
+// They are HTML with their words escaped: written in the template, the
+// sentence's apostrophes had stayed as typed, as the page's text.
+func quietNote(c scorecard.Card) template.HTML {
+	if c.Quiet == nil {
+		return ""
+	}
+	return template.HTML(template.HTMLEscapeString(capitalise(c.Quiet.Words(":"))) + ". Check that its feed still runs.")
+}
+
+func partialNote(c scorecard.Card) template.HTML {
+	p := c.Partial
+	if p == nil {
+		return ""
+	}
+	s := template.HTMLEscapeString(capitalise(p.Kind)+" data to "+datetime(p.Until)+": ") + "the window's last " + template.HTMLEscapeString(p.Short) + " are not reported yet"
+	if c.Trend.Previous != nil {
+		s += ", and the trend compares a whole window with the part reported"
+	}
+	return template.HTML(s + ".")
 }
 
 // partialWeekNote says which week of a card's trend ends after the newest

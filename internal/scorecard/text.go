@@ -162,16 +162,8 @@ func Signed(x float64, suffix string) string {
 // true: the page then says the move is finer than its figure shows. Money
 // and the units without decimals are written as FormatValue writes them.
 func TrendFigures(cur, prev *float64, unit, currency string) (now, before string, fine bool) {
-	now, before = FormatValue(cur, unit, currency), FormatValue(prev, unit, currency)
-	if cur == nil || prev == nil || now != before || *cur == *prev {
-		return now, before, false
-	}
-	for extra := 1; extra <= 4; extra++ {
-		if a, b := formatValue(*cur, unit, currency, extra), formatValue(*prev, unit, currency, extra); a != b {
-			return a, b, true
-		}
-	}
-	return now, before, false
+	s := SeriesFigures([]*float64{cur, prev}, unit, currency)
+	return s[0], s[1], s[0] != FormatValue(cur, unit, currency)
 }
 
 // SeriesFigures writes a series' values for a column, as FormatValue

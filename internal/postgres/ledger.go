@@ -129,22 +129,23 @@ func (s *DB) LedgerLast(ctx context.Context) (store.LedgerRow, error) {
 }
 
 func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.LedgerRow) error) error {
-	if to <= 0 {
-		to = 1<<63 - 1
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= $1 AND seq <= $2 ORDER BY seq`, from, to)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	return store.EachLedgerRow(rows, fn)
+	return s.ledgerScan(ctx, "", from, to, fn)
 }
 
 func (s *DB) LedgerScanType(ctx context.Context, typ string, from, to int64, fn func(store.LedgerRow) error) error {
+	return s.ledgerScan(ctx, typ, from, to, fn)
+}
+
+// ledgerScan is LedgerScan of the rows of type typ, of every type when "".
+func (s *DB) ledgerScan(ctx context.Context, typ string, from, to int64, fn func(store.LedgerRow) error) error {
 	if to <= 0 {
 		to = 1<<63 - 1
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= $1 AND seq <= $2 AND type = $3 ORDER BY seq`, from, to, typ)
+	q, args := `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= $1 AND seq <= $2`, []any{from, to}
+	if typ != "" {
+		q, args = q+` AND type = $3`, append(args, typ)
+	}
+	rows, err := s.pool.Query(ctx, q+` ORDER BY seq`, args...)
 	if err != nil {
 		return err
 	}

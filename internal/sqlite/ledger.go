@@ -69,22 +69,25 @@ func (s *DB) LedgerLast(ctx context.Context) (store.LedgerRow, error) {
 }
 
 func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.LedgerRow) error) error {
-	if to <= 0 {
-		to = 1<<63 - 1
-	}
-	rows, err := s.query(ctx, `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= ? AND seq <= ? ORDER BY seq`, from, to)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	return store.EachLedgerRow(rows, fn)
+	return s.ledgerScan(ctx, "", from, to, fn)
 }
 
 func (s *DB) LedgerScanType(ctx context.Context, typ string, from, to int64, fn func(store.LedgerRow) error) error {
+	return s.ledgerScan(ctx, typ, from, to, fn)
+}
+
+// ledgerScan is LedgerScan of the rows of type typ, of every type when "".
+func (s *DB) ledgerScan(ctx context.Context, typ string, from, to int64, fn func(store.LedgerRow) error) error {
 	if to <= 0 {
 		to = 1<<63 - 1
 	}
-	rows, err := s.query(ctx, `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= ? AND seq <= ? AND type = ? ORDER BY seq`, from, to, typ)
+	q, args := `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= ? AND seq <= ?`, []any{from, to}
+	if typ != "" {
+		// A condition of its own, not (? = '' OR type = ?), which SQLite
+		// tests on every row.
+		q, args = q+` AND type = ?`, append(args, typ)
+	}
+	rows, err := s.query(ctx, q+` ORDER BY seq`, args...)
 	if err != nil {
 		return err
 	}

@@ -1039,6 +1039,9 @@ var (
 // time (store.IngestKeeper).
 func (b *batch) KeepIngested() { b.keep = true }
 
+// WrittenFrom is the batch's first sequence (store.IngestKeeper).
+func (b *batch) WrittenFrom() int64 { return b.first }
+
 // Unchanged means same key and same hash: no write, no new seq.
 const changedOnly = `WHERE r.hash <> EXCLUDED.hash`
 

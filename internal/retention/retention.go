@@ -456,14 +456,9 @@ func write(ctx context.Context, st store.Store, items []store.Item, rep *Report)
 	// they were stored at (the ledger's entry below says they were
 	// rewritten), or an evidence pack of a period before this run would
 	// count each as stored after the period's end.
-	if k, ok := b.(store.IngestKeeper); ok {
+	k, keeps := b.(store.IngestKeeper)
+	if keeps {
 		k.KeepIngested()
-	}
-	// The batch holds the writer: the last sequence committed is the one
-	// before its first.
-	before, err := st.LastSeq(ctx)
-	if err != nil {
-		return err
 	}
 	var last int64
 	for i := 0; i < len(items); i += batchSize {
@@ -473,8 +468,8 @@ func write(ctx context.Context, st store.Store, items []store.Item, rep *Report)
 		}
 		last = max(last, res.Seq)
 	}
-	if last > before {
-		rep.RewrittenSeqs = &ledger.SeqRange{First: before + 1, Last: last}
+	if keeps && last > 0 {
+		rep.RewrittenSeqs = &ledger.SeqRange{First: k.WrittenFrom(), Last: last}
 	}
 	entry, err := ledger.Entry(ledger.TypeRetention, rep, nil)
 	if err != nil {

@@ -703,6 +703,9 @@ func (b *batch) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 // time (store.IngestKeeper).
 func (b *batch) KeepIngested() { b.keep = true }
 
+// WrittenFrom is the batch's first sequence (store.IngestKeeper).
+func (b *batch) WrittenFrom() int64 { return b.first }
+
 func (b *batch) updateStmt(ctx context.Context) *sql.Stmt {
 	if b.update == nil {
 		b.update = b.tx.StmtContext(ctx, b.s.update)

@@ -200,6 +200,12 @@ func (r WriteResult) Counts() WriteResult {
 // batch inserts are stamped as any batch's.
 type IngestKeeper interface {
 	KeepIngested()
+	// WrittenFrom is the first sequence the batch's writes were given
+	// (valid once one was made): with the last a write returned, the
+	// range the ledger's retention entry names. Read apart, the store's
+	// last sequence could take in another writer's rows on PostgreSQL,
+	// whose batch takes the writer lock at its first write.
+	WrittenFrom() int64
 }
 
 // Batch is an open all-or-nothing write: nothing is visible to readers

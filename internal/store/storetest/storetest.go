@@ -330,15 +330,25 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 				t.Fatal(err)
 			}
 			defer b.Rollback()
+			k, ok := b.(store.IngestKeeper)
+			if !ok {
+				t.Fatalf("%T is not a store.IngestKeeper", b)
+			}
 			if keep {
-				k, ok := b.(store.IngestKeeper)
-				if !ok {
-					t.Fatalf("%T is not a store.IngestKeeper", b)
-				}
 				k.KeepIngested()
 			}
-			if _, err := b.Add(ctx, items); err != nil {
+			last, err := s.LastSeq(ctx)
+			if err != nil {
 				t.Fatal(err)
+			}
+			res, err := b.Add(ctx, items)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The batch says where its writes begin: a retention run names
+			// the range it wrote by it.
+			if from := k.WrittenFrom(); from != last+1 || res.Seq < from {
+				t.Errorf("the batch's writes from %d, the store's last sequence before it %d, its last %d", from, last, res.Seq)
 			}
 			if err := b.Commit(); err != nil {
 				t.Fatal(err)

@@ -689,6 +689,7 @@ func (e *Engine) load(ctx context.Context) error {
 			if m := e.cur.Load().mapped; m != nil {
 				m.Release(nil)
 			}
+			e.bulkArena(e.cur.Load())
 		}
 	}
 	var step []decoded
@@ -859,6 +860,9 @@ func (e *Engine) stepOne(step []decoded, bulk bool) int {
 	w := e.cur.Load()
 	if bulk && w.mapped != nil {
 		defer w.mapped.Release(nil)
+	}
+	if bulk && w.arena != nil {
+		defer w.arena.Release()
 	}
 	asked := time.Now()
 	w.mu.Lock()

@@ -76,3 +76,7 @@ func SetBulkHoldMax(d time.Duration) (restore func()) {
 	bulkHoldMax = d
 	return func() { bulkHoldMax = old }
 }
+
+// Arena is the file the published dataset's rows of a large catch-up are
+// kept in; nil when none.
+func (e *Engine) Arena() *image.Arena { return e.cur.Load().arena }

@@ -47,6 +47,10 @@ type world struct {
 	// again (releaser); nil for a dataset built in the heap. set forgets
 	// it with the dataset.
 	mapped *image.Mapped
+	// arena holds the rows a large catch-up applied to ds (bulkArena),
+	// whose pages each step gives back; nil until one does. set
+	// forgets it with the dataset, which closes it when collected.
+	arena *image.Arena
 }
 
 func newWorld(ds *metrics.Dataset, epochs []epoch) *world {
@@ -63,6 +67,7 @@ func (w *world) set(ds *metrics.Dataset, epochs []epoch) {
 		// the new one in the same world), not the new one's to release;
 		// its pages go when the replaced dataset is collected.
 		w.mapped = nil
+		w.arena = nil
 	}
 	w.ds, w.epochs = ds, epochs
 	if len(epochs) == 0 {

@@ -50,8 +50,12 @@ const (
 )
 
 // pagemap reads the mapping's entries of /proc/self/pagemap, one a page.
-func (m *Mapped) pagemap() ([]uint64, error) {
-	if len(m.b) == 0 {
+func (m *Mapped) pagemap() ([]uint64, error) { return pagemapOf(m.b) }
+
+// pagemapOf reads the entries of /proc/self/pagemap of the pages b spans
+// from its first byte's, one a page.
+func pagemapOf(b []byte) ([]uint64, error) {
+	if len(b) == 0 {
 		return nil, nil
 	}
 	f, err := os.Open("/proc/self/pagemap")
@@ -60,8 +64,8 @@ func (m *Mapped) pagemap() ([]uint64, error) {
 	}
 	defer f.Close()
 	ps := os.Getpagesize()
-	pages := (len(m.b) + ps - 1) / ps
-	first := int64(uintptr(unsafe.Pointer(&m.b[0])) / uintptr(ps))
+	pages := (len(b) + ps - 1) / ps
+	first := int64(uintptr(unsafe.Pointer(&b[0])) / uintptr(ps))
 	out := make([]uint64, pages)
 	buf := make([]byte, 8*4096)
 	for done := 0; done < pages; {

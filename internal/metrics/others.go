@@ -34,6 +34,8 @@ type kindTable interface {
 	// writeState and readState write and read back its table (state.go).
 	writeState(w *stateWriter)
 	readState(r *stateReader)
+	// setChunkMemory gives the table's slab memory outside the heap.
+	setChunkMemory(m ChunkMemory)
 }
 
 func (k *rowKind[R, P]) apply(d *Dataset, rec domain.Record) {
@@ -89,6 +91,8 @@ func (k *rowKind[R, P]) writeState(w *stateWriter) {
 	writeIndex(w, &k.t.byKey)
 	writeOrder(w, k.t.order)
 }
+
+func (k *rowKind[R, P]) setChunkMemory(m ChunkMemory) { k.t.rows.mem = m }
 
 func (k *rowKind[R, P]) readState(r *stateReader) {
 	readSlab(r, &k.t.rows)

@@ -1,5 +1,7 @@
 package metrics
 
+import "unsafe"
+
 // slab holds one kind's records in fixed chunks: a record keeps its slot
 // (its row number) and its address while it lives, whatever is added
 // after it, and the slot of a removed record is reused. Growing never
@@ -10,6 +12,21 @@ type slab[T any] struct {
 	chunks [][]T
 	n      int32   // slots ever used
 	free   []int32 // released slots, reused first
+	// mem, when set, gives the chunks allocated from then on
+	// (SetChunkMemory): rows hold no pointer, so they may live outside
+	// the Go heap.
+	mem ChunkMemory
+}
+
+// ChunkMemory is memory outside the Go heap for the chunks of a dataset's
+// rows (image.Arena: a file mapped shared, whose pages can leave the
+// resident set without a byte lost). Chunk returns n zeroed bytes, or nil
+// when it cannot (the chunk is then allocated on the heap); Done says the
+// bytes have been read for now (a state's writing), so their pages may go
+// back until they are next read.
+type ChunkMemory interface {
+	Chunk(n int) []byte
+	Done(b []byte) error
 }
 
 // slabShift sets 2,048 records a chunk. A chunk is a large allocation,
@@ -31,7 +48,7 @@ func (s *slab[T]) alloc() (int32, *T) {
 	}
 	i := s.n
 	if int(i>>slabShift) == len(s.chunks) {
-		s.chunks = append(s.chunks, make([]T, 1<<slabShift))
+		s.chunks = append(s.chunks, s.newChunk())
 	}
 	s.n++
 	return i, s.at(i)
@@ -47,3 +64,24 @@ func (s *slab[T]) release(i int32) {
 
 // live is the number of records held.
 func (s *slab[T]) live() int { return int(s.n) - len(s.free) }
+
+// newChunk allocates a chunk of zeroed rows, from mem when it is set and
+// gives the memory.
+func (s *slab[T]) newChunk() []T {
+	if s.mem != nil {
+		var zero T
+		if b := s.mem.Chunk(1 << slabShift * int(unsafe.Sizeof(zero))); b != nil {
+			return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), 1<<slabShift)
+		}
+	}
+	return make([]T, 1<<slabShift)
+}
+
+// done tells mem that chunk c has been read for now.
+func (s *slab[T]) done(c []T) {
+	if s.mem == nil || len(c) == 0 {
+		return
+	}
+	var zero T
+	_ = s.mem.Done(unsafe.Slice((*byte)(unsafe.Pointer(&c[0])), len(c)*int(unsafe.Sizeof(zero))))
+}

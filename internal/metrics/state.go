@@ -457,6 +457,10 @@ func writeSlab[T any](w *stateWriter, s *slab[T]) {
 	w.int(len(s.chunks))
 	for _, c := range s.chunks {
 		rawOf(w, c)
+		// A chunk outside the heap goes back once written: writing the
+		// state reads every row, and a large catch-up's were out of
+		// the resident set until then.
+		s.done(c)
 	}
 }
 
@@ -992,6 +996,19 @@ const stateEnd = 0x454e4453544154 // "TATSDNE"
 func (d *Dataset) SetDiscard(discard func(b []byte)) {
 	if d.stateMem != nil {
 		d.stateMem.discard = discard
+	}
+}
+
+// SetChunkMemory has the rows applied from now on kept in chunks of m
+// rather than the heap: the deployments', the changes' and every row
+// kind's (incidents and SLI samples, held by pointer, stay in the heap).
+// Called by the dataset's owner under its write lock; m must outlive the
+// dataset.
+func (d *Dataset) SetChunkMemory(m ChunkMemory) {
+	d.deps.mem = m
+	d.chgs.mem = m
+	for _, t := range d.rows.byKind {
+		t.setChunkMemory(m)
 	}
 }
 

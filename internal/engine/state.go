@@ -555,10 +555,15 @@ const DefaultMaxMoves = 1000
 // its bound on moves, where a state's sections can be mapped apart, whose
 // published dataset has no settings epochs and a move's worth of rows
 // past the state it was read from. Refresh lock held.
-func (e *Engine) moveDue() bool {
+func (e *Engine) moveDue() bool { return e.mayMove() && e.seq-e.baseSeq >= e.moveOnAt() }
+
+// mayMove reports whether this engine can go on from newer states at all:
+// following, with an image path, one copy, no settings epochs, pages the
+// state's sections start on, and moves left.
+func (e *Engine) mayMove() bool {
 	return e.Image != "" && e.following.Load() && e.copies() == 1 && image.SectionsStartPages() &&
 		e.imageStatus().DatasetMoves < cmp.Or(e.maxMoves, DefaultMaxMoves) &&
-		len(e.cur.Load().epochs) == 0 && e.seq-e.baseSeq >= e.moveOnAt()
+		len(e.cur.Load().epochs) == 0
 }
 
 // moveOn goes on from the state writeState has just committed (written:
@@ -657,11 +662,13 @@ func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Heade
 // and each of its steps gives their pages back (stepOne): they stay in
 // the page cache, and the readers fault back what they use. At scale 1 a
 // 1M-record import's rows were ~51 MiB of the heap until the state written
-// after it took them out (docs/performance.md). Only where that state is
-// written and gone on from (an image path, one copy); the arena lives as
-// long as the dataset. Refresh lock held.
+// after it took them out (docs/performance.md). The arena lives as long as
+// the dataset; it is made only while a move will come (mayMove, and this
+// engine writes states: it has written one), or an instance that never
+// moves would grow its file with every large import until restarted.
+// Refresh lock held.
 func (e *Engine) bulkArena(w *world) {
-	if w.arena != nil || e.Image == "" || e.OneShot || len(w.epochs) > 0 {
+	if w.arena != nil || e.OneShot || !e.mayMove() || e.imageStatus().DatasetWritten.IsZero() {
 		return
 	}
 	a, err := image.NewArena(filepath.Dir(e.Image))

@@ -125,8 +125,11 @@ type Engine struct {
 	// when that catch-up ended.
 	bulkHeld  func()
 	bulkSince time.Time
-	aliases   []strAlias
-	aliasesOf weak.Pointer[metrics.Dataset]
+	// Guarded by refresh: an arena was refused (said once in the log);
+	// arenaAnyFS lets tests keep one in a temporary directory in memory.
+	arenaRefused, arenaAnyFS bool
+	aliases                  []strAlias
+	aliasesOf                weak.Pointer[metrics.Dataset]
 	// Guarded by refresh: the copy applied to next (nil while there is
 	// one copy); settingsGen counts settings changes, which drop it; the
 	// rows applied while a second copy loads (generations.go).
@@ -689,7 +692,9 @@ func (e *Engine) load(ctx context.Context) error {
 			if m := e.cur.Load().mapped; m != nil {
 				m.Release(nil)
 			}
-			e.bulkArena(e.cur.Load())
+			w := e.cur.Load()
+			e.bulkArena(w)
+			defer e.endArena(w)
 		}
 	}
 	var step []decoded

@@ -80,3 +80,7 @@ func SetBulkHoldMax(d time.Duration) (restore func()) {
 // Arena is the file the published dataset's rows of a large catch-up are
 // kept in; nil when none.
 func (e *Engine) Arena() *image.Arena { return e.cur.Load().arena }
+
+// SetArenaAnyFS lets the engine keep a large catch-up's rows in a file
+// whatever the file system of its temporary directory (image.NewArena).
+func (e *Engine) SetArenaAnyFS() { e.arenaAnyFS = true }

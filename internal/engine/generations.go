@@ -47,9 +47,9 @@ type world struct {
 	// again (releaser); nil for a dataset built in the heap. set forgets
 	// it with the dataset.
 	mapped *image.Mapped
-	// arena holds the rows a large catch-up applied to ds (bulkArena),
-	// whose pages each step gives back; nil until one does. set
-	// forgets it with the dataset, which closes it when collected.
+	// arena holds the rows large catch-ups applied to ds (bulkArena),
+	// whose pages each of their steps gives back; nil until one did.
+	// set forgets it with the dataset, whose collection closes it.
 	arena *image.Arena
 }
 
@@ -67,7 +67,12 @@ func (w *world) set(ds *metrics.Dataset, epochs []epoch) {
 		// the new one in the same world), not the new one's to release;
 		// its pages go when the replaced dataset is collected.
 		w.mapped = nil
-		w.arena = nil
+		if w.arena != nil {
+			// The replaced dataset may live on as an earlier epoch:
+			// its rows go to the heap from now on (endArena).
+			w.ds.SetChunkMemory(nil)
+			w.arena = nil
+		}
 	}
 	w.ds, w.epochs = ds, epochs
 	if len(epochs) == 0 {

@@ -662,23 +662,41 @@ func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Heade
 // and each of its steps gives their pages back (stepOne): they stay in
 // the page cache, and the readers fault back what they use. At scale 1 a
 // 1M-record import's rows were ~51 MiB of the heap until the state written
-// after it took them out (docs/performance.md). The arena lives as long as
-// the dataset; it is made only while a move will come (mayMove, and this
-// engine writes states: it has written one), or an instance that never
-// moves would grow its file with every large import until restarted.
-// Refresh lock held.
+// after it took them out (docs/performance.md). Only while a move will
+// take them in (mayMove, and this engine writes states: it has written
+// one), and only during the catch-up (endArena): an instance that never
+// moves — the old dataset of a settings change living on as an epoch, one
+// that lost the lead, moves failing — would otherwise grow the file with
+// every row until restarted. The arena lives as long as the dataset, and
+// a later large catch-up goes on in it. Refresh lock held.
 func (e *Engine) bulkArena(w *world) {
-	if w.arena != nil || e.OneShot || !e.mayMove() || e.imageStatus().DatasetWritten.IsZero() {
+	if e.OneShot || !e.mayMove() || e.imageStatus().DatasetWritten.IsZero() {
 		return
 	}
-	a, err := image.NewArena(filepath.Dir(e.Image))
-	if err != nil {
-		e.log().Warn("keeping a large catch-up's rows in a file", "err", err)
+	if w.arena == nil {
+		a, err := image.NewArena(filepath.Dir(e.Image), e.arenaAnyFS)
+		if err != nil {
+			if !e.arenaRefused {
+				e.arenaRefused = true
+				e.log().Info("a large catch-up's rows stay in the heap until the next state takes them in", "err", err)
+			}
+			return
+		}
+		w.arena = a
+		runtime.AddCleanup(w.ds, func(a *image.Arena) { a.Close() }, a)
+	}
+	w.mu.Lock()
+	w.ds.SetChunkMemory(w.arena)
+	w.mu.Unlock()
+}
+
+// endArena ends a large catch-up's use of w's arena: rows applied later (a
+// webhook's) go to the heap, as without one. Refresh lock held.
+func (e *Engine) endArena(w *world) {
+	if w.arena == nil {
 		return
 	}
 	w.mu.Lock()
-	w.ds.SetChunkMemory(a)
-	w.arena = a
+	w.ds.SetChunkMemory(nil)
 	w.mu.Unlock()
-	runtime.AddCleanup(w.ds, func(a *image.Arena) { a.Close() }, a)
 }

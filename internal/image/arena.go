@@ -7,6 +7,8 @@ import (
 	"sync"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // Arena hands out zeroed, pointer-free memory from a file of its own,
@@ -16,17 +18,20 @@ import (
 // a shared file mapping's pages are the page cache's, so a later read
 // faults them back from memory, and the kernel may write them to the
 // file and reclaim them under pressure, where heap pages have nowhere to
-// go without swap. The file is unlinked as soon as it is made: nothing
-// is left on the disk when the process ends, however it ends.
+// go without swap. The file has no name (O_TMPFILE; where the file system
+// cannot, it is unlinked as soon as it is made): nothing is left on the
+// disk when the process ends, however it ends.
 //
 // Only memory that holds no Go pointer may come from an arena: the
-// collector does not scan it. Nothing handed out may be used after Close.
+// collector does not scan it, and the race detector does not see it.
+// Nothing handed out may be used after Close.
 type Arena struct {
 	mu   sync.Mutex
 	f    *os.File
-	segs [][]byte // the mappings, each segSize bytes or one large chunk
+	segs [][]byte // the mappings, each arenaSeg bytes or one large chunk
 	used int      // bytes handed out of the last segment
 	size int64    // the file's length
+	out  int64    // bytes handed out
 }
 
 // arenaSeg is the size of an arena's mappings: a few dozen slab chunks
@@ -34,9 +39,39 @@ type Arena struct {
 // fill ~4 of them).
 const arenaSeg = 16 << 20
 
-// NewArena makes an arena whose file lies in dir (a data directory: on a
-// disk, so its pages can be written back, not in a memory file system).
-func NewArena(dir string) (*Arena, error) {
+// errNotHandedOut is Done's refusal of memory the arena did not hand out:
+// the state's writing offers it every chunk, the heap's too.
+var errNotHandedOut = errors.New("arena: Done of memory it did not hand out")
+
+// ArenaFileSystem says whether an arena may keep its file on the file
+// system of statfs type magic: only where a write into space reserved
+// before (fallocate) goes where it was reserved — ext2/3/4 and XFS. In a
+// memory file system (tmpfs, ramfs) each segment takes memory at once and
+// giving pages back frees nothing; on a copy-on-write one (btrfs, ZFS,
+// bcachefs) rewriting a page written back needs new space, and on a full
+// disk a write through the mapping would be a SIGBUS; elsewhere (a
+// network or overlay file system) what lies below is unknown.
+func ArenaFileSystem(magic int64) bool {
+	return magic == unix.EXT4_SUPER_MAGIC || magic == unix.XFS_SUPER_MAGIC
+}
+
+// NewArena makes an arena whose file lies in dir, a data directory on a
+// file system ArenaFileSystem accepts (anyFS: any — tests, whose
+// temporary directory may be in memory).
+func NewArena(dir string, anyFS bool) (*Arena, error) {
+	if !anyFS {
+		var st unix.Statfs_t
+		if err := unix.Statfs(dir, &st); err != nil {
+			return nil, &os.PathError{Op: "statfs", Path: dir, Err: err}
+		}
+		if !ArenaFileSystem(int64(st.Type)) {
+			return nil, fmt.Errorf("%s: its file system (type %#x) is not one whose reserved space a write through a mapping keeps (ext2/3/4, XFS)", dir, st.Type)
+		}
+	}
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		return &Arena{f: os.NewFile(uintptr(fd), dir+"/(arena)")}, nil
+	}
 	f, err := os.CreateTemp(dir, ".candor-arena-*")
 	if err != nil {
 		return nil, err
@@ -67,6 +102,7 @@ func (a *Arena) Chunk(n int) []byte {
 	if k := len(a.segs); k > 0 && len(a.segs[k-1])-a.used >= n {
 		b := a.segs[k-1][a.used : a.used+n : a.used+n]
 		a.used += n
+		a.out += int64(n)
 		return b
 	}
 	size := max(arenaSeg, n)
@@ -80,6 +116,7 @@ func (a *Arena) Chunk(n int) []byte {
 	a.size += int64(size)
 	a.segs = append(a.segs, b)
 	a.used = n
+	a.out += int64(n)
 	return b[:n:n]
 }
 
@@ -124,7 +161,7 @@ func (a *Arena) Done(b []byte) error {
 		}
 		return nil
 	}
-	return errors.New("arena: Done of memory it did not hand out")
+	return errNotHandedOut
 }
 
 // Resident counts the arena's pages in this process's page tables now
@@ -147,6 +184,13 @@ func (a *Arena) Resident() (resident, pages int, err error) {
 	return resident, pages, nil
 }
 
+// HandedOut is how many bytes Chunk has handed out.
+func (a *Arena) HandedOut() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.out
+}
+
 // Bytes is the length of the arena's file: what it has mapped so far.
 func (a *Arena) Bytes() int64 {
 	a.mu.Lock()
@@ -157,7 +201,9 @@ func (a *Arena) Bytes() int64 {
 // Close lets the arena's file go, and its space with it. No memory it
 // handed out may be read afterwards: its addresses are left reserved and
 // inaccessible, as a retired state's are (Mapped.Retire), so a stray row
-// pointer faults rather than reads whatever is mapped there later.
+// pointer faults rather than reads whatever is mapped there later (where
+// the kernel refuses that, the segment is unmapped and its addresses may
+// be used again).
 func (a *Arena) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -92,7 +92,7 @@ func (k *rowKind[R, P]) writeState(w *stateWriter) {
 	writeOrder(w, k.t.order)
 }
 
-func (k *rowKind[R, P]) setChunkMemory(m ChunkMemory) { k.t.rows.mem = m }
+func (k *rowKind[R, P]) setChunkMemory(m ChunkMemory) { k.t.rows.setMem(m) }
 
 func (k *rowKind[R, P]) readState(r *stateReader) {
 	readSlab(r, &k.t.rows)

@@ -1,6 +1,9 @@
 package metrics
 
-import "unsafe"
+import (
+	"reflect"
+	"unsafe"
+)
 
 // slab holds one kind's records in fixed chunks: a record keeps its slot
 // (its row number) and its address while it lives, whatever is added
@@ -84,4 +87,33 @@ func (s *slab[T]) done(c []T) {
 	}
 	var zero T
 	_ = s.mem.Done(unsafe.Slice((*byte)(unsafe.Pointer(&c[0])), len(c)*int(unsafe.Sizeof(zero))))
+}
+
+// setMem has the chunks allocated from now on come from m (nil: the
+// heap) — unless T holds a pointer, which the collector must see: such a
+// slab keeps its chunks in the heap whatever it is given.
+func (s *slab[T]) setMem(m ChunkMemory) {
+	if m != nil && hasPointers(reflect.TypeFor[T]()) {
+		m = nil
+	}
+	s.mem = m
+}
+
+// hasPointers reports whether a value of type t holds a pointer the
+// collector must see.
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+		return false
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Pointer, reflect.String, reflect.Slice, reflect.Map, reflect.Interface, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return true
+	}
+	return false
 }

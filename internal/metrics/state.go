@@ -1005,8 +1005,8 @@ func (d *Dataset) SetDiscard(discard func(b []byte)) {
 // Called by the dataset's owner under its write lock; m must outlive the
 // dataset.
 func (d *Dataset) SetChunkMemory(m ChunkMemory) {
-	d.deps.mem = m
-	d.chgs.mem = m
+	d.deps.setMem(m)
+	d.chgs.setMem(m)
 	for _, t := range d.rows.byKind {
 		t.setChunkMemory(m)
 	}

@@ -837,6 +837,15 @@ func (s *Service) Flush(ctx context.Context) (int, error) {
 		} else if n.Withheld != "" && len(e.To) == 0 {
 			n.State, n.LastError = store.NotificationFailed, "not sent: no recipient may receive it now: "+n.Withheld
 		}
+		if n.State == store.NotificationPending {
+			// What a receiver drops repeats by is (origin, id): an
+			// attempt sent without the origin, its retry with it, would
+			// be two notifications.
+			if e.Origin, err = s.origin(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("notification %d not sent (the next flush tries again): %w", n.ID, err))
+				continue
+			}
+		}
 		// Claimed before any outcome is recorded, a failure too: another
 		// process may be sending it under a configuration of its own.
 		if got, err := s.claim(ctx, n); err != nil || !got {
@@ -846,7 +855,7 @@ func (s *Service) Flush(ctx context.Context) (int, error) {
 			continue
 		}
 		if n.State == store.NotificationPending {
-			e.ID, e.Origin = n.ID, s.origin(ctx)
+			e.ID = n.ID
 			n.Attempts++
 			sctx, cancel := context.WithTimeout(ctx, sendLimit)
 			err := ch.Send(sctx, e)
@@ -1009,28 +1018,34 @@ func (s *Service) Test(ctx context.Context, channel string, to []string) error {
 	// time in milliseconds, so that no two tests and no real notification
 	// share one (every test had been id 0, and a receiver dropping
 	// repeats by id kept only the first).
-	return ch.Send(ctx, Envelope{ID: -now.UnixMilli(), Origin: s.origin(ctx), Key: "test|" + channel + "|" + now.Format(time.RFC3339Nano), To: to, Message: m})
+	origin, err := s.origin(ctx)
+	if err != nil {
+		return err
+	}
+	return ch.Send(ctx, Envelope{ID: -now.UnixMilli(), Origin: origin, Key: "test|" + channel + "|" + now.Format(time.RFC3339Nano), To: to, Message: m})
 }
 
 // origin is the store's identity (engine.StoreIdentity), read once; ""
-// when the store keeps no documents or has none yet.
-func (s *Service) origin(ctx context.Context) string {
+// when the store keeps no documents. An identity that cannot be read is
+// an error, not "": a notification sent without it and retried with it
+// would reach its receiver as two.
+func (s *Service) origin(ctx context.Context) (string, error) {
 	if o := s.originID.Load(); o != nil {
-		return *o
+		return *o, nil
 	}
 	docs := s.Docs
 	if docs == nil {
 		docs, _ = s.Store.(store.DocStore)
 	}
 	if docs == nil {
-		return ""
+		return "", nil
 	}
 	id, err := engine.StoreIdentity(ctx, docs, true)
 	if err != nil {
-		return ""
+		return "", fmt.Errorf("reading the store's identity, a notification's origin: %w", err)
 	}
 	s.originID.Store(&id)
-	return id
+	return id, nil
 }
 
 // Run evaluates the rules due now and every `every` (the settings'

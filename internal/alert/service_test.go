@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/sqlite/sqlitetest"
@@ -492,5 +493,65 @@ func TestTwoProcessesSendEachNotificationOnce(t *testing.T) {
 	}
 	if hook.unbounded != 0 {
 		t.Errorf("%d sends had no deadline within %v, the claim's lease %v", hook.unbounded, sendLimit, claimLease)
+	}
+}
+
+// identityDown fails its first reads of documents, as a store on a bad
+// day does.
+type identityDown struct {
+	store.DocStore
+	fails int
+}
+
+func (d *identityDown) DocByKey(ctx context.Context, collection, key string) (store.Doc, bool, error) {
+	if d.fails > 0 {
+		d.fails--
+		return store.Doc{}, false, errors.New("database is locked")
+	}
+	return d.DocStore.DocByKey(ctx, collection, key)
+}
+
+// A notification is never sent without its origin when the store's
+// identity cannot be read for a moment: it waits for the next flush, so
+// its every attempt carries the same (origin, id) a receiver drops
+// repeats by. A test message says why it was not sent.
+func TestNotificationWaitsForItsOrigin(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	db := sqlitetest.Open(t)
+	rec := &recorder{}
+	docs := &identityDown{DocStore: db, fails: 1}
+	svc := &Service{Store: db, Docs: docs, Rules: []Rule{{Name: "r", Kind: KindStatus}}, Timing: DefaultTiming,
+		Channels: map[string]Channel{"hook": rec}, Now: func() time.Time { return now }}
+	obs := []Observation{{Rule: "r", Metric: "m", Active: true, Summary: "m is red"}}
+	if err := svc.update(ctx, now, svc.Rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, svc.Rules, now, time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := svc.Flush(ctx)
+	if sent != 0 || len(rec.got) != 0 || err == nil || !strings.Contains(err.Error(), "origin") || !strings.Contains(err.Error(), "database is locked") {
+		t.Fatalf("with the identity unreadable: %d sent (%d envelopes), error %v; want none sent and the reason", sent, len(rec.got), err)
+	}
+	ns, err := db.Notifications(ctx, 10)
+	if err != nil || len(ns) != 1 || ns[0].State != store.NotificationPending || ns[0].Attempts != 0 {
+		t.Fatalf("after the refused flush: %+v, %v; want it pending, not attempted", ns, err)
+	}
+	if sent, err := svc.Flush(ctx); sent != 1 || err != nil {
+		t.Fatalf("the next flush: %d sent, %v", sent, err)
+	}
+	id, err := engine.StoreIdentity(ctx, db, false)
+	if err != nil || id == "" {
+		t.Fatal(id, err)
+	}
+	if len(rec.got) != 1 || rec.got[0].Origin != id {
+		t.Fatalf("sent %+v; want one envelope from origin %q", rec.got, id)
+	}
+
+	docs.fails = 1
+	fresh := &Service{Store: db, Docs: docs, Channels: map[string]Channel{"hook": rec}, Now: func() time.Time { return now }}
+	if err := fresh.Test(ctx, "hook", nil); err == nil || !strings.Contains(err.Error(), "origin") {
+		t.Errorf("a test message with the identity unreadable: %v", err)
+	}
+	if len(rec.got) != 1 {
+		t.Errorf("a test message went out without its origin: %+v", rec.got[1:])
 	}
 }

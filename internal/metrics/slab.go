@@ -17,8 +17,9 @@ type slab[T any] struct {
 	free   []int32 // released slots, reused first
 	// mem, when set, gives the chunks allocated from then on
 	// (SetChunkMemory): rows hold no pointer, so they may live outside
-	// the Go heap.
-	mem ChunkMemory
+	// the Go heap. from is the memory that gave any of them, kept once
+	// mem is taken back, for done.
+	mem, from ChunkMemory
 }
 
 // ChunkMemory is memory outside the Go heap for the chunks of a dataset's
@@ -74,19 +75,23 @@ func (s *slab[T]) newChunk() []T {
 	if s.mem != nil {
 		var zero T
 		if b := s.mem.Chunk(1 << slabShift * int(unsafe.Sizeof(zero))); b != nil {
+			s.from = s.mem
 			return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), 1<<slabShift)
 		}
 	}
 	return make([]T, 1<<slabShift)
 }
 
-// done tells mem that chunk c has been read for now.
+// done tells the memory chunk c came from that it has been read for now —
+// also once the slab takes its new chunks from the heap again: a state is
+// written after the large catch-up that filled the arena has ended. The
+// memory refuses chunks it did not give (the heap's, a state's).
 func (s *slab[T]) done(c []T) {
-	if s.mem == nil || len(c) == 0 {
+	if s.from == nil || len(c) == 0 {
 		return
 	}
 	var zero T
-	_ = s.mem.Done(unsafe.Slice((*byte)(unsafe.Pointer(&c[0])), len(c)*int(unsafe.Sizeof(zero))))
+	_ = s.from.Done(unsafe.Slice((*byte)(unsafe.Pointer(&c[0])), len(c)*int(unsafe.Sizeof(zero))))
 }
 
 // setMem has the chunks allocated from now on come from m (nil: the

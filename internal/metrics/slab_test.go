@@ -1,20 +1,39 @@
 package metrics
 
 import (
+	"fmt"
+
+	"errors"
+	"github.com/candor/candor/internal/domain"
 	"reflect"
 	"testing"
+	"time"
 	"unsafe"
 )
 
-// countingMemory hands out heap bytes and counts the chunks asked for.
-type countingMemory struct{ chunks int }
+// countingMemory hands out heap bytes and counts the chunks asked for and
+// the bytes of its own said done.
+type countingMemory struct {
+	chunks, done int
+	given        [][]byte
+}
 
 func (m *countingMemory) Chunk(n int) []byte {
 	m.chunks++
-	return make([]byte, (n+4095)/4096*4096)
+	b := make([]byte, (n+4095)/4096*4096)
+	m.given = append(m.given, b)
+	return b
 }
 
-func (m *countingMemory) Done([]byte) error { return nil }
+func (m *countingMemory) Done(b []byte) error {
+	for _, g := range m.given {
+		if len(b) > 0 && &b[0] == &g[0] {
+			m.done++
+			return nil
+		}
+	}
+	return errors.New("not given")
+}
 
 // A slab given memory outside the heap takes its new chunks there only
 // when its rows hold no pointer: the collector does not scan that memory,
@@ -58,5 +77,35 @@ func TestSlabMemoryOnlyForRowsWithoutPointers(t *testing.T) {
 		if got := hasPointers(reflect.TypeOf(c.v)); got != c.want {
 			t.Errorf("hasPointers(%T) = %v", c.v, got)
 		}
+	}
+}
+
+// Writing the state gives back the chunks the memory gave — also once
+// the dataset takes new chunks from the heap again (a state is written
+// after the large catch-up that filled the arena has ended).
+func TestStateWritingGivesBackChunksOutsideTheHeap(t *testing.T) {
+	first, _ := stateTestData(t)
+	d := NewDataset(DefaultConfig())
+	for _, r := range first[:len(first)/2] {
+		d.Apply(r, time.Time{})
+	}
+	var m countingMemory
+	d.SetChunkMemory(&m)
+	for _, r := range first[len(first)/2:] {
+		d.Apply(r, time.Time{})
+	}
+	// More deployments than a chunk holds: a chunk from the memory.
+	for i := range 1<<slabShift + 1 {
+		d.Apply(&domain.Deployment{Meta: domain.Meta{ID: fmt.Sprintf("arena-%d", i), Source: "import"}, Service: "api", Environment: "production",
+			FinishedAt: benchEnd.Add(-time.Duration(i) * time.Minute), Status: "success"}, time.Time{})
+	}
+	d.SetChunkMemory(nil)
+	d.Prepare()
+	if m.chunks == 0 {
+		t.Fatal("no chunk taken from the memory")
+	}
+	writeStateBytes(t, d)
+	if m.done != m.chunks {
+		t.Errorf("the state's writing gave back %d of the %d chunks the memory gave", m.done, m.chunks)
 	}
 }

@@ -209,8 +209,7 @@ func (a *Arena) Close() error {
 	defer a.mu.Unlock()
 	var first error
 	for _, b := range a.segs {
-		at := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-		if _, _, errno := syscall.Syscall6(syscall.SYS_MMAP, at, uintptr(len(b)), syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_FIXED|syscall.MAP_NORESERVE, ^uintptr(0), 0); errno != 0 {
+		if errno := reserve(uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b))); errno != 0 {
 			if err := syscall.Munmap(b); err != nil && first == nil {
 				first = err
 			}

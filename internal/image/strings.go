@@ -128,7 +128,7 @@ func (m *Mapped) Retire() {
 	at := base
 	for _, r := range append(moved, [2]uintptr{end, end}) {
 		if r[0] > at {
-			if _, _, errno := syscall.Syscall6(syscall.SYS_MMAP, at, r[0]-at, syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_FIXED|syscall.MAP_NORESERVE, ^uintptr(0), 0); errno != 0 {
+			if errno := reserve(at, r[0]-at); errno != 0 {
 				// The file stays mapped there: its pages can still go.
 				syscall.Syscall(syscall.SYS_MADVISE, at, r[0]-at, madvPageout)
 			}
@@ -136,6 +136,15 @@ func (m *Mapped) Retire() {
 		at = max(at, r[1])
 	}
 	m.closeFD()
+}
+
+// reserve maps n bytes at addr over whatever is mapped there as
+// inaccessible memory with nothing behind it: the addresses stay taken, so
+// a stray pointer into memory let go faults rather than reads whatever is
+// mapped there later (Retire, Arena.Close).
+func reserve(addr, n uintptr) syscall.Errno {
+	_, _, errno := syscall.Syscall6(syscall.SYS_MMAP, addr, n, syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_FIXED|syscall.MAP_NORESERVE, ^uintptr(0), 0)
+	return errno
 }
 
 func (m *Mapped) closeFD() {

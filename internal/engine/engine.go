@@ -689,10 +689,10 @@ func (e *Engine) load(ctx context.Context) error {
 		// refresh lock is held, no row is applied meanwhile), so the
 		// readers fault theirs back from memory, not the disk.
 		if e.spare == nil {
-			if m := e.cur.Load().mapped; m != nil {
-				m.Release(nil)
-			}
 			w := e.cur.Load()
+			if w.mapped != nil {
+				w.mapped.Release(nil)
+			}
 			e.bulkArena(w)
 			defer e.endArena(w)
 		}

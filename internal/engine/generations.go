@@ -66,13 +66,10 @@ func (w *world) set(ds *metrics.Dataset, epochs []epoch) {
 		// The mapping is the replaced dataset's (a settings change puts
 		// the new one in the same world), not the new one's to release;
 		// its pages go when the replaced dataset is collected.
-		w.mapped = nil
-		if w.arena != nil {
-			// The replaced dataset may live on as an earlier epoch:
-			// its rows go to the heap from now on (endArena).
-			w.ds.SetChunkMemory(nil)
-			w.arena = nil
-		}
+		// So is the arena: the catch-up that gave it to the replaced
+		// dataset took it back as it ended (endArena; set runs under
+		// the refresh lock, never during one).
+		w.mapped, w.arena = nil, nil
 	}
 	w.ds, w.epochs = ds, epochs
 	if len(epochs) == 0 {

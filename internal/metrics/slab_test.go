@@ -35,6 +35,13 @@ func (m *countingMemory) Done(b []byte) error {
 	return errors.New("not given")
 }
 
+// refusingMemory gives nothing, as an arena on a full disk does.
+type refusingMemory struct{ asked int }
+
+func (m *refusingMemory) Chunk(int) []byte { m.asked++; return nil }
+
+func (m *refusingMemory) Done([]byte) error { return nil }
+
 // A slab given memory outside the heap takes its new chunks there only
 // when its rows hold no pointer: the collector does not scan that memory,
 // and a pointer held only there would not keep what it points to alive.
@@ -55,6 +62,19 @@ func TestSlabMemoryOnlyForRowsWithoutPointers(t *testing.T) {
 	rows.alloc()
 	if m.chunks != 3 {
 		t.Error("a slab whose memory was taken back still took a chunk from it")
+	}
+
+	// Memory that cannot give (a disk refusing to reserve the space):
+	// the chunk comes from the heap, and the rows are kept.
+	var full refusingMemory
+	var more slab[Dep]
+	more.setMem(&full)
+	for i := range 1<<slabShift + 1 {
+		_, d := more.alloc()
+		d.Finished = int64(i)
+	}
+	if full.asked != 2 || len(more.chunks) != 2 || more.at(1<<slabShift).Finished != 1<<slabShift {
+		t.Errorf("a memory refusing %d chunks: %d chunks held, the last row's time %d", full.asked, len(more.chunks), more.at(1<<slabShift).Finished)
 	}
 
 	type withPointer struct {
